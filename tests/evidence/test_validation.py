@@ -1,0 +1,168 @@
+"""Each error and warning of the evidence checks, triggered by a fixture, asserting on the
+message text (file, row, study, column, what is wrong and the fix)."""
+
+import pandas as pd
+import pytest
+
+from bayesnet.evidence import EvidenceError, derive
+
+
+def errors_of(df, **kw):
+    with pytest.raises(EvidenceError) as exc:
+        derive(df, **kw)
+    return [p for p in exc.value.problems if p.level == "error"]
+
+
+def one(df, needle, level="error"):
+    if level == "error":
+        probs = errors_of(df)
+    else:
+        probs = derive(df).problems
+    hits = [p for p in probs if needle in str(p)]
+    assert hits, f"'{needle}' not in: {[str(p) for p in probs]}"
+    return hits[0]
+
+
+def test_negative_hr_is_called_a_log_hr():
+    p = one(pd.DataFrame({"study": ["Gong"], "hr": [-1.1], "ci_low": [-1.43], "ci_high": [-0.71]}),
+            "almost surely a log hazard ratio")
+    assert p.study == "Gong" and p.column == "hr" and p.row == 1
+    assert "log_hr" in p.fix
+
+
+def test_zero_hr():
+    one(pd.DataFrame({"study": ["a"], "hr": [0.0], "p_value": [0.01]}), "hazard ratio 0 is not positive")
+
+
+def test_ci_low_not_below_high():
+    p = one(pd.DataFrame({"study": ["a"], "hr": [0.5], "ci_low": [0.8], "ci_high": [0.3]}),
+            "lower CI bound 0.8 is not below the upper bound 0.3")
+    assert "swapped" in p.fix
+
+
+def test_point_outside_ci():
+    p = one(pd.DataFrame({"study": ["a"], "hr": [0.9], "ci_low": [0.3], "ci_high": [0.8]}),
+            "point estimate 0.9 lies outside its CI 0.3-0.8")
+    assert p.column == "hr"
+
+
+def test_se_not_positive():
+    one(pd.DataFrame({"study": ["a"], "log_hr": [-0.5], "se": [0.0]}), "standard error 0 is not positive")
+
+
+def test_no_usable_effect():
+    p = one(pd.DataFrame({"study": ["a"], "hr": [0.5]}), "no usable effect")
+    assert "hr + ci_low + ci_high" in p.fix
+
+
+def test_non_numeric_value_names_column_and_study(tmp_path):
+    f = tmp_path / "d.csv"
+    f.write_text("study,hr,ci_low,ci_high\nok,0.5,0.3,0.8\nbad,0.5,0.3,abc\n")
+    probs = errors_of(f)
+    assert len(probs) == 1
+    s = str(probs[0])
+    assert str(f) in s and "row 2" in s and "study 'bad'" in s and "column 'ci_high'" in s
+    assert "'abc' is not a number" in s
+
+
+def test_duplicate_study_ids():
+    p = one(pd.DataFrame({"study": ["a", "a"], "hr": [0.5, 0.6], "ci_low": [0.3, 0.4], "ci_high": [0.8, 0.9]}),
+            "duplicate study id (also row 1)")
+    assert p.row == 2
+
+
+def test_unknown_direction():
+    p = one(pd.DataFrame({"study": ["a"], "hr": [0.5], "ci_low": [0.3], "ci_high": [0.8],
+                          "direction": ["unclear"]}), "unknown direction 'unclear'")
+    assert "control_vs_treated" in p.fix
+
+
+def test_all_problems_collected_in_one_pass():
+    df = pd.DataFrame({"study": ["a", "b", "c"], "hr": [-0.5, 0.5, "x"],
+                       "ci_low": [0.1, 0.9, 0.2], "ci_high": [0.9, 0.6, 0.8]})
+    probs = errors_of(df)
+    assert {p.study for p in probs} == {"a", "b", "c"}
+
+
+def test_p_inconsistent_with_ci_states_both():
+    # Ann Surg Oncol 2026, small bowel: 0.31 (0.20-0.49), p = 0.01
+    p = one(pd.DataFrame({"study": ["SB"], "hr": [0.31], "ci_low": [0.20], "ci_high": [0.49], "p_value": ["0.01"]}),
+            "inconsistent with the CI", level="warning")
+    assert "p = 0.01" in p.message and "implies p = 3e-07" in p.message
+
+
+def test_p_consistent_within_rounding_is_quiet():
+    # Xiang 2018: 0.7 (0.4-1.2), p = 0.195 -- consistent once one-decimal rounding is allowed
+    ev = derive(pd.DataFrame({"study": ["X"], "hr": [0.7], "ci_low": [0.4], "ci_high": [1.2], "p_value": ["0.195"]}))
+    assert ev.problems == []
+    ev = derive(pd.DataFrame({"study": ["H"], "hr": [0.41], "ci_low": [0.25], "ci_high": [0.66], "p_value": ["<0.001"]}))
+    assert ev.problems == []
+
+
+def test_p_bound_inconsistent():
+    one(pd.DataFrame({"study": ["a"], "hr": [0.8], "ci_low": [0.6], "ci_high": [1.07], "p_value": ["<0.001"]}),
+        "reported p < 0.001 is inconsistent", level="warning")
+
+
+def test_asymmetric_ci_warning():
+    p = one(pd.DataFrame({"study": ["a"], "hr": [0.5], "ci_low": [0.2], "ci_high": [0.6]}),
+            "asymmetric around HR 0.5 on the log scale", level="warning")
+    assert p.column == "ci_low"
+
+
+def test_arm_sizes_do_not_add_up():
+    one(pd.DataFrame({"study": ["a"], "hr": [0.5], "ci_low": [0.3], "ci_high": [0.8],
+                      "n_treated": [10], "n_control": [15], "n_total": [17]}),
+        "arm sizes 10 + 15 = 25 do not add up to the reported total 17", level="warning")
+
+
+def test_overlap_group_warning_and_warnings_column():
+    df = pd.DataFrame({"study": ["a", "b", "c"], "hr": [0.5, 0.6, 0.7], "ci_low": [0.3, 0.4, 0.5],
+                       "ci_high": [0.8, 0.9, 0.98], "overlap_group": ["SEER", "SEER", ""]})
+    ev = derive(df)
+    p = [x for x in ev.problems if x.column == "overlap_group"]
+    assert len(p) == 2 and "shares source population 'SEER' with 1 other row(s) (b)" in p[0].message
+    assert "overlap_group" in ev.table.loc[0, "warnings"] and ev.table.loc[2, "warnings"] == ""
+
+
+def test_direction_inverts_and_columns_carry_through():
+    df = pd.DataFrame({"study": ["a"], "hr": [2.0], "ci_low": [1.25], "ci_high": [3.2],
+                       "direction": ["control_vs_treated"], "design": ["cohort"], "data_source": ["SEER"]})
+    t = derive(df).table
+    assert t.loc[0, "log_hr"] == pytest.approx(-0.693147, abs=1e-6)
+    assert t.loc[0, "derivation"] == "hr_ci+inverted"
+    assert t.loc[0, "design"] == "cohort" and t.loc[0, "data_source"] == "SEER"
+    assert list(t.columns[:5]) == ["study", "log_hr", "se", "derivation", "warnings"]
+
+
+def test_each_effect_statement_is_recognised():
+    df = pd.DataFrame({
+        "study": ["ci", "cionly", "p", "pb", "lse", "lr", "surv", "med", "medn"],
+        "hr": [0.5, None, 0.5, 0.5, None, None, None, None, None],
+        "ci_low": [0.3, 0.3, None, None, None, None, None, None, None],
+        "ci_high": [0.8, 0.8, None, None, None, None, None, None, None],
+        "p_value": [None, None, "0.01", "<0.001", None, None, None, None, None],
+        "log_hr": [None, None, None, None, -0.3, None, None, None, None],
+        "se": [None, None, None, None, 0.2, None, None, None, None],
+        "o_minus_e": [None, None, None, None, None, -5.0, None, None, None],
+        "v": [None, None, None, None, None, 12.0, None, None, None],
+        "surv_treated": [None] * 6 + [0.7, None, None],
+        "surv_control": [None] * 6 + [0.4, None, None],
+        "n_treated": [None] * 6 + [50, 40, 40],
+        "n_control": [None] * 6 + [60, 50, 50],
+        "median_treated": [None] * 7 + [60.0, 60.0],
+        "median_control": [None] * 7 + [30.0, 30.0],
+        "events_treated": [None] * 7 + [20, None],
+        "events_control": [None] * 7 + [30, None],
+    })
+    t = derive(df).table.set_index("study")
+    assert t["derivation"].to_dict() == {
+        "ci": "hr_ci", "cionly": "imputed_point_estimate", "p": "se_from_p", "pb": "se_from_p_bound",
+        "lse": "log_hr_se", "lr": "logrank_peto", "surv": "from_survival_proportions",
+        "med": "from_medians", "medn": "from_medians_events_approx"}
+    assert "approximated as half of each arm" in t.loc["medn", "warnings"]
+
+
+def test_survival_given_as_percent_is_an_error():
+    one(pd.DataFrame({"study": ["a"], "surv_treated": [74], "surv_control": [30], "n_treated": [10], "n_control": [10]}),
+        "it looks like a percentage")
