@@ -1,0 +1,149 @@
+"""From an evidence table and a spec to the model's data: the design matrix and groups.
+
+The model (both engines; Roever 2020 J Stat Softw 93(6); Roever & Friede 2023):
+
+    y_i ~ N(theta_i, s_i^2)                     s_i known (the study's se)
+    theta_i = x_i' beta + tau_g(i) u_i (+ omega v_p(i))
+    u_i ~ N(0, 1) or Student-t(nu)              random_dist
+    v_p ~ N(0, 1)                               population effect (three-level model,
+                                                Konstantopoulos 2011 Res Synth Methods 2:61-76)
+
+x_i is an intercept plus treatment-coded dummies for every covariate level other than its
+reference, so beta[0] ("mu") is the mean log-HR at the reference levels and
+beta["design:case_series"] the difference for that level (a design bias term when its
+prior is informative; Turner RM et al. 2009 JRSS A 172:21-47).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .evidence import EvidenceTable
+from .priors import Prior
+from .spec import Spec, SpecError
+
+__all__ = ["ModelData", "build_model_data"]
+
+
+@dataclass
+class ModelData:
+    studies: list[str]
+    y: np.ndarray
+    s: np.ndarray
+    X: np.ndarray
+    coef_names: list[str]  # "mu" then "cov:level"
+    covariates: dict[str, list[str]]  # covariate -> levels (reference first)
+    reference: dict[str, str]
+    het_column: str | None = None
+    het_levels: list[str] = field(default_factory=list)
+    het_index: np.ndarray | None = None
+    pop_column: str | None = None
+    pop_levels: list[str] = field(default_factory=list)
+    pop_index: np.ndarray | None = None
+    covariate_values: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def k(self) -> int:
+        return len(self.y)
+
+    @property
+    def p(self) -> int:
+        return self.X.shape[1]
+
+    def contrast(self, covariate: str | None = None, level: str | None = None) -> np.ndarray:
+        """Row vector c such that c'beta is the mean log-HR at the reference levels, or at
+        `level` of `covariate` with the other covariates at their reference."""
+        c = np.zeros(self.p)
+        c[0] = 1.0
+        if covariate is not None and level != self.reference[covariate]:
+            c[self.coef_names.index(f"{covariate}:{level}")] = 1.0
+        return c
+
+    def strata(self) -> list[tuple[str, str]]:
+        return [(cov, lev) for cov, levs in self.covariates.items() for lev in levs]
+
+    def prior_moments(self, priors: dict[str, Prior], coef_priors: dict[str, Prior]) -> tuple[np.ndarray, np.ndarray]:
+        """Normal prior means and standard deviations of beta (inf = flat)."""
+        m, sd = np.zeros(self.p), np.full(self.p, np.inf)
+        for j, name in enumerate(self.coef_names):
+            pr = self.coef_prior(name, priors, coef_priors)
+            if pr.dist == "normal":
+                m[j], sd[j] = pr.params["mu"], pr.params["sigma"]
+            elif pr.dist != "flat":
+                raise ValueError(f"prior {pr.describe()} on {name} is not normal or flat")
+        return m, sd
+
+    @staticmethod
+    def coef_prior(name: str, priors: dict[str, Prior], coef_priors: dict[str, Prior]) -> Prior:
+        if name in coef_priors:
+            return coef_priors[name]
+        return priors["mu"] if name == "mu" else priors["beta"]
+
+
+def _levels(series: pd.Series, column: str, study: pd.Series) -> list[str]:
+    vals = series.astype("string")
+    missing = vals.isna() | (vals.str.strip() == "")
+    if missing.any():
+        who = ", ".join(study[missing].astype(str))
+        raise SpecError(f"covariate column '{column}' is empty for: {who}. Fix: fill it in, or drop the covariate")
+    return vals.str.strip().tolist()
+
+
+def build_model_data(ev: EvidenceTable, spec: Spec) -> ModelData:
+    """Design matrix, heterogeneity groups and population index for `spec` on `ev`."""
+    t = ev.table
+    studies = t["study"].astype(str).tolist()
+    y = t["log_hr"].to_numpy(float)
+    s = t["se"].to_numpy(float)
+    cols, names = [np.ones(len(t))], ["mu"]
+    covariates: dict[str, list[str]] = {}
+    reference: dict[str, str] = {}
+    values: dict[str, list[str]] = {}
+    for cov in spec.model["covariates"]:
+        if cov not in t.columns:
+            raise SpecError(f"[model].covariates: column '{cov}' is not in the data (columns: {', '.join(map(str, t.columns))})")
+        vals = _levels(t[cov], cov, t["study"])
+        values[cov] = vals
+        levels = sorted(set(vals))
+        ref = spec.model["reference"].get(cov)
+        if ref is None:
+            counts = pd.Series(vals).value_counts()
+            ref = str(counts.index[0])  # most common level
+        elif ref not in levels:
+            raise SpecError(f"[model].reference: level '{ref}' of '{cov}' is not in the data; levels: {', '.join(levels)}")
+        if len(levels) < 2:
+            raise SpecError(f"[model].covariates: '{cov}' has a single level ('{levels[0]}') in the selected studies; "
+                            f"drop it or select studies with other levels")
+        ordered = [ref] + [lv for lv in levels if lv != ref]
+        covariates[cov], reference[cov] = ordered, ref
+        for lv in ordered[1:]:
+            cols.append(np.array([v == lv for v in vals], dtype=float))
+            names.append(f"{cov}:{lv}")
+    X = np.column_stack(cols)
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise SpecError("[model].covariates: the covariates are collinear in the selected studies "
+                        "(a level of one is determined by another); drop one of them")
+    md = ModelData(studies=studies, y=y, s=s, X=X, coef_names=names, covariates=covariates,
+                   reference=reference, covariate_values=values)
+    het = spec.model["heterogeneity"]
+    if het != "shared":
+        col = het.split(":", 1)[1]
+        if col not in t.columns:
+            raise SpecError(f"[model].heterogeneity: column '{col}' is not in the data")
+        vals = _levels(t[col], col, t["study"])
+        levels = sorted(set(vals))
+        md.het_column, md.het_levels = col, levels
+        md.het_index = np.array([levels.index(v) for v in vals])
+    pop = spec.model["population"]
+    if pop:
+        if pop not in t.columns:
+            raise SpecError(f"[model].population: column '{pop}' is not in the data")
+        raw = t[pop].astype("string").fillna("").str.strip().tolist()
+        labels = [v if v else f"own:{st}" for v, st in zip(raw, studies)]  # no group: own population
+        levels = list(dict.fromkeys(labels))
+        md.pop_column, md.pop_levels = pop, levels
+        md.pop_index = np.array([levels.index(v) for v in labels])
+    return md

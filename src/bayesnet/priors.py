@@ -1,0 +1,181 @@
+"""Prior distributions, written once: checked from the spec, log densities for the exact
+engine (scipy), PyMC distributions for the MCMC engine, and labels for reports.
+
+Effect priors (mu, beta) are on the log-HR scale; heterogeneity priors are on tau, the
+between-study standard deviation of log-HRs. Roever C et al. (2021) Res Synth Methods
+12:448-74 discuss weakly informative heterogeneity priors (half-normal(0.5) is the
+default here); Bartos F et al. (2023) give empirical priors for log-HR meta-analyses
+(mu ~ t(0, 0.13, 2), tau ~ inverse-gamma(2.42, 0.30)).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["Prior", "EFFECT_DISTS", "TAU_DISTS", "parse_prior"]
+
+# family -> (required parameters, defaults)
+EFFECT_DISTS: dict[str, tuple[tuple[str, ...], dict]] = {
+    "normal": (("mu", "sigma"), {"mu": 0.0}),
+    "student_t": (("nu", "mu", "sigma"), {"mu": 0.0}),
+    "flat": ((), {}),
+}
+TAU_DISTS: dict[str, tuple[tuple[str, ...], dict]] = {
+    "half_normal": (("sigma",), {}),
+    "half_cauchy": (("scale",), {}),
+    "half_t": (("nu", "sigma"), {}),
+    "lognormal": (("mu", "sigma"), {}),
+    "inv_gamma": (("alpha", "beta"), {}),
+    "uniform": (("lower", "upper"), {"lower": 0.0}),
+    "flat": ((), {}),
+}
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A prior: a family name and its parameters (on the scale the user writes them)."""
+
+    dist: str
+    params: dict = field(default_factory=dict)
+    label: str | None = None
+    kind: str = "effect"  # "effect" (mu, beta) or "scale" (tau, omega)
+
+    # ------------------------------------------------------------------ description
+    def describe(self) -> str:
+        if self.label:
+            return self.label
+        if self.dist == "flat":
+            return "flat (improper uniform)"
+        args = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
+        return f"{self.dist}({args})"
+
+    def to_dict(self) -> dict:
+        d = {"dist": self.dist, **self.params}
+        if self.label:
+            d["label"] = self.label
+        return d
+
+    # ------------------------------------------------------------------ exact engine
+    @property
+    def is_normal_or_flat(self) -> bool:
+        return self.dist in ("normal", "flat")
+
+    def logpdf(self, x: np.ndarray) -> np.ndarray:
+        """Log density at x (scale priors: x >= 0, density of the half distribution)."""
+        p, x = self.params, np.asarray(x, dtype=float)
+        d = self.dist
+        if d == "flat":
+            return np.zeros_like(x)
+        if d == "normal":
+            return stats.norm.logpdf(x, p["mu"], p["sigma"])
+        if d == "student_t":
+            return stats.t.logpdf(x, p["nu"], p["mu"], p["sigma"])
+        if d == "half_normal":
+            return stats.halfnorm.logpdf(x, scale=p["sigma"])
+        if d == "half_cauchy":
+            return stats.halfcauchy.logpdf(x, scale=p["scale"])
+        if d == "half_t":
+            return np.log(2.0) + stats.t.logpdf(x, p["nu"], 0.0, p["sigma"]) + np.where(x < 0, -np.inf, 0.0)
+        if d == "lognormal":
+            with np.errstate(divide="ignore"):
+                return stats.lognorm.logpdf(x, s=p["sigma"], scale=math.exp(p["mu"]))
+        if d == "inv_gamma":
+            return stats.invgamma.logpdf(x, p["alpha"], scale=p["beta"])
+        if d == "uniform":
+            return stats.uniform.logpdf(x, p["lower"], p["upper"] - p["lower"])
+        raise ValueError(d)
+
+    def ppf(self, q: float) -> float:
+        """Quantile (used to bound grids); inf for improper priors."""
+        p, d = self.params, self.dist
+        dist = {
+            "half_normal": lambda: stats.halfnorm(scale=p["sigma"]),
+            "half_cauchy": lambda: stats.halfcauchy(scale=p["scale"]),
+            "half_t": lambda: stats.t(p["nu"], 0.0, p["sigma"]),
+            "lognormal": lambda: stats.lognorm(s=p["sigma"], scale=math.exp(p["mu"])),
+            "inv_gamma": lambda: stats.invgamma(p["alpha"], scale=p["beta"]),
+            "uniform": lambda: stats.uniform(p["lower"], p["upper"] - p["lower"]),
+            "normal": lambda: stats.norm(p["mu"], p["sigma"]),
+            "student_t": lambda: stats.t(p["nu"], p["mu"], p["sigma"]),
+        }
+        if d == "flat":
+            return math.inf
+        if d == "half_t":
+            return float(stats.t(p["nu"], 0.0, p["sigma"]).ppf(0.5 + q / 2.0))
+        return float(dist[d]().ppf(q))
+
+    def rvs(self, size: int, rng: np.random.Generator) -> np.ndarray:
+        if self.dist == "flat":
+            raise ValueError("an improper flat prior cannot be sampled")
+        u = rng.uniform(size=size)
+        return np.array([self.ppf(x) for x in u])
+
+    # ------------------------------------------------------------------ MCMC engine
+    def hyper_names(self, name: str) -> dict[str, str]:
+        """Names of the pm.Data holding this prior's parameters (so that prior values
+        change through with_data, without recompiling)."""
+        return {k: f"prior__{name}__{k}" for k in self.params}
+
+    def pymc(self, name: str, hyper: dict, **kw):
+        """A PyMC random variable; `hyper` maps parameter -> tensor (pm.Data)."""
+        import pymc as pm
+
+        d, h = self.dist, hyper
+        if d == "flat":
+            return pm.HalfFlat(name, **kw) if self.kind == "scale" else pm.Flat(name, **kw)
+        if d == "normal":
+            return pm.Normal(name, mu=h["mu"], sigma=h["sigma"], **kw)
+        if d == "student_t":
+            return pm.StudentT(name, nu=h["nu"], mu=h["mu"], sigma=h["sigma"], **kw)
+        if d == "half_normal":
+            return pm.HalfNormal(name, sigma=h["sigma"], **kw)
+        if d == "half_cauchy":
+            return pm.HalfCauchy(name, beta=h["scale"], **kw)
+        if d == "half_t":
+            return pm.HalfStudentT(name, nu=h["nu"], sigma=h["sigma"], **kw)
+        if d == "lognormal":
+            return pm.LogNormal(name, mu=h["mu"], sigma=h["sigma"], **kw)
+        if d == "inv_gamma":
+            return pm.InverseGamma(name, alpha=h["alpha"], beta=h["beta"], **kw)
+        if d == "uniform":
+            return pm.Uniform(name, lower=h["lower"], upper=h["upper"], **kw)
+        raise ValueError(d)
+
+
+def parse_prior(value, where: str, kind: str) -> Prior:
+    """Check a prior table from a spec or grid, e.g. {dist = "half_normal", sigma = 0.5}.
+    `kind` is "effect" (mu, beta) or "scale" (tau). Errors name the key and list what is
+    allowed."""
+    table = EFFECT_DISTS if kind == "effect" else TAU_DISTS
+    if not isinstance(value, dict):
+        raise ValueError(f"{where}: a prior is a table such as {{ dist = \"normal\", mu = 0, sigma = 1 }}; got {value!r}")
+    value = dict(value)
+    label = value.pop("label", None)
+    dist = value.pop("dist", None)
+    if dist not in table:
+        raise ValueError(f"{where}.dist: unknown distribution {dist!r}; allowed: {', '.join(table)}")
+    required, defaults = table[dist]
+    unknown = set(value) - set(required)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)} for dist = \"{dist}\"; allowed: {', '.join(required) or 'none'} (and label)")
+    params = {}
+    for k in required:
+        if k in value:
+            v = value[k]
+        elif k in defaults:
+            v = defaults[k]
+        else:
+            raise ValueError(f"{where}: dist = \"{dist}\" needs the key '{k}' (keys: {', '.join(required)})")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ValueError(f"{where}.{k}: must be a finite number, got {v!r}")
+        params[k] = float(v)
+    for k in ("sigma", "scale", "nu", "alpha", "beta"):
+        if k in params and params[k] <= 0:
+            raise ValueError(f"{where}.{k}: must be > 0, got {params[k]:g}")
+    if dist == "uniform" and not (0.0 <= params["lower"] < params["upper"]):
+        raise ValueError(f"{where}: uniform needs 0 <= lower < upper, got {params['lower']:g}, {params['upper']:g}")
+    return Prior(dist=dist, params=params, label=label, kind=kind)
