@@ -102,6 +102,29 @@ class MixtureMarginal(Marginal):
         z = (x[..., None] - self.m) / self.s
         return (np.exp(-0.5 * z * z) / (self.s * _SQRT2PI) * self.w).sum(-1)
 
+    def hpd(self, prob: float = 0.95, transform: Callable = lambda v: v) -> tuple[float, float]:
+        """Shortest interval for a unimodal mixture: the bounds a = Q(p), b = Q(p + prob)
+        where the density of transform(X) is equal, found by Brent's method on p.
+        transform is the identity or np.exp (HR scale: density f(x) / e^x)."""
+        from scipy.optimize import brentq
+
+        jac = (lambda x: np.exp(x)) if transform is np.exp else (lambda x: 1.0)
+
+        def phi(p):
+            a, b = self.quantile([p, p + prob])
+            return float(self.pdf(a) / jac(a) - self.pdf(b) / jac(b))
+
+        lo, hi = 1e-9, 1.0 - prob - 1e-9
+        flo, fhi = phi(lo), phi(hi)
+        if flo >= 0:  # density decreasing over the support
+            p = 0.0
+        elif fhi <= 0:
+            p = 1.0 - prob
+        else:
+            p = brentq(phi, lo, hi, xtol=1e-10, rtol=1e-10)
+        q = self.quantile([p, p + prob])
+        return float(transform(q[0])), float(transform(q[1]))
+
     def quantile(self, probs) -> np.ndarray:
         """Newton's method on the mixture CDF, started from the moment-matched normal and
         kept inside a bisection bracket; converges to |F(x) - p| < 1e-12."""

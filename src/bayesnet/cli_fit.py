@@ -1,0 +1,82 @@
+"""`bayesnet fit`: fit a spec and write summary.json, studies.csv (and posterior.nc)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .cli import EXIT_BAD_INPUT, EXIT_DIAGNOSTICS, EXIT_OK, _print_problems
+
+
+def add_common(p) -> None:
+    p.add_argument("spec", help="model spec (TOML), e.g. models/ptr_random_effects.toml")
+    p.add_argument("--data", help="CSV evidence table that replaces the spec's [data]")
+    p.add_argument("--engine", choices=["auto", "exact", "mcmc"], default="auto",
+                   help="exact (quadrature), mcmc (PyMC + nutpie) or auto (exact when the model allows)")
+    p.add_argument("--seed", type=int, help="random seed (default: the spec's [mcmc].seed)")
+    p.add_argument("--allow-failed-diagnostics", action="store_true",
+                   help="write results even when MCMC diagnostics fail (they are marked failed)")
+
+
+def load_and_fit(args, **kw):
+    """Shared by fit and report: returns (post, exit_code or None)."""
+    from .api import fit
+    from .evidence import EvidenceError
+    from .spec import SpecError
+
+    try:
+        post = fit(args.spec, data=args.data, engine=args.engine, seed=args.seed, progress=sys.stderr.isatty(), **kw)
+    except EvidenceError as exc:
+        _print_problems(exc.problems)
+        print(f"{sum(p.level == 'error' for p in exc.problems)} error(s) in the evidence table.", file=sys.stderr)
+        return None, EXIT_BAD_INPUT
+    except (SpecError, FileNotFoundError, KeyError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None, EXIT_BAD_INPUT
+    if not post.ok:
+        d = post.diagnostics
+        print("MCMC DIAGNOSTICS FAILED: " + "; ".join(d["problems"]), file=sys.stderr)
+        print(f"suggestion: {d['suggestion']}", file=sys.stderr)
+        if not args.allow_failed_diagnostics:
+            print("no results written (use --allow-failed-diagnostics to write them, marked failed)", file=sys.stderr)
+            return post, EXIT_DIAGNOSTICS
+    return post, None
+
+
+def headline(summary: dict) -> str:
+    p, pr = summary["pooled"]["hr"], summary["predictive"]["hr"]
+    lines = [f"engine: {summary['engine']}   k = {summary['k']}   status: {summary['status']}",
+             f"pooled HR {p['median']:.2f} (95% CrI {p['ci95'][0]:.2f}-{p['ci95'][1]:.2f})",
+             f"predictive HR for a new study: 95% interval {pr['ci95'][0]:.2f}-{pr['ci95'][1]:.2f}"]
+    if summary.get("tau"):
+        t = summary["tau"]
+        lines.append(f"tau {t['median']:.3f} (95% CrI {t['ci95'][0]:.3f}-{t['ci95'][1]:.3f})")
+    for k, v in summary["prob"]["pooled"].items():
+        lines.append(f"P({k.replace('hr', 'HR ')}) = {v:.3f} pooled, {summary['prob']['predictive'][k]:.3f} predictive")
+    return "\n".join(lines)
+
+
+def cmd_fit(args) -> int:
+    from .api import write_fit_outputs
+    from .io import atomic_directory
+
+    post, code = load_and_fit(args)
+    if code is not None and (post is None or not args.allow_failed_diagnostics):
+        return code
+    summary = post.summary()
+    print(headline(summary))
+    if args.out:
+        with atomic_directory(Path(args.out)) as tmp:
+            write_fit_outputs(post, tmp, summary)
+        print(f"wrote {args.out}/summary.json, studies.csv" + (", posterior.nc" if post.engine == "mcmc" else ""))
+    return EXIT_DIAGNOSTICS if not post.ok else EXIT_OK
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("fit", help="fit a model spec (exact or MCMC) and write its summary",
+                       description="Fit the analysis in SPEC.toml. Writes DIR/summary.json, DIR/studies.csv "
+                                   "and, for MCMC, DIR/posterior.nc, atomically. Exit 0 ok, 2 bad input, "
+                                   "3 failed MCMC diagnostics.")
+    add_common(p)
+    p.add_argument("--out", help="output directory (replaced whole, atomically)")
+    p.set_defaults(func=cmd_fit)

@@ -1,0 +1,136 @@
+"""Frequentist comparator, as panels know it from Cochrane reviews and metafor.
+
+Random-effects (meta-regression) model y ~ N(X b, diag(v) + tau^2 I):
+
+- REML: tau^2 maximises the restricted log-likelihood
+  -1/2 [ sum log(v_i + tau^2) + log|X'WX| + (y - Xb)'W(y - Xb) ]  (Viechtbauer 2005,
+  J Educ Behav Stat 30:261-93); se(tau^2) from the expected information 1/2 tr(P P).
+- DL: DerSimonian & Laird (1986) moment estimator,
+  tau^2 = max(0, (Q_E - (k - p)) / tr(P_FE)),  P_FE = W - W X (X'WX)^-1 X'W at tau = 0.
+- EE: equal (fixed) effects, tau = 0.
+- Knapp & Hartung (2003, Stat Med 22:2693-710): se scaled by
+  sqrt(sum w r^2 / (k - p)), t distribution with k - p df.
+- Prediction interval (intercept-only): mu +/- z sqrt(tau^2 + se^2) (metafor's default)
+  and mu +/- t_{k-2} sqrt(tau^2 + se^2) (Higgins, Thompson & Spiegelhalter 2009, JRSS A
+  172:137-59; Cochrane).
+- I^2 = tau^2 / (tau^2 + s~^2), s~^2 = (k - p) / tr(P_FE) (Higgins & Thompson 2002);
+  H^2 = (tau^2 + s~^2) / s~^2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import optimize, stats
+
+__all__ = ["rma"]
+
+
+def _fit_given_tau2(y, v, X, tau2):
+    W = 1.0 / (v + tau2)
+    XtWX = X.T @ (W[:, None] * X)
+    cov = np.linalg.inv(XtWX)
+    b = cov @ (X.T @ (W * y))
+    return b, cov, W
+
+
+def _P(W, X):
+    WX = W[:, None] * X
+    return np.diag(W) - WX @ np.linalg.inv(X.T @ WX) @ WX.T
+
+
+def _reml_tau2(y, v, X):
+    def nll(t2):
+        b, cov, W = _fit_given_tau2(y, v, X, t2)
+        r = y - X @ b
+        return 0.5 * (np.sum(np.log(v + t2)) + np.linalg.slogdet(X.T @ (W[:, None] * X))[1] + np.sum(W * r * r))
+
+    hi = max(10.0 * np.var(y) + 10 * np.max(v), 1.0)
+    res = optimize.minimize_scalar(nll, bounds=(0.0, hi), method="bounded", options={"xatol": 1e-12})
+    t2 = float(res.x)
+    if nll(0.0) <= res.fun:
+        t2 = 0.0
+    return t2
+
+
+def rma(y, v, X=None, method: str = "REML", coef_names=None, level: float = 0.95) -> dict:
+    """Fit the random-effects model. y: effects (log-HR), v: sampling variances (se^2),
+    X: design matrix (default: intercept only). Returns a dict with tau2, its se (REML), I2,
+    H2, Q_E and its p, and per coefficient: estimate, se, Wald CI, Knapp-Hartung se and CI;
+    for intercept-only models also the prediction intervals."""
+    y, v = np.asarray(y, float), np.asarray(v, float)
+    k = len(y)
+    X = np.ones((k, 1)) if X is None else np.asarray(X, float)
+    p = X.shape[1]
+    names = coef_names or (["mu"] + [f"b{j}" for j in range(1, p)])
+    W0 = 1.0 / v
+    b0, _, _ = _fit_given_tau2(y, v, X, 0.0)
+    QE = float(np.sum(W0 * (y - X @ b0) ** 2))
+    P0 = _P(W0, X)
+    trP0 = float(np.trace(P0))
+    if method == "REML":
+        tau2 = _reml_tau2(y, v, X)
+    elif method == "DL":
+        tau2 = max(0.0, (QE - (k - p)) / trP0)
+    elif method in ("EE", "FE"):
+        tau2 = 0.0
+    else:
+        raise ValueError(f"method must be REML, DL or EE, got {method!r}")
+    b, cov, W = _fit_given_tau2(y, v, X, tau2)
+    se = np.sqrt(np.diag(cov))
+    z = stats.norm.ppf((1 + level) / 2)
+    r = y - X @ b
+    df = k - p
+    s2_kh = float(np.sum(W * r * r) / df) if df > 0 else np.nan
+    se_kh = se * np.sqrt(s2_kh)
+    tcrit = stats.t.ppf((1 + level) / 2, df) if df > 0 else np.nan
+    s2_typ = (k - p) / trP0 if k > p else np.nan
+    out = {
+        "method": method, "k": k, "tau2": tau2, "tau": float(np.sqrt(tau2)),
+        "I2": 100.0 * tau2 / (tau2 + s2_typ), "H2": (tau2 + s2_typ) / s2_typ,
+        "QE": QE, "QE_df": df, "QE_p": float(stats.chi2.sf(QE, df)) if df > 0 else np.nan,
+        "coefficients": {},
+    }
+    if method == "REML":
+        P = _P(W, X)
+        out["tau2_se"] = float(np.sqrt(2.0 / np.trace(P @ P)))
+    for j, nm in enumerate(names):
+        out["coefficients"][nm] = {
+            "estimate": float(b[j]), "se": float(se[j]),
+            "ci": [float(b[j] - z * se[j]), float(b[j] + z * se[j])],
+            "p": float(2 * stats.norm.sf(abs(b[j] / se[j]))),
+            "se_kh": float(se_kh[j]), "ci_kh": [float(b[j] - tcrit * se_kh[j]), float(b[j] + tcrit * se_kh[j])],
+            "p_kh": float(2 * stats.t.sf(abs(b[j] / se_kh[j]), df)) if df > 0 else np.nan,
+        }
+    if p > 1:
+        bm, cm = b[1:], cov[1:, 1:]
+        out["QM"] = float(bm @ np.linalg.solve(cm, bm))
+    if p == 1:
+        mu, s = float(b[0]), float(se[0])
+        out["mu"], out["se"], out["ci"] = mu, s, out["coefficients"][names[0]]["ci"]
+        out["ci_kh"] = out["coefficients"][names[0]]["ci_kh"]
+        sp = np.sqrt(tau2 + s * s)
+        out["pi"] = [mu - z * sp, mu + z * sp]
+        if k > 2:
+            t2 = stats.t.ppf((1 + level) / 2, k - 2)
+            out["pi_t"] = [mu - t2 * sp, mu + t2 * sp]
+    return out
+
+
+def comparator(y, v, X, coef_names) -> dict:
+    """The block written to summary.json: REML (Wald and Knapp-Hartung CIs, prediction
+    intervals) and DL, on the log-HR scale with HR conversions of the headline numbers."""
+    out = {}
+    for method in ("REML", "DL"):
+        f = rma(y, v, None, method)
+        blk = {"mu": f["mu"], "se": f["se"], "ci": f["ci"], "ci_kh": f["ci_kh"], "pi": f["pi"],
+               "tau2": f["tau2"], "I2": f["I2"], "QE": f["QE"], "QE_p": f["QE_p"],
+               "hr": float(np.exp(f["mu"])), "hr_ci": [float(np.exp(x)) for x in f["ci"]],
+               "hr_ci_kh": [float(np.exp(x)) for x in f["ci_kh"]], "hr_pi": [float(np.exp(x)) for x in f["pi"]]}
+        if "pi_t" in f:
+            blk["pi_t"] = f["pi_t"]
+            blk["hr_pi_t"] = [float(np.exp(x)) for x in f["pi_t"]]
+        out[method] = blk
+    if X.shape[1] > 1 and len(y) > X.shape[1]:
+        f = rma(y, v, X, "REML", coef_names)
+        out["REML_regression"] = {"tau2": f["tau2"], "QM": f.get("QM"), "coefficients": f["coefficients"]}
+    return out

@@ -1,0 +1,164 @@
+"""Summaries of a Posterior, computed one way for both engines: the summary.json dict,
+tidy pandas tables and a labelled xarray Dataset.
+
+S (a summary of one quantity on one scale) = {mean, sd, median, ci95: [lo, hi],
+hpd95: [lo, hi]}: ci95 is the 95% equal-tailed interval, hpd95 the shortest 95%
+interval on that scale (HR-scale HPDs are computed on the HR density, not exponentiated
+from the log scale).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["S", "summary_dict", "tidy_table", "studies_table", "to_xarray", "prob_key", "prob_block"]
+
+
+def S(m, scale: str = "log") -> dict:
+    """Summary of a marginal on the log-HR scale ("log"), the HR scale ("hr") or as is ("raw")."""
+    q = m.quantile([0.5, 0.025, 0.975])
+    if scale == "hr":
+        return {"mean": m.mean(np.exp), "sd": m.sd(np.exp), "median": float(np.exp(q[0])),
+                "ci95": [float(np.exp(q[1])), float(np.exp(q[2]))], "hpd95": list(m.hpd(0.95, np.exp))}
+    return {"mean": m.mean(), "sd": m.sd(), "median": float(q[0]), "ci95": [float(q[1]), float(q[2])],
+            "hpd95": list(m.hpd(0.95))}
+
+
+def _fmt(t: float) -> str:
+    return f"{t:g}"
+
+
+def prob_key(t: float, side: str = "lt") -> str:
+    return f"hr{'<' if side == 'lt' else '>'}{_fmt(t)}"
+
+
+def prob_block(m, thresholds, harm) -> dict:
+    """{"hr<1": P(HR < 1), "hr<0.8": ..., "hr>1.25": P(HR > 1.25)} for a log-HR marginal."""
+    out = {prob_key(t): float(m.cdf(math.log(t))) for t in thresholds}
+    out[prob_key(harm, "gt")] = float(1.0 - m.cdf(math.log(harm)))
+    return out
+
+
+def _both(m) -> dict:
+    return {"log_hr": S(m, "log"), "hr": S(m, "hr")}
+
+
+def summary_dict(post) -> dict:
+    """The summary.json content (schema in the README)."""
+    from .provenance import provenance
+
+    md, spec = post.model_data, post.spec
+    th, harm = spec.thresholds, spec.harm
+    mg = post.marginals
+    out = {
+        "engine": post.engine,
+        "k": md.k,
+        "status": "ok" if post.ok else "failed_diagnostics",
+        "pooled": _both(mg[("pooled",)]),
+        "tau": S(mg[("tau",)], "raw") if ("tau",) in mg else None,
+        "predictive": _both(mg[("predictive",)]),
+        "prob": {"pooled": prob_block(mg[("pooled",)], th, harm),
+                 "predictive": prob_block(mg[("predictive",)], th, harm)},
+    }
+    if ("i2",) in mg:
+        out["i2"] = S(mg[("i2",)], "raw")
+    by_group = {k[1]: S(v, "raw") for k, v in mg.items() if k[0] == "tau" and len(k) == 2}
+    if by_group:
+        out["tau_by_group"] = {"column": md.het_column, "levels": by_group}
+    if ("omega",) in mg:
+        out["omega"] = S(mg[("omega",)], "raw")
+    strata = {}
+    for cov, lev in md.strata():
+        m = mg[("stratum", cov, lev)]
+        mp = mg[("stratum_predictive", cov, lev)]
+        strata.setdefault(cov, {})[lev] = {
+            **_both(m), "reference": lev == md.reference[cov],
+            "n_studies": int(sum(v == lev for v in md.covariate_values[cov])),
+            "prob": prob_block(m, th, harm),
+            "predictive": {**_both(mp), "prob": prob_block(mp, th, harm)},
+        }
+    out["strata"] = strata
+    out["reference"] = md.reference
+    out["coefficients"] = {k[1]: {"log_hr": S(v, "log"), "hr_ratio": S(v, "hr"),
+                                  "prob_lt_0": float(v.cdf(0.0))}
+                           for k, v in mg.items() if k[0] == "coef"}
+    out["studies"] = studies_table(post).to_dict(orient="records")
+    out["frequentist"] = post.extras.get("frequentist")
+    out["diagnostics"] = post.diagnostics
+    out["provenance"] = provenance(post)
+    return out
+
+
+def studies_table(post) -> pd.DataFrame:
+    """One row per study: reported HR and 95% CI, shrunken HR (posterior median) with its
+    95% equal-tailed and HPD intervals, the derivation and the warnings."""
+    md, ev = post.model_data, post.evidence
+    rows = []
+    t = ev.table.set_index("study") if ev is not None else None
+    for i, st in enumerate(md.studies):
+        m = post.marginals[("study", st)]
+        q = m.quantile([0.5, 0.025, 0.975])
+        h = m.hpd(0.95, np.exp)
+        row = {"study": st, "log_hr": float(md.y[i]), "se": float(md.s[i]),
+               "hr": math.exp(md.y[i]), "hr_low": math.exp(md.y[i] - 1.959963984540054 * md.s[i]),
+               "hr_high": math.exp(md.y[i] + 1.959963984540054 * md.s[i]),
+               "shrunken_hr": float(np.exp(q[0])), "shrunken_low": float(np.exp(q[1])),
+               "shrunken_high": float(np.exp(q[2])), "shrunken_hpd_low": h[0], "shrunken_hpd_high": h[1],
+               "shrunken_log_hr_mean": m.mean()}
+        for cov, vals in md.covariate_values.items():
+            row[cov] = vals[i]
+        if t is not None:
+            for col in ("derivation", "warnings", "design", "data_source", "overlap_group"):
+                if col in t.columns and col not in row:
+                    v = t.loc[st, col]
+                    row[col] = "" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def tidy_table(post) -> pd.DataFrame:
+    """Tidy frame: one row per quantity, on the HR scale (tau, omega, I^2 as they are)."""
+    th, harm = post.spec.thresholds, post.spec.harm
+    rows = []
+    for key, m in post.marginals.items():
+        kind = key[0]
+        ratio = kind not in ("tau", "omega", "i2")
+        s = S(m, "hr" if ratio else "raw")
+        row = {"quantity": kind, "covariate": key[1] if kind.startswith("stratum") else None,
+               "level": key[2] if kind.startswith("stratum") else (key[1] if len(key) > 1 else None),
+               "scale": "hr" if ratio else "raw", "mean": s["mean"], "sd": s["sd"], "median": s["median"],
+               "ci_low": s["ci95"][0], "ci_high": s["ci95"][1], "hpd_low": s["hpd95"][0], "hpd_high": s["hpd95"][1]}
+        if ratio:
+            for k, v in prob_block(m, th, harm).items():
+                row[f"p_{k}"] = v
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def to_xarray(post):
+    """Labelled xarray Dataset: pooled/predictive summaries by stat, strata by
+    (covariate_level, stat), studies by (study, stat), on the HR scale."""
+    import xarray as xr
+
+    stats_ = ["mean", "sd", "median", "ci_low", "ci_high", "hpd_low", "hpd_high"]
+
+    def vec(m, scale="hr"):
+        s = S(m, scale)
+        return [s["mean"], s["sd"], s["median"], *s["ci95"], *s["hpd95"]]
+
+    mg, md = post.marginals, post.model_data
+    data = {"pooled_hr": (("stat",), vec(mg[("pooled",)])),
+            "predictive_hr": (("stat",), vec(mg[("predictive",)]))}
+    coords = {"stat": stats_, "study": md.studies}
+    if ("tau",) in mg:
+        data["tau"] = (("stat",), vec(mg[("tau",)], "raw"))
+    data["study_hr"] = (("study", "stat"), [vec(mg[("study", s)]) for s in md.studies])
+    strata = md.strata()
+    if strata:
+        coords["stratum"] = [f"{c}={lv}" for c, lv in strata]
+        data["stratum_hr"] = (("stratum", "stat"), [vec(mg[("stratum", c, lv)]) for c, lv in strata])
+        data["stratum_predictive_hr"] = (("stratum", "stat"), [vec(mg[("stratum_predictive", c, lv)]) for c, lv in strata])
+    return xr.Dataset(data, coords=coords, attrs={"engine": post.engine, "k": md.k})
