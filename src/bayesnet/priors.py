@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from .errors import SpecError
+
 __all__ = ["Prior", "EFFECT_DISTS", "TAU_DISTS", "parse_prior"]
 
 # family -> (required parameters, defaults)
@@ -152,16 +154,16 @@ def parse_prior(value, where: str, kind: str) -> Prior:
     allowed."""
     table = EFFECT_DISTS if kind == "effect" else TAU_DISTS
     if not isinstance(value, dict):
-        raise ValueError(f"{where}: a prior is a table such as {{ dist = \"normal\", mu = 0, sigma = 1 }}; got {value!r}")
+        raise SpecError(f"{where}: a prior is a table such as {{ dist = \"normal\", mu = 0, sigma = 1 }}; got {value!r}")
     value = dict(value)
     label = value.pop("label", None)
     dist = value.pop("dist", None)
     if dist not in table:
-        raise ValueError(f"{where}.dist: unknown distribution {dist!r}; allowed: {', '.join(table)}")
+        raise SpecError(f"{where}.dist: unknown distribution {dist!r}; allowed: {', '.join(table)}")
     required, defaults = table[dist]
     unknown = set(value) - set(required)
     if unknown:
-        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)} for dist = \"{dist}\"; allowed: {', '.join(required) or 'none'} (and label)")
+        raise SpecError(f"{where}: unknown key(s) {sorted(unknown)} for dist = \"{dist}\"; allowed: {', '.join(required) or 'none'} (and label)")
     params = {}
     for k in required:
         if k in value:
@@ -169,13 +171,13 @@ def parse_prior(value, where: str, kind: str) -> Prior:
         elif k in defaults:
             v = defaults[k]
         else:
-            raise ValueError(f"{where}: dist = \"{dist}\" needs the key '{k}' (keys: {', '.join(required)})")
+            raise SpecError(f"{where}: dist = \"{dist}\" needs the key '{k}' (keys: {', '.join(required)})")
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise ValueError(f"{where}.{k}: must be a finite number, got {v!r}")
+            raise SpecError(f"{where}.{k}: must be a finite number, got {v!r}")
         params[k] = float(v)
     for k in ("sigma", "scale", "nu", "alpha", "beta"):
         if k in params and params[k] <= 0:
-            raise ValueError(f"{where}.{k}: must be > 0, got {params[k]:g}")
+            raise SpecError(f"{where}.{k}: must be > 0, got {params[k]:g}")
     if dist == "uniform" and not (0.0 <= params["lower"] < params["upper"]):
-        raise ValueError(f"{where}: uniform needs 0 <= lower < upper, got {params['lower']:g}, {params['upper']:g}")
+        raise SpecError(f"{where}: uniform needs 0 <= lower < upper, got {params['lower']:g}, {params['upper']:g}")
     return Prior(dist=dist, params=params, label=label, kind=kind)

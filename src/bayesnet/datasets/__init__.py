@@ -5,7 +5,10 @@
 - ``gepnet_ptr``: primary tumour resection vs none in liver-metastatic GEP-NETs,
   36 rows from 24 studies (``gepnet_ptr_studies.csv``). A unique ``study`` label is
   built from ``study_id`` (plus outcome, then a running number, where a study has several
-  rows); ``direction`` is read from ``hr_direction``; ``p_value`` from ``p_reported``.
+  rows); ``direction`` is read from ``hr_direction``; ``p_value`` from ``p_reported``;
+  ``source_type`` is "registry" (SEER, SEER-Medicare, NCDB, regional registries) or
+  "institutional" (multicentre and single-centre series); ``design_class`` is
+  "propensity" (matched or weighted) or "cohort".
 - ``nlm_liver_resection``: liver resection vs the non-surgical arm, one row per study,
   from the arm-level survival table of Lesurtel et al. (HPB 2015), Table 1
   (``nlm_review_table1_arms.csv``); effects are crude (survival proportions, medians or
@@ -92,6 +95,10 @@ def _load_gepnet_ptr() -> pd.DataFrame:
     raw = df["hr_direction"].str.strip()
     df["direction"] = [(r.split()[0] if r else "treated_vs_control") for r in raw]
     df["p_value"] = df["p_reported"]
+    # derived design columns (documented in the module docstring)
+    registry = {"SEER", "SEER-Medicare", "NCDB", "regional_registry"}
+    df["source_type"] = ["registry" if v in registry else "institutional" for v in df["data_source"]]
+    df["design_class"] = ["propensity" if v.startswith("propensity") else "cohort" for v in df["design"]]
     return df
 
 

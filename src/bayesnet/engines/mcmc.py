@@ -192,8 +192,8 @@ def fit_mcmc(md: ModelData, spec, evidence=None, seed: int | None = None, progre
 
         with model:
             pm.set_data(_data_values(md, spec))
-        idata = pm.compute_log_likelihood(idata, model=model, progressbar=False)
-        idata = pm.compute_log_prior(idata, model=model, progressbar=False)
+        idata = pm.stats.compute_log_likelihood(idata, model=model, progressbar=False)
+        idata = pm.stats.compute_log_prior(idata, model=model, progressbar=False)
     diag = _diagnostics(idata, md, spec)
     diag["compiled_now"] = compiled_now
     post_ds = idata["posterior"].to_dataset()
