@@ -99,7 +99,7 @@ def rma(y, v, X=None, method: str = "REML", coef_names=None, level: float = 0.95
             "ci": [float(b[j] - z * se[j]), float(b[j] + z * se[j])],
             "p": float(2 * stats.norm.sf(abs(b[j] / se[j]))),
             "se_kh": float(se_kh[j]), "ci_kh": [float(b[j] - tcrit * se_kh[j]), float(b[j] + tcrit * se_kh[j])],
-            "p_kh": float(2 * stats.t.sf(abs(b[j] / se_kh[j]), df)) if df > 0 else np.nan,
+            "p_kh": float(2 * stats.t.sf(abs(b[j] / se_kh[j]), df)) if df > 0 and se_kh[j] > 0 else np.nan,
         }
     if p > 1:
         bm, cm = b[1:], cov[1:, 1:]

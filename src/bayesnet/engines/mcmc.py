@@ -67,11 +67,34 @@ def _data_values(md: ModelData, spec) -> dict:
     return vals
 
 
-def build_model(md: ModelData, spec):
+def _canonical(vals: dict) -> dict:
+    """Placeholder values of the right shapes for compiling: every fit then reaches its
+    real data and hyperparameters through with_data, so a fit's draws depend only on
+    (data, priors, seed), never on which setting happened to compile the model first."""
+    out = {}
+    for k, v in vals.items():
+        if k.endswith("__lower") or k.endswith("__mu") or k == "y":
+            out[k] = np.zeros_like(v)
+        elif k.endswith("__upper"):
+            out[k] = np.ones_like(v) * 10.0
+        elif k in ("het_index", "pop_index"):
+            out[k] = v
+        elif k == "X":
+            x = np.zeros_like(v)
+            x[:, 0] = 1.0
+            out[k] = x
+        else:
+            out[k] = np.ones_like(v)
+    return out
+
+
+def build_model(md: ModelData, spec, canonical: bool = False):
     """The PyMC model for `spec` on `md` (hyperparameters and data as pm.Data)."""
     import pymc as pm
 
     vals = _data_values(md, spec)
+    if canonical:
+        vals = _canonical(vals)
     coords = {"study": md.studies, "coef": md.coef_names[1:]}
     if md.het_levels:
         coords["het_group"] = md.het_levels
@@ -120,7 +143,7 @@ def compiled_model(md: ModelData, spec):
     with _LOCK:
         hit = key in _CACHE
         if not hit:
-            model = build_model(md, spec)
+            model = build_model(md, spec, canonical=True)
             _CACHE[key] = (model, nutpie.compile_pymc_model(model))
         model, cm = _CACHE[key]
     return model, cm.with_data(**_data_values(md, spec)), not hit

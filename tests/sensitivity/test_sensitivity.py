@@ -1,0 +1,149 @@
+"""Sweeps, the community of priors, influence and overlap sensitivity."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+from bayesnet.api import fit, load_spec
+from bayesnet.priors import Prior, parse_prior
+from bayesnet.sensitivity import community_priors, default_grid, influence, read_grid, sweep
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = ROOT / "models" / "ptr_random_effects.toml"
+
+
+def test_community_priors_properties():
+    com = community_priors([1.0, 0.8])
+    sc, en = com["sceptical"].params, com["enthusiastic"].params
+    assert sc["mu"] == 0.0
+    assert norm.cdf(math.log(0.8), sc["mu"], sc["sigma"]) == pytest.approx(0.05, abs=1e-12)
+    assert en["mu"] == pytest.approx(math.log(0.8))
+    assert norm.sf(0.0, en["mu"], en["sigma"]) == pytest.approx(0.05, abs=1e-12)
+    com7 = community_priors([1.0, 0.7, 0.8])  # the clinical threshold is the largest below 1
+    assert norm.cdf(math.log(0.8), 0, com7["sceptical"].params["sigma"]) == pytest.approx(0.05)
+
+
+def test_default_grid_and_columns():
+    df = sweep(SPEC)
+    assert len(df) == 5 * 4
+    for col in ("tau_prior", "mu_prior", "hr_median", "hr_low", "hr_high", "pred_hr_low", "pred_hr_high",
+                "tau_median", "p_hr_lt_1.0", "p_hr_lt_0.8", "p_pred_hr_lt_1.0", "p_pred_hr_lt_0.8", "p_hr_gt_1.25"):
+        assert col in df.columns, col
+    assert set(df["tau_dist"]) == {"half_normal", "half_cauchy", "inv_gamma"}
+    assert df.loc[df["tau_prior"].str.startswith("inverse-gamma"), "tau_beta"].iloc[0] == 0.30
+
+
+def test_sweep_row_equals_direct_fit(tmp_path):
+    g = tmp_path / "grid.toml"
+    g.write_text('[[tau]]\ndist = "half_cauchy"\nscale = 0.3\nlabel = "HC(0.3)"\n'
+                 '[[tau]]\ndist = "lognormal"\nmu = -1.5\nsigma = 1.0\n'
+                 '[[mu]]\ndist = "normal"\nmu = 0.0\nsigma = 2.0\n')
+    grid = read_grid(g)
+    df = sweep(SPEC, grid=grid)
+    assert list(df["tau_prior"]) == ["HC(0.3)", "lognormal(mu=-1.5, sigma=1)"]
+    spec = load_spec(SPEC).with_priors(tau=grid["tau"][1], mu=grid["mu"][0])
+    post = fit(spec, engine="exact")
+    row = df.iloc[1]
+    assert row["hr_median"] == pytest.approx(float(np.exp(post["pooled"].quantile([0.5])[0])), rel=1e-12)
+    assert row["p_hr_lt_0.8"] == pytest.approx(post.prob("pooled", 0.8), rel=1e-12)
+    assert row["p_pred_hr_lt_1.0"] == pytest.approx(post.prob("predictive", 1.0), rel=1e-12)
+
+
+def test_grid_errors_name_the_key(tmp_path):
+    g = tmp_path / "grid.toml"
+    g.write_text('[[tua]]\ndist = "half_normal"\nsigma = 1\n')
+    with pytest.raises(ValueError, match="unknown grid key"):
+        read_grid(g)
+    g.write_text('[[tau]]\ndist = "half_normal"\nsigma = -1\n')
+    with pytest.raises(ValueError, match=r"\[\[tau\]\] #1.sigma: must be > 0"):
+        read_grid(g)
+
+
+def _spec_for(y, se):
+    return pd.DataFrame({"study": [f"s{i}" for i in range(len(y))], "log_hr": y, "se": se})
+
+
+def test_sceptical_prior_is_overwhelmed_by_huge_data():
+    com = community_priors([1.0, 0.8])
+    y = np.full(12, math.log(0.6))
+    data = _spec_for(y, np.full(12, 0.01))
+    spec = load_spec({"priors": {"mu": com["sceptical"].to_dict(), "tau": {"dist": "half_normal", "sigma": 0.5}}})
+    post = fit(spec, data=data, engine="exact")
+    assert math.exp(post["pooled"].quantile([0.5])[0]) == pytest.approx(0.6, rel=0.01)
+    assert post.prob("pooled", 0.8) > 0.999
+
+
+def test_sceptical_prior_without_information_returns_its_own_probability():
+    """With uninformative data (one study, se = 100) the posterior is the prior: P(HR < 0.8)
+    = 5% under the sceptical prior and 95% P(HR < 1) under the enthusiastic one."""
+    com = community_priors([1.0, 0.8])
+    data = _spec_for([0.0, 0.0], [100.0, 100.0])
+    for name, check in (("sceptical", (0.8, 0.05)), ("enthusiastic", (1.0, 0.95))):
+        spec = load_spec({"priors": {"mu": com[name].to_dict(), "tau": {"dist": "half_normal", "sigma": 0.5}}})
+        post = fit(spec, data=data, engine="exact")
+        assert post.prob("pooled", check[0]) == pytest.approx(check[1], abs=2e-4), name
+
+
+def test_influence_flags_a_constructed_outlier():
+    rng = np.random.default_rng(3)
+    y = list(np.log(0.6) + 0.05 * rng.normal(size=7)) + [np.log(2.5)]
+    se = [0.15] * 7 + [0.12]
+    data = _spec_for(y, se)
+    data["design"] = ["cohort"] * 4 + ["case_series"] * 4
+    df = influence(load_spec({"report": {"thresholds": [1.0, 0.8]}}), data=data)
+    flagged = df.loc[df["flag"], "omitted"].tolist()
+    assert flagged == ["s7"]
+    assert "design=case_series" in set(df["omitted"]) and "design=cohort" in set(df["omitted"])
+    full = df.iloc[0]
+    row = df.set_index("omitted").loc["s7"]
+    assert row["hr_median"] < full["hr_median"]
+    assert row["d_p_hr_lt_0.8"] > 0
+
+
+def test_influence_on_shipped_data():
+    df = influence(SPEC)
+    assert df["flag"].sum() == 1
+    assert (df["kind"] == "study").sum() == 9
+    assert {"source_type=registry", "source_type=institutional"} <= set(df["omitted"])
+
+
+@pytest.mark.mcmc
+def test_mcmc_sweep_parallel_and_dask_agree():
+    from dask.distributed import LocalCluster
+
+    spec = load_spec({"model": {"random_dist": "student_t"}, "mcmc": {"draws": 300, "tune": 300}})
+    grid = {"tau": [parse_prior({"dist": "half_normal", "sigma": s}, "t", "scale") for s in (0.3, 0.6)],
+            "mu": [parse_prior({"dist": "normal", "mu": 0, "sigma": 1}, "m", "effect")]}
+    local = sweep(spec, grid=grid, workers=2)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = sweep(spec, grid=grid, scheduler=cluster.scheduler_address)
+    cols = ["hr_median", "hr_low", "hr_high", "p_hr_lt_0.8", "tau_median"]
+    pd.testing.assert_frame_equal(local[cols], remote[cols])
+    assert (local["engine"] == "mcmc").all()
+
+
+@pytest.mark.mcmc
+def test_power_scaling_on_top_level_parameters():
+    from bayesnet.sensitivity import power_scaling
+
+    post = fit(load_spec({"mcmc": {"draws": 500, "tune": 500}}), engine="mcmc")
+    ps = power_scaling(post)
+    text = ps.to_string()
+    assert "mu" in text and "tau" in text and "theta" not in text and "z" not in ps.iloc[:, 0].astype(str).tolist()
+
+
+def test_sweep_cli_writes_files(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "sw"
+    r = subprocess.run([sys.executable, "-m", "bayesnet.cli", "sweep", str(SPEC), "--out", str(out), "--influence"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    for f in ("sweep.csv", "sweep.png", "sweep.svg", "influence.csv", "influence.png"):
+        assert (out / f).stat().st_size > 0
+    assert len(pd.read_csv(out / "sweep.csv")) == 20
