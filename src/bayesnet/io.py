@@ -31,6 +31,7 @@ def atomic_directory(out: str | Path):
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    os.chmod(tmp, 0o755)
     try:
         yield tmp
     except BaseException:

@@ -38,14 +38,20 @@ def _hr_axis(ax, lo, hi, axis="x"):
     a.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
 
 
+def _pf(p: float) -> str:
+    return ">0.999" if p > 0.999 else "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
 def forest(post, group: str | None = None, title: str | None = None):
     """Forest plot: for each study the reported HR (square, 95% CI) and the shrunken HR
     (circle, 95% credible interval), grouped by `group` (default: the first covariate, or
     design); the pooled HR (diamond) and the 95% predictive interval (bar) at the bottom."""
     st = post.studies_table()
     s = post.summary_light() if hasattr(post, "summary_light") else None
-    grp = group or (post.model_data.het_column or (list(post.model_data.covariates)[0] if post.model_data.covariates
-                                                    else ("design" if "design" in st.columns else None)))
+    grp = group or post.model_data.het_column or (list(post.model_data.covariates)[0] if post.model_data.covariates else None)
+    if grp is None:
+        grp = next((c for c in ("source_type", "design_class", "design", "data_source")
+                    if c in st.columns and st[c].astype(str).nunique() >= 2), None)
     if grp and grp in st.columns:
         st = st.sort_values([grp, "hr"], kind="stable")
     rows, labels, y = [], [], 0
@@ -93,7 +99,7 @@ def forest(post, group: str | None = None, title: str | None = None):
     ax.set_ylim(yd + 1.8, -0.8)
     ax.set_xlabel("Hazard ratio (log scale; < 1 favours the treatment)")
     ax.set_title(title or "Study estimates, reported and shrunken")
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.legend(loc="lower left", fontsize=8, frameon=True, framealpha=0.9)
     fig.tight_layout()
     return fig
 
@@ -127,8 +133,8 @@ def density(post, title: str | None = None):
     ax.fill_between(h[mask], 0, dp[mask], color=HARM, alpha=0.25)
     ax.axvline(harm, color=HARM, lw=0.9, ls="--")
     ymax = max(dp.max(), dq.max())
-    texts = [f"P(HR < {t:g}) = {post.prob('pooled', t):.3f}  (new study: {post.prob('predictive', t):.3f})" for t in th]
-    texts.append(f"P(HR > {harm:g}) = {post.prob('pooled', harm, 'gt'):.3f}  (new study: {post.prob('predictive', harm, 'gt'):.3f})")
+    texts = [f"P(HR < {t:g}) = {_pf(post.prob('pooled', t))}  (new study: {_pf(post.prob('predictive', t))})" for t in th]
+    texts.append(f"P(HR > {harm:g}) = {_pf(post.prob('pooled', harm, 'gt'))}  (new study: {_pf(post.prob('predictive', harm, 'gt'))})")
     ax.text(0.98, 0.95, "\n".join(texts), transform=ax.transAxes, ha="right", va="top", fontsize=8.5,
             bbox=dict(facecolor="white", edgecolor="#ced4da"))
     _hr_axis(ax, float(h.min()), float(h.max()))

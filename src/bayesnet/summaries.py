@@ -111,7 +111,7 @@ def studies_table(post) -> pd.DataFrame:
         for cov, vals in md.covariate_values.items():
             row[cov] = vals[i]
         if t is not None:
-            for col in ("derivation", "warnings", "design", "data_source", "overlap_group"):
+            for col in ("derivation", "warnings", "design", "data_source", "source_type", "overlap_group"):
                 if col in t.columns and col not in row:
                     v = t.loc[st, col]
                     row[col] = "" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v)

@@ -1,0 +1,44 @@
+"""`bayesnet report`: the probability-of-benefit report for a guideline panel."""
+
+from __future__ import annotations
+
+import sys
+
+from .cli import EXIT_BAD_INPUT, EXIT_DIAGNOSTICS, EXIT_OK, _print_problems
+
+
+def cmd_report(args) -> int:
+    from .evidence import EvidenceError
+    from .report import DiagnosticsFailed, write_report
+    from .spec import SpecError
+
+    print(f"bayesnet report: fitting {args.spec}, prior sweep and influence analyses ...", file=sys.stderr)
+    try:
+        rep = write_report(args.spec, args.out, data=args.data, engine=args.engine, seed=args.seed,
+                           allow_failed_diagnostics=args.allow_failed_diagnostics, progress=sys.stderr.isatty())
+    except EvidenceError as exc:
+        _print_problems(exc.problems)
+        return EXIT_BAD_INPUT
+    except DiagnosticsFailed as exc:
+        print(f"MCMC DIAGNOSTICS FAILED: {exc}. No report written (use --allow-failed-diagnostics).", file=sys.stderr)
+        return EXIT_DIAGNOSTICS
+    except (SpecError, FileNotFoundError, KeyError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from .cli_fit import headline
+
+    print(headline(rep))
+    print(f"wrote {args.out}/report.html, report.md, summary.json, studies.csv, figures/")
+    return EXIT_OK if rep["status"] == "ok" else EXIT_DIAGNOSTICS
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("report", help="write the probability-of-benefit report (HTML, Markdown, figures)",
+                       description="Fit SPEC.toml, run the prior sweep and the influence analyses, and write "
+                                   "DIR/report.html (self-contained), DIR/report.md, DIR/summary.json, "
+                                   "DIR/studies.csv and DIR/figures/*.png|svg, atomically.")
+    from .cli_fit import add_common
+
+    add_common(p)
+    p.add_argument("--out", default="results/report", help="output directory (default results/report)")
+    p.set_defaults(func=cmd_report)

@@ -1,0 +1,130 @@
+"""The panel report: numbers follow the data, user text is escaped, the page renders in a
+real headless browser."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bayesnet.report import write_report
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = ROOT / "models" / "ptr_random_effects.toml"
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep") / "gepnet_ptr"
+    rep = write_report(SPEC, out)
+    return out, rep
+
+
+def test_outputs_exist(shipped):
+    out, rep = shipped
+    for f in ("report.html", "report.md", "summary.json", "studies.csv", "sweep.csv", "influence.csv"):
+        assert (out / f).stat().st_size > 0, f
+    for fig in ("forest", "density", "sweep", "influence"):
+        assert (out / "figures" / f"{fig}.png").stat().st_size > 0
+        assert (out / "figures" / f"{fig}.svg").stat().st_size > 0
+    s = json.loads((out / "summary.json").read_text())
+    for key in ("engine", "k", "pooled", "tau", "predictive", "prob", "strata", "coefficients", "studies",
+                "frequentist", "diagnostics", "provenance"):
+        assert key in s
+
+
+def test_sections_in_panel_order(shipped):
+    out, _ = shipped
+    md = (out / "report.md").read_text()
+    heads = [line for line in md.splitlines() if line.startswith("## ")]
+    assert [h.split(". ", 1)[0] for h in heads] == [f"## {i}" for i in range(1, 11)]
+    assert "Imprecision (threshold HR 0.8)" in md and "Inconsistency:" in md and "Robustness to the prior" in md
+
+
+def test_text_numbers_come_from_summary(shipped):
+    out, rep = shipped
+    md = (out / "report.md").read_text()
+    p = rep["pooled"]["hr"]
+    assert f"Pooled HR {p['median']:.2f} (95% credible interval {p['ci95'][0]:.2f}-{p['ci95'][1]:.2f})" in md
+
+
+def test_text_follows_the_data(tmp_path):
+    data = pd.DataFrame({"study": ["A", "B", "C", "D"], "hr": [1.6, 1.4, 1.9, 1.5], "ci_low": [1.1, 0.9, 1.2, 1.0],
+                         "ci_high": [2.3, 2.2, 3.0, 2.25], "design": ["cohort", "cohort", "case_series", "case_series"]})
+    f = tmp_path / "harm.csv"
+    data.to_csv(f, index=False)
+    rep = write_report(SPEC, tmp_path / "r", data=f)
+    md = (tmp_path / "r" / "report.md").read_text()
+    p = rep["pooled"]["hr"]
+    assert p["median"] > 1.2
+    assert f"Pooled HR {p['median']:.2f}" in md
+    assert "does not hold under every prior" in md
+    assert "design" in md and "case_series" in md  # design strata from the auxiliary regression
+
+
+def test_html_escapes_user_data(tmp_path):
+    evil = '<script>alert("x")</script> "quoted" & <b>bold</b>'
+    data = pd.DataFrame({"study": [evil, "B", "C"], "hr": [0.5, 0.6, 0.7], "ci_low": [0.3, 0.4, 0.5],
+                         "ci_high": [0.8, 0.9, 0.98]})
+    f = tmp_path / "evil.csv"
+    data.to_csv(f, index=False)
+    write_report(SPEC, tmp_path / "r", data=f)
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "<b>bold</b>" not in page
+
+
+def _browser():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        pytest.skip("no Chromium installed (Debian package 'chromium'; .ci/run installs it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright (Python) is not installed")
+    return chromium, sync_playwright
+
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def test_report_renders_in_headless_chromium(shipped, tmp_path):
+    chromium, sync_playwright = _browser()
+    out, _ = shipped
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=ARGS)
+        page = b.new_page(viewport={"width": 1100, "height": 1400})
+        page.goto((out / "report.html").as_uri())
+        sizes = page.evaluate("Array.from(document.images).map(i => [i.naturalWidth, i.naturalHeight, i.complete])")
+        shot = tmp_path / "report.png"
+        page.screenshot(path=str(shot), full_page=True)
+        b.close()
+    assert len(sizes) == 4
+    assert all(w > 0 and h > 0 and ok for w, h, ok in sizes)
+    assert shot.stat().st_size > 10_000
+
+
+def test_malicious_page_stays_inert_in_browser(tmp_path):
+    chromium, sync_playwright = _browser()
+    evil = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
+    data = pd.DataFrame({"study": [evil, "B", "C"], "hr": [0.5, 0.6, 0.7], "ci_low": [0.3, 0.4, 0.5],
+                         "ci_high": [0.8, 0.9, 0.98]})
+    f = tmp_path / "evil.csv"
+    data.to_csv(f, index=False)
+    write_report(SPEC, tmp_path / "r", data=f)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=ARGS)
+        page = b.new_page()
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto((tmp_path / "r" / "report.html").as_uri())
+        page.wait_for_timeout(300)
+        title = page.title()
+        n_scripts = page.evaluate("document.scripts.length")
+        text = page.evaluate("document.body.innerText")
+        b.close()
+    assert title != "pwned" and not dialogs and n_scripts == 0
+    assert "<script>document.title" in text
