@@ -114,14 +114,22 @@ class MixtureMarginal(Marginal):
             a, b = self.quantile([p, p + prob])
             return float(self.pdf(a) / jac(a) - self.pdf(b) / jac(b))
 
-        lo, hi = 1e-9, 1.0 - prob - 1e-9
+        edge = 1.0 - prob
+        # near-normal mixtures have p* close to (1 - prob) / 2: bracket there first
+        lo, hi = 0.04 * edge, 0.96 * edge
         flo, fhi = phi(lo), phi(hi)
-        if flo >= 0:  # density decreasing over the support
-            p = 0.0
-        elif fhi <= 0:
-            p = 1.0 - prob
+        if flo < 0 < fhi:
+            p = brentq(phi, lo, hi, xtol=1e-9)
         else:
-            p = brentq(phi, lo, hi, xtol=1e-10, rtol=1e-10)
+            lo2, hi2 = 1e-12, edge - 1e-12
+            flo2, fhi2 = (phi(lo2) if flo >= 0 else flo), (phi(hi2) if fhi <= 0 else fhi)
+            if flo2 >= 0:  # density decreasing over the support
+                p = 0.0
+            elif fhi2 <= 0:
+                p = edge
+            else:
+                a, b = (lo2, lo) if flo >= 0 else (hi, hi2)
+                p = brentq(phi, a, b, xtol=1e-12)
         q = self.quantile([p, p + prob])
         return float(transform(q[0])), float(transform(q[1]))
 
@@ -136,15 +144,15 @@ class MixtureMarginal(Marginal):
         x = np.clip(self._mu + self._sd * ndtri(p), lo, hi)
         for _ in range(100):
             f = self.cdf(x) - p
-            lo = np.where(f < 0, x, lo)
-            hi = np.where(f > 0, x, hi)
-            if np.all(np.abs(f) < 1e-12):
+            active = np.abs(f) > 1e-13
+            if not np.any(active):
                 break
+            lo = np.where(active & (f < 0), x, lo)
+            hi = np.where(active & (f > 0), x, hi)
             d = self.pdf(x)
-            step = np.where(d > 0, f / np.maximum(d, 1e-300), 0.0)
-            xn = x - step
-            bad = (xn <= lo) | (xn >= hi) | ~np.isfinite(xn)
-            x = np.where(bad, 0.5 * (lo + hi), xn)
+            xn = x - np.where(d > 0, f / np.maximum(d, 1e-300), 0.0)
+            bad = (xn < lo) | (xn > hi) | ~np.isfinite(xn)
+            x = np.where(active, np.where(bad, 0.5 * (lo + hi), xn), x)
         return x
 
 
