@@ -133,8 +133,7 @@ def write_fit_outputs(post, out_dir: Path, summary: dict | None = None) -> dict:
     (out_dir / "summary.json").write_text(to_json(summary))
     st = post.studies_table()
     ev = post.evidence.table.copy()
-    merged = ev.merge(st[["study", "shrunken_hr", "shrunken_low", "shrunken_high", "shrunken_hpd_low",
-                          "shrunken_hpd_high"]], on="study", how="left")
+    merged = ev.merge(st[["study", "shrunken_hr", "shrunken_low", "shrunken_high"]], on="study", how="left")
     merged.to_csv(out_dir / "studies.csv", index=False)
     if post.engine == "mcmc":
         idata = post.extras["idata"]

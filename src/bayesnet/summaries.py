@@ -94,19 +94,18 @@ def summary_dict(post) -> dict:
 
 def studies_table(post) -> pd.DataFrame:
     """One row per study: reported HR and 95% CI, shrunken HR (posterior median) with its
-    95% equal-tailed and HPD intervals, the derivation and the warnings."""
+    95% equal-tailed credible interval, the derivation and the warnings."""
     md, ev = post.model_data, post.evidence
     rows = []
     t = ev.table.set_index("study") if ev is not None else None
     for i, st in enumerate(md.studies):
         m = post.marginals[("study", st)]
         q = m.quantile([0.5, 0.025, 0.975])
-        h = m.hpd(0.95, np.exp)
         row = {"study": st, "log_hr": float(md.y[i]), "se": float(md.s[i]),
                "hr": math.exp(md.y[i]), "hr_low": math.exp(md.y[i] - 1.959963984540054 * md.s[i]),
                "hr_high": math.exp(md.y[i] + 1.959963984540054 * md.s[i]),
                "shrunken_hr": float(np.exp(q[0])), "shrunken_low": float(np.exp(q[1])),
-               "shrunken_high": float(np.exp(q[2])), "shrunken_hpd_low": h[0], "shrunken_hpd_high": h[1],
+               "shrunken_high": float(np.exp(q[2])),
                "shrunken_log_hr_mean": m.mean()}
         for cov, vals in md.covariate_values.items():
             row[cov] = vals[i]
