@@ -52,6 +52,15 @@ def cmd_validate(args) -> int:
     except (FileNotFoundError, KeyError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.keep_overlap:
+        from .evidence import select_overlap
+
+        kept, dropped = select_overlap(ev.table, keep=args.keep_overlap)
+        ev.table = kept.reset_index(drop=True)
+        if len(dropped):
+            import pandas as pd
+
+            ev.excluded = pd.concat([x for x in (ev.excluded, dropped[["study", "reason"]]) if x is not None])
     print(f"{ev.source}: {ev.k} valid row(s)")
     print(_format_table(ev))
     if ev.excluded is not None and len(ev.excluded):
@@ -81,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("data", nargs="?", help="CSV file, one row per study estimate")
     v.add_argument("--dataset", help="a shipped dataset instead of a file (e.g. gepnet_ptr)")
     v.add_argument("--select", help="a named selection (e.g. primary) or a selection TOML file")
+    v.add_argument("--keep-overlap", choices=["largest", "most_recent", "all"],
+                   help="keep one row per overlap_group (shared source population) by this rule")
     v.add_argument("--out", help="write the derived table to this CSV file")
     v.set_defaults(func=cmd_validate)
 

@@ -23,6 +23,17 @@ def cmd_sweep(args) -> int:
         df = sweep(spec, grid=grid, data=args.data, engine=args.engine, workers=args.workers,
                    scheduler=args.scheduler, seed=args.seed)
         inf = influence(spec, data=args.data, engine=args.engine, seed=args.seed) if args.influence else None
+        extra = {}
+        if args.influence:
+            from .api import choose_engine, fit
+            from .sensitivity import overlap_sensitivity, power_scaling
+
+            if choose_engine(spec, args.engine) == "mcmc":
+                extra["psense.csv"] = power_scaling(fit(spec, data=args.data, engine="mcmc", seed=args.seed))
+            if args.data is None:
+                ov = overlap_sensitivity(spec, engine=args.engine, seed=args.seed)
+                if len(ov):
+                    extra["overlap.csv"] = ov
     except EvidenceError as exc:
         _print_problems(exc.problems)
         return EXIT_BAD_INPUT
@@ -42,7 +53,10 @@ def cmd_sweep(args) -> int:
             if inf is not None:
                 inf.to_csv(tmp / "influence.csv", index=False)
                 plots.save(plots.influence_plot(inf), tmp / "influence")
-        print(f"wrote {args.out}/sweep.csv, sweep.png/.svg" + (", influence.csv, influence.png/.svg" if inf is not None else ""))
+                for name, frame in extra.items():
+                    frame.to_csv(tmp / name, index=False)
+        written = ["sweep.csv", "sweep.png/.svg"] + (["influence.csv", "influence.png/.svg"] + list(extra) if inf is not None else [])
+        print(f"wrote {args.out}/: " + ", ".join(written))
     return EXIT_OK
 
 
@@ -61,5 +75,8 @@ def add_parser(sub) -> None:
                    help="parallel processes for MCMC settings (default: up to 2)")
     p.add_argument("--scheduler", help="Dask distributed scheduler address (e.g. tcp://host:8786)")
     p.add_argument("--seed", type=int, help="base seed; setting i uses seed + i")
-    p.add_argument("--influence", action="store_true", help="also run leave-one-out / leave-one-level-out")
+    p.add_argument("--influence", action="store_true",
+                   help="also run leave-one-out / leave-one-level-out (influence.csv), the overlap selection rules "
+                        "(overlap.csv: keep largest / most recent / all with a population effect) and, for MCMC "
+                        "models, power-scaling sensitivity (psense.csv)")
     p.set_defaults(func=cmd_sweep)

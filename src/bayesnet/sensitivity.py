@@ -251,8 +251,8 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
 def overlap_sensitivity(spec, engine: str = "auto", seed: int | None = None) -> pd.DataFrame:
     """Rows that share a source population: the analysis under each selection rule (keep
     the largest, the most recent, or all rows with a population random effect, MCMC)."""
-    from .api import evidence_for, fit, load_spec
-    from .evidence import load_selection
+    from .api import fit, load_spec
+    from .evidence import load_evidence
     from .evidence.loading import _resolve_selection
 
     spec = load_spec(spec)
@@ -265,10 +265,6 @@ def overlap_sensitivity(spec, engine: str = "auto", seed: int | None = None) -> 
     for rule in ("largest", "most_recent", "all"):
         s2 = copy.deepcopy(sel)
         s2.overlap["keep"] = rule
-        sp = spec.with_data(select=None)
-        sp.data = {k: v for k, v in sp.data.items() if k != "select"}
-        from .evidence import load_evidence
-
         d = spec.data
         ev = (load_evidence(dataset=d["dataset"], select_=s2, base_dir=spec.base_dir) if "dataset" in d else
               load_evidence(path=(spec.base_dir / d["path"]), select_=s2))

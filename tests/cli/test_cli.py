@@ -111,3 +111,14 @@ def test_fit_failed_diagnostics_exit_3(tmp_path):
     assert r.returncode == 3 and "MCMC DIAGNOSTICS FAILED" in r.stderr and not out.exists()
     r = run("fit", f, "--engine", "mcmc", "--out", out, "--allow-failed-diagnostics")
     assert r.returncode == 3 and json.loads((out / "summary.json").read_text())["status"] == "failed_diagnostics"
+
+
+def test_validate_keep_overlap(tmp_path):
+    f = tmp_path / "d.csv"
+    f.write_text("study,hr,ci_low,ci_high,overlap_group,n_total,year\nA,0.5,0.3,0.8,SEER,100,2010\n"
+                 "B,0.6,0.4,0.9,SEER,300,2015\nC,0.7,0.5,0.98,,50,2020\n")
+    out = tmp_path / "o.csv"
+    r = run("validate", f, "--keep-overlap", "largest", "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert "A: same source population 'SEER' as B, which is kept (largest n_total)" in r.stdout
+    assert [line.split(",")[0] for line in out.read_text().splitlines()[1:]] == ["B", "C"]

@@ -147,3 +147,14 @@ def test_sweep_cli_writes_files(tmp_path):
     for f in ("sweep.csv", "sweep.png", "sweep.svg", "influence.csv", "influence.png"):
         assert (out / f).stat().st_size > 0
     assert len(pd.read_csv(out / "sweep.csv")) == 20
+
+
+@pytest.mark.mcmc
+def test_overlap_rules():
+    from bayesnet.sensitivity import overlap_sensitivity
+
+    df = overlap_sensitivity(load_spec({"data": {"dataset": "gepnet_ptr", "select": "primary"},
+                                        "mcmc": {"draws": 500, "tune": 500}}))
+    assert list(df["rule"]) == ["largest", "most_recent", "all rows + population effect"]
+    assert df["k"].iloc[2] > df["k"].iloc[0]
+    assert (df["hr_median"] < 1).all()

@@ -33,9 +33,14 @@ def _fit_given_tau2(y, v, X, tau2):
     return b, cov, W
 
 
-def _P(W, X):
-    WX = W[:, None] * X
-    return np.diag(W) - WX @ np.linalg.inv(X.T @ WX) @ WX.T
+def _traces(W, X):
+    """tr(P) and tr(P P) for P = W - W X (X'WX)^-1 X'W, in O(k p^2) (no k x k matrix)."""
+    A = np.linalg.inv(X.T @ (W[:, None] * X))
+    B2 = X.T @ ((W**2)[:, None] * X)
+    B3 = X.T @ ((W**3)[:, None] * X)
+    tr1 = float(W.sum() - np.trace(A @ B2))
+    tr2 = float((W**2).sum() - 2 * np.trace(A @ B3) + np.trace(A @ B2 @ A @ B2))
+    return tr1, tr2
 
 
 def _reml_tau2(y, v, X):
@@ -65,8 +70,7 @@ def rma(y, v, X=None, method: str = "REML", coef_names=None, level: float = 0.95
     W0 = 1.0 / v
     b0, _, _ = _fit_given_tau2(y, v, X, 0.0)
     QE = float(np.sum(W0 * (y - X @ b0) ** 2))
-    P0 = _P(W0, X)
-    trP0 = float(np.trace(P0))
+    trP0, _ = _traces(W0, X)
     if method == "REML":
         tau2 = _reml_tau2(y, v, X)
     elif method == "DL":
@@ -91,8 +95,7 @@ def rma(y, v, X=None, method: str = "REML", coef_names=None, level: float = 0.95
         "coefficients": {},
     }
     if method == "REML":
-        P = _P(W, X)
-        out["tau2_se"] = float(np.sqrt(2.0 / np.trace(P @ P)))
+        out["tau2_se"] = float(np.sqrt(2.0 / _traces(W, X)[1]))
     for j, nm in enumerate(names):
         out["coefficients"][nm] = {
             "estimate": float(b[j]), "se": float(se[j]),
