@@ -3,7 +3,8 @@
 Verbs that compose (each documented with its formula and reference):
     load_evidence / derive  ->  fit  ->  Posterior (summaries, predictive, probabilities)
                                      ->  sweep / influence  ->  report
-Heavy dependencies (PyMC) are imported only where sampling happens.
+Everything is imported lazily: `bayesnet --help` loads neither pandas nor PyMC, and
+PyMC is imported only where sampling happens.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -13,13 +14,15 @@ try:
 except PackageNotFoundError:  # pragma: no cover
     __version__ = "0.0.0+unknown"
 
-from .evidence import EvidenceError, EvidenceTable, derive, load_evidence  # noqa: E402,F401
-
 
 def __getattr__(name):  # lazy access to the heavier layers
     import importlib
 
     lazy = {
+        "EvidenceError": ("bayesnet.evidence", "EvidenceError"),
+        "EvidenceTable": ("bayesnet.evidence", "EvidenceTable"),
+        "derive": ("bayesnet.evidence", "derive"),
+        "load_evidence": ("bayesnet.evidence", "load_evidence"),
         "fit": ("bayesnet.api", "fit"),
         "read_spec": ("bayesnet.spec", "read_spec"),
         "Spec": ("bayesnet.spec", "Spec"),

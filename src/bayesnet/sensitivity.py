@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from .errors import SpecError
 from .priors import Prior, parse_prior
@@ -50,7 +50,7 @@ def clinical_threshold(thresholds) -> float:
 def community_priors(thresholds) -> dict[str, Prior]:
     """Sceptical and enthusiastic normal priors on mu (log-HR) from the clinical threshold."""
     c = clinical_threshold(thresholds)
-    sigma = math.log(c) / norm.ppf(0.05)
+    sigma = math.log(c) / ndtri(0.05)
     return {
         "sceptical": Prior("normal", {"mu": 0.0, "sigma": sigma}, label=f"sceptical N(0, {sigma:.3f}): P(HR<{c:g})=5%"),
         "enthusiastic": Prior("normal", {"mu": math.log(c), "sigma": sigma},

@@ -95,7 +95,7 @@ def log_marginal_tau(md: ModelData, m0, vinv, tau_prior: Prior, tau: np.ndarray)
 def _tau_grid(md: ModelData, m0, vinv, prior: Prior) -> tuple[np.ndarray, np.ndarray]:
     """Adaptive grid of tau and the normalised posterior density on it."""
     scale = float(max(np.std(md.y), np.median(md.s), 1e-3))
-    upper_prior = prior.ppf(1.0) if prior.dist == "uniform" else np.inf
+    upper_prior = prior.params["upper"] if prior.dist == "uniform" else np.inf
     lower_prior = prior.params.get("lower", 0.0) if prior.dist == "uniform" else 0.0
     T = min(10.0 * scale, upper_prior)
     delta = 1e-3 * scale

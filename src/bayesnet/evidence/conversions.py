@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.stats import norm
+from scipy.special import ndtr, ndtri
 
 __all__ = [
     "Effect",
@@ -45,7 +45,7 @@ class Effect:
 
 def z_for_level(level: float = 0.95) -> float:
     """Standard-normal quantile z = Phi^-1((1 + level) / 2) for a two-sided interval."""
-    return float(norm.ppf((1.0 + level) / 2.0))
+    return float(ndtri((1.0 + level) / 2.0))
 
 
 def from_hr_ci(hr: float, ci_low: float, ci_high: float, level: float = 0.95) -> Effect:
@@ -78,7 +78,7 @@ def from_hr_p(hr: float, p: float, bound: bool = False) -> Effect:
         raise ValueError(f"p = {p} cannot give a standard error (needs 0 < p < 1)")
     if hr == 1.0:
         raise ValueError("HR = 1 cannot give a standard error from a p-value")
-    se = abs(math.log(hr)) / float(norm.isf(p / 2.0))
+    se = abs(math.log(hr)) / float(-ndtri(p / 2.0))
     return Effect(math.log(hr), se, "se_from_p_bound" if bound else "se_from_p")
 
 
@@ -138,4 +138,4 @@ def ci_from_log_hr_se(log_hr: float, se: float, level: float = 0.95) -> tuple[fl
 
 def p_from_log_hr_se(log_hr: float, se: float) -> float:
     """Two-sided Wald p-value 2 (1 - Phi(|log_hr| / se))."""
-    return float(2.0 * norm.sf(abs(log_hr) / se))
+    return float(2.0 * ndtr(-abs(log_hr) / se))

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtr, ndtri
 
 from . import conversions as cv
 
@@ -360,7 +360,7 @@ def _implied_p_range(r: _Row, level: float) -> tuple[float, float]:
                 if min(h, lo, hi) <= 0 or hi <= lo:
                     continue
                 se = (math.log(hi) - math.log(lo)) / (2 * z)
-                ps.append(2 * norm.sf(abs(math.log(h)) / se))
+                ps.append(2 * ndtr(-abs(math.log(h)) / se))
     if not ps:
         p = cv.p_from_log_hr_se(math.log(v["hr"]), (math.log(v["ci_high"]) - math.log(v["ci_low"])) / (2 * z))
         return p, p
