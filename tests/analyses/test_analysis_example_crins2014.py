@@ -6,7 +6,7 @@ Friede (2023, Comput Methods Programs Biomed 229:107303). Reference values:
 import numpy as np
 import pytest
 
-from .helpers import close, fit_arrays
+from .helpers import brute_force_nnhm, close, fit_arrays
 
 
 @pytest.fixture(scope="module")
@@ -99,13 +99,7 @@ def test_ma01_against_brute_force(ma01, crins):
 
     d = crins["data"]
     y, s2 = np.array(d["yi"]), np.array(d["vi"])
-    tau = np.linspace(0, 6, 600001)
-    W = 1 / (s2[None] + tau[:, None] ** 2)
-    P = W.sum(1) + 1 / 16
-    b = (W * y).sum(1) / P
-    lp = 0.5 * np.log(W).sum(1) - 0.5 * np.log(P) - 0.5 * ((W * y**2).sum(1) - b**2 * P) + stats.halfnorm.logpdf(tau, scale=0.5)
-    dens = np.exp(lp - lp.max())
-    dens /= np.trapezoid(dens, tau)
+    tau, dens, b, P = brute_force_nnhm(y, s2, 16, lambda t: stats.halfnorm.logpdf(t, scale=0.5), 6, 600001)
     e_mu = np.trapezoid(dens * b, tau)
     var_mu = np.trapezoid(dens * (1 / P + b**2), tau) - e_mu**2
     var_new = var_mu + np.trapezoid(dens * tau**2, tau)

@@ -5,7 +5,7 @@
 import numpy as np
 import pytest
 
-from .helpers import close, close_interval, fit_arrays
+from .helpers import brute_force_nnhm, close, close_interval, fit_arrays
 
 
 @pytest.fixture(scope="module")
@@ -65,13 +65,7 @@ def test_predictive_against_brute_force(ref):
     y, s2 = np.array(d["y"]), np.array(d["sigma"]) ** 2
     post = fit_arrays(d["y"], d["sigma"], {"mu": {"dist": "normal", "mu": 0, "sigma": 50},
                                            "tau": {"dist": "half_cauchy", "scale": 25}})
-    tau = np.linspace(0, 400, 400001)
-    W = 1 / (s2[None] + tau[:, None] ** 2)
-    P = W.sum(1) + 1 / 2500
-    b = (W * y).sum(1) / P
-    lp = 0.5 * np.log(W).sum(1) - 0.5 * np.log(P) - 0.5 * ((W * y**2).sum(1) - b**2 * P) + stats.halfcauchy.logpdf(tau, scale=25)
-    dens = np.exp(lp - lp.max())
-    dens /= np.trapezoid(dens, tau)
+    tau, dens, b, P = brute_force_nnhm(y, s2, 2500, lambda t: stats.halfcauchy.logpdf(t, scale=25), 400, 400001)
     for x in (-10.0, 0.0, 20.0, 26.0):
         brute = np.trapezoid(dens * stats.norm.cdf(x, b, np.sqrt(1 / P + tau**2)), tau)
         assert post["predictive"].cdf(x) == pytest.approx(brute, abs=2e-5)
