@@ -51,8 +51,12 @@ def headline(summary: dict) -> str:
     if summary.get("tau"):
         t = summary["tau"]
         lines.append(f"tau {t['median']:.3f} (95% CrI {t['ci95'][0]:.3f}-{t['ci95'][1]:.3f})")
+    def fmt(p):
+        return ">0.999" if p > 0.999 else "<0.001" if p < 0.001 else f"{p:.3f}"
+
     for k, v in summary["prob"]["pooled"].items():
-        lines.append(f"P({k.replace('hr', 'HR ')}) = {v:.3f} pooled, {summary['prob']['predictive'][k]:.3f} predictive")
+        label = k.replace("hr<", "HR < ").replace("hr>", "HR > ")
+        lines.append(f"P({label}): {fmt(v)} pooled, {fmt(summary['prob']['predictive'][k])} in a new study")
     return "\n".join(lines)
 
 
