@@ -15,6 +15,23 @@ def _print_problems(problems, stream=sys.stderr) -> None:
         print(str(p), file=stream)
 
 
+def call_guarded(fn):
+    """Run fn(); map bad input to exit code 2 with readable messages (never a traceback).
+    Returns (result, None) or (None, exit code)."""
+    from .errors import SpecError
+    from .evidence import EvidenceError
+
+    try:
+        return fn(), None
+    except EvidenceError as exc:
+        _print_problems(exc.problems)
+        print(f"{sum(p.level == 'error' for p in exc.problems)} error(s) in the evidence table.", file=sys.stderr)
+        return None, EXIT_BAD_INPUT
+    except (SpecError, FileNotFoundError, KeyError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None, EXIT_BAD_INPUT
+
+
 def _format_table(ev) -> str:
     import pandas as pd
 

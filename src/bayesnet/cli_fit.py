@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .cli import EXIT_BAD_INPUT, EXIT_DIAGNOSTICS, EXIT_OK, _print_problems
+from .cli import EXIT_DIAGNOSTICS, EXIT_OK, call_guarded
 
 
 def add_common(p) -> None:
@@ -21,18 +21,11 @@ def add_common(p) -> None:
 def load_and_fit(args, **kw):
     """Shared by fit and report: returns (post, exit_code or None)."""
     from .api import fit
-    from .evidence import EvidenceError
-    from .spec import SpecError
 
-    try:
-        post = fit(args.spec, data=args.data, engine=args.engine, seed=args.seed, progress=sys.stderr.isatty(), **kw)
-    except EvidenceError as exc:
-        _print_problems(exc.problems)
-        print(f"{sum(p.level == 'error' for p in exc.problems)} error(s) in the evidence table.", file=sys.stderr)
-        return None, EXIT_BAD_INPUT
-    except (SpecError, FileNotFoundError, KeyError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return None, EXIT_BAD_INPUT
+    post, code = call_guarded(lambda: fit(args.spec, data=args.data, engine=args.engine, seed=args.seed,
+                                          progress=sys.stderr.isatty(), **kw))
+    if code is not None:
+        return None, code
     if not post.ok:
         d = post.diagnostics
         print("MCMC DIAGNOSTICS FAILED: " + "; ".join(d["problems"]), file=sys.stderr)

@@ -4,27 +4,22 @@ from __future__ import annotations
 
 import sys
 
-from .cli import EXIT_BAD_INPUT, EXIT_DIAGNOSTICS, EXIT_OK, _print_problems
+from .cli import EXIT_DIAGNOSTICS, EXIT_OK, call_guarded
 
 
 def cmd_report(args) -> int:
-    from .evidence import EvidenceError
     from .report import DiagnosticsFailed, write_report
-    from .spec import SpecError
 
     print(f"bayesnet report: fitting {args.spec}, prior sweep and influence analyses ...", file=sys.stderr)
     try:
-        rep = write_report(args.spec, args.out, data=args.data, engine=args.engine, seed=args.seed,
-                           allow_failed_diagnostics=args.allow_failed_diagnostics, progress=sys.stderr.isatty())
-    except EvidenceError as exc:
-        _print_problems(exc.problems)
-        return EXIT_BAD_INPUT
+        rep, code = call_guarded(lambda: write_report(
+            args.spec, args.out, data=args.data, engine=args.engine, seed=args.seed,
+            allow_failed_diagnostics=args.allow_failed_diagnostics, progress=sys.stderr.isatty()))
     except DiagnosticsFailed as exc:
         print(f"MCMC DIAGNOSTICS FAILED: {exc}. No report written (use --allow-failed-diagnostics).", file=sys.stderr)
         return EXIT_DIAGNOSTICS
-    except (SpecError, FileNotFoundError, KeyError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    if code is not None:
+        return code
     from .cli_fit import headline
 
     print(headline(rep))

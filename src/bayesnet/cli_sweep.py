@@ -6,40 +6,38 @@ import os
 import sys
 from pathlib import Path
 
-from .cli import EXIT_BAD_INPUT, EXIT_OK, _print_problems
+from .cli import EXIT_OK, call_guarded
 
 
 def cmd_sweep(args) -> int:
     from . import plots
     from .api import load_spec
-    from .evidence import EvidenceError
     from .io import atomic_directory
     from .sensitivity import influence, read_grid, sweep
-    from .spec import SpecError
 
-    try:
+    def work():
         spec = load_spec(args.spec)
         grid = read_grid(args.grid) if args.grid else None
         df = sweep(spec, grid=grid, data=args.data, engine=args.engine, workers=args.workers,
                    scheduler=args.scheduler, seed=args.seed)
-        inf = influence(spec, data=args.data, engine=args.engine, seed=args.seed) if args.influence else None
-        extra = {}
+        inf, extra = None, {}
         if args.influence:
             from .api import choose_engine, fit
             from .sensitivity import overlap_sensitivity, power_scaling
 
+            inf = influence(spec, data=args.data, engine=args.engine, seed=args.seed)
             if choose_engine(spec, args.engine) == "mcmc":
                 extra["psense.csv"] = power_scaling(fit(spec, data=args.data, engine="mcmc", seed=args.seed))
             if args.data is None:
                 ov = overlap_sensitivity(spec, engine=args.engine, seed=args.seed)
                 if len(ov):
                     extra["overlap.csv"] = ov
-    except EvidenceError as exc:
-        _print_problems(exc.problems)
-        return EXIT_BAD_INPUT
-    except (SpecError, FileNotFoundError, KeyError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return df, inf, extra
+
+    res, code = call_guarded(work)
+    if code is not None:
+        return code
+    df, inf, extra = res
     show = [c for c in df.columns if c in ("tau_prior", "mu_prior", "hr_median", "hr_low", "hr_high")
             or c.startswith("p_hr_lt_")]
     print(df[show].to_string(index=False, float_format=lambda v: f"{v:.3f}"))

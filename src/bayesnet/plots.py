@@ -10,7 +10,6 @@ influence_plot    change in P(benefit) and pooled HR when a study or a level is 
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import matplotlib
@@ -47,7 +46,6 @@ def forest(post, group: str | None = None, title: str | None = None):
     (circle, 95% credible interval), grouped by `group` (default: the first covariate, or
     design); the pooled HR (diamond) and the 95% predictive interval (bar) at the bottom."""
     st = post.studies_table()
-    s = post.summary_light() if hasattr(post, "summary_light") else None
     grp = group or post.model_data.het_column or (list(post.model_data.covariates)[0] if post.model_data.covariates else None)
     if grp is None:
         grp = next((c for c in ("source_type", "design_class", "design", "data_source")

@@ -27,7 +27,6 @@ import math
 import sys
 import tomllib
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

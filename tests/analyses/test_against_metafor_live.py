@@ -1,7 +1,6 @@
 """Optional: where R with metafor is installed, our REML comparator matches metafor::rma on
 the shipped primary analysis (skipped otherwise; the package never needs R)."""
 
-import json
 import shutil
 import subprocess
 

@@ -1,7 +1,6 @@
 """The command line as a user runs it: exit codes, messages, atomic outputs, light startup."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from bayesnet.api import fit, load_spec
+from bayesnet.api import load_spec
 from bayesnet.evidence import derive
 from bayesnet.models import build_model_data
 from bayesnet.engines.exact import fit_exact

@@ -2,12 +2,9 @@
 
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from bayesnet.api import fit, load_spec
-from bayesnet.engines import mcmc
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,8 @@ import pytest
 from scipy.stats import norm
 
 from bayesnet.api import fit, load_spec
-from bayesnet.priors import Prior, parse_prior
-from bayesnet.sensitivity import community_priors, default_grid, influence, read_grid, sweep
+from bayesnet.priors import parse_prior
+from bayesnet.sensitivity import community_priors, influence, read_grid, sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "models" / "ptr_random_effects.toml"

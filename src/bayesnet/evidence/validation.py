@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtr
 
 from . import conversions as cv
 
@@ -206,7 +206,7 @@ class _Row:
                 val = float(text.replace("\u2212", "-"))
             except ValueError:
                 self.problem("error", col, f"'{raw}' is not a number",
-                             f"write a plain number with a decimal point (e.g. 0.45) or leave the cell empty")
+                             "write a plain number with a decimal point (e.g. 0.45) or leave the cell empty")
                 continue
             if not math.isfinite(val):
                 self.problem("error", col, f"'{raw}' is not a finite number", "write a finite number or leave the cell empty")

@@ -15,7 +15,6 @@ import html
 import math
 from pathlib import Path
 
-import pandas as pd
 
 __all__ = ["build_report", "write_report", "content", "render_html", "render_markdown", "grade_statements"]
 
