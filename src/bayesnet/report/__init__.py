@@ -112,10 +112,10 @@ def grade_statements(rep: dict) -> list[str]:
         out.append(f"Imprecision (threshold HR {t:g}): the 95% credible interval of the pooled HR "
                    f"({_ci([lo, hi])}) {'crosses' if crosses else 'does not cross'} {t:g}.")
     # inconsistency
-    where = ("entirely below 1" if phi < 1 else "entirely above 1" if plo > 1 else "crosses 1")
+    where = ("lies entirely below 1" if phi < 1 else "lies entirely above 1" if plo > 1 else "crosses 1")
     s = f"Inconsistency: the 95% predictive interval for a new setting ({_ci([plo, phi])}) {where}"
     if clinical is not None:
-        rel = ("entirely below" if phi < clinical else "entirely above" if plo > clinical else "crosses")
+        rel = ("lies entirely below" if phi < clinical else "lies entirely above" if plo > clinical else "crosses")
         s += f" and {rel} the clinical threshold {clinical:g}"
     out.append(s + ".")
     if rep.get("tau"):
@@ -265,7 +265,8 @@ def content(rep: dict, figures: dict[str, Path]) -> list[tuple]:
     b.append(("h2", "10. GRADE-ready statements"))
     b.append(("ul", grade_statements(rep)))
     pv = rep["provenance"]
-    b.append(("p", f"Provenance: data sha256 {pv.get('data_sha256', '')[:16]}..., seed {pv.get('seed')}, "
+    seed = pv.get("seed") if pv.get("seed") is not None else "not used (exact computation)"
+    b.append(("p", f"Provenance: data sha256 {pv.get('data_sha256', '')[:16]}..., seed {seed}, "
                    f"bayesnet {pv['versions'].get('bayesnet')}, created {pv.get('created')}. "
                    f"Every number above comes from summary.json."))
     return b
