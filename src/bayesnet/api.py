@@ -70,12 +70,13 @@ def choose_engine(spec: Spec, engine: str = "auto") -> str:
 
 
 def fit(spec, data=None, engine: str = "auto", seed: int | None = None, evidence: EvidenceTable | None = None,
-        progress: bool = False, log_likelihood: bool = True):
+        progress: bool = False, log_likelihood: bool = True, frequentist: bool = True):
     """Fit the analysis described by `spec` (a TOML path, dict or Spec).
 
     engine: "exact" (quadrature, NNHM and meta-regression with normal/flat priors on the
     coefficients), "mcmc" (PyMC + nutpie, every model) or "auto" (exact when possible).
-    Returns a `Posterior`; its ``extras["frequentist"]`` holds the REML/DL comparator."""
+    Returns a `Posterior`; its ``extras["frequentist"]`` holds the REML/DL comparator
+    (skipped with frequentist=False, as sweeps and influence refits do)."""
     spec = load_spec(spec)
     ev = evidence if evidence is not None else evidence_for(spec, data)
     md = build_model_data(ev, spec)
@@ -91,7 +92,7 @@ def fit(spec, data=None, engine: str = "auto", seed: int | None = None, evidence
         post = fit_mcmc(md, spec, ev, seed=seed, progress=progress, log_likelihood=log_likelihood)
     from .engines.frequentist import comparator
 
-    if md.k >= 2:
+    if frequentist and md.k >= 2:
         post.extras["frequentist"] = comparator(md.y, md.s**2, md.X, md.coef_names)
     post.extras["input_sha256"] = getattr(ev, "input_sha256", None)
     return post

@@ -145,6 +145,23 @@ def density(post, title: str | None = None):
     return fig
 
 
+def _interval_panel(ax, df, labels, colors=NEUTRAL, reference: float | None = None):
+    """Left panel shared by the sweep and influence figures: pooled HR medians with their
+    95% intervals, one row per setting, on a log axis."""
+    y = np.arange(len(df))
+    ax.hlines(y, df["hr_low"], df["hr_high"], color=colors)
+    ax.plot(df["hr_median"], y, "o", color="black", ms=4)
+    if reference is not None:
+        ax.axvline(reference, color="#1c7ed6", lw=0.8, ls="--")
+    ax.axvline(1.0, color="black", lw=0.8)
+    _hr_axis(ax, min(df["hr_low"].min() / 1.2, 0.5), max(df["hr_high"].max() * 1.2, 1.2))
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize=7.5)
+    ax.invert_yaxis()
+    ax.set_xlabel("pooled HR, 95% CrI")
+    return y
+
+
 def sweep_plot(df, threshold_col: str | None = None, title: str | None = None):
     """Left: pooled HR (median, 95% interval) per prior setting; right: P(benefit)."""
     pcols = [c for c in df.columns if c.startswith("p_hr_lt_")]
@@ -153,15 +170,7 @@ def sweep_plot(df, threshold_col: str | None = None, title: str | None = None):
     n = len(df)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 0.32 * n + 1.8), sharey=True,
                                  gridspec_kw={"width_ratios": [1.4, 1]})
-    y = np.arange(n)
-    a1.hlines(y, df["hr_low"], df["hr_high"], color=NEUTRAL)
-    a1.plot(df["hr_median"], y, "o", color="black", ms=4)
-    a1.axvline(1.0, color="black", lw=0.8)
-    _hr_axis(a1, min(df["hr_low"].min() / 1.2, 0.5), max(df["hr_high"].max() * 1.2, 1.2))
-    a1.set_yticks(y)
-    a1.set_yticklabels(labels, fontsize=7.5)
-    a1.invert_yaxis()
-    a1.set_xlabel("pooled HR, 95% CrI")
+    y = _interval_panel(a1, df, labels)
     t = col[len("p_hr_lt_"):]
     a2.barh(y, df[col], color=BENEFIT, alpha=0.7, label=f"P(HR < {t}) pooled")
     pc = col.replace("p_hr_lt_", "p_pred_hr_lt_")
@@ -182,18 +191,9 @@ def influence_plot(df, title: str | None = None):
     pc = col.replace("p_hr_lt_", "p_pred_hr_lt_")
     n = len(df)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(12.5, 0.32 * n + 1.8), sharey=True, gridspec_kw={"width_ratios": [1.4, 1]})
-    y = np.arange(n)
     colors = [HARM if f else NEUTRAL for f in df.get("flag", [False] * n)]
-    a1.hlines(y, df["hr_low"], df["hr_high"], color=colors)
-    a1.plot(df["hr_median"], y, "o", color="black", ms=4)
-    a1.axvline(df["hr_median"].iloc[0], color="#1c7ed6", lw=0.8, ls="--")
-    a1.axvline(1.0, color="black", lw=0.8)
-    _hr_axis(a1, min(df["hr_low"].min() / 1.2, 0.5), max(df["hr_high"].max() * 1.2, 1.2))
-    a1.set_yticks(y)
-    a1.set_yticklabels([("without " + o if k != "full" else "all studies") for o, k in zip(df["omitted"], df["kind"])],
-                       fontsize=7.5)
-    a1.invert_yaxis()
-    a1.set_xlabel("pooled HR, 95% CrI")
+    labels = [("without " + o if k != "full" else "all studies") for o, k in zip(df["omitted"], df["kind"])]
+    y = _interval_panel(a1, df, labels, colors, reference=df["hr_median"].iloc[0])
     t = col[len("p_hr_lt_"):]
     a2.plot(df[col], y, "o", color=BENEFIT, label=f"P(HR < {t}) pooled")
     if pc in df:

@@ -133,7 +133,8 @@ def _fit_setting(job):
     from .api import fit
 
     spec, ev, setting, engine, seed = job
-    post = fit(spec.with_priors(**setting), evidence=ev, engine=engine, seed=seed, log_likelihood=False)
+    post = fit(spec.with_priors(**setting), evidence=ev, engine=engine, seed=seed, log_likelihood=False,
+               frequentist=False)
     return {**_prior_columns(setting), **row_from_posterior(post)}
 
 
@@ -189,7 +190,7 @@ def _refit(spec, ev_table: pd.DataFrame, engine, seed):
     from .evidence import EvidenceTable
 
     return fit(spec, evidence=EvidenceTable(table=ev_table.reset_index(drop=True), source="subset"),
-               engine=engine, seed=seed, log_likelihood=False)
+               engine=engine, seed=seed, log_likelihood=False, frequentist=False)
 
 
 def influence(spec, data=None, engine: str = "auto", covariates: list[str] | None = None, seed: int | None = None,
@@ -208,7 +209,7 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
     spec = load_spec(spec)
     ev = evidence if evidence is not None else evidence_for(spec, data)
     seed = int(spec.mcmc["seed"] if seed is None else seed)
-    full = fit(spec, evidence=ev, engine=engine, seed=seed, log_likelihood=False)
+    full = fit(spec, evidence=ev, engine=engine, seed=seed, log_likelihood=False, frequentist=False)
     rows = [{"omitted": "(none)", "kind": "full", **row_from_posterior(full)}]
     t = ev.table
     jobs = [(f"{st}", "study", t[t["study"] != st]) for st in t["study"]]
@@ -270,7 +271,8 @@ def overlap_sensitivity(spec, engine: str = "auto", seed: int | None = None) -> 
         model_sp = spec
         if rule == "all":
             model_sp = spec.with_model(population=s2.overlap.get("column", "overlap_group"))
-        post = fit(model_sp, evidence=ev, engine=engine if rule != "all" else "mcmc", seed=seed, log_likelihood=False)
+        post = fit(model_sp, evidence=ev, engine=engine if rule != "all" else "mcmc", seed=seed, log_likelihood=False,
+                   frequentist=False)
         rows.append({"rule": rule if rule != "all" else "all rows + population effect", **row_from_posterior(post)})
     return pd.DataFrame(rows)
 

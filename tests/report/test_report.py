@@ -87,44 +87,59 @@ def _browser():
     return chromium, sync_playwright
 
 
+def _open(**page_kw):
+    """Start headless Chromium (Debian's) through Playwright; returns (playwright, browser,
+    page). The page is empty until `_load`, so handlers can be attached first."""
+    chromium, sync_playwright = _browser()
+    pw = sync_playwright().start()
+    b = pw.chromium.launch(executable_path=chromium, args=ARGS)
+    page = b.new_page(**page_kw)
+    return pw, b, page
+
+
+def _load(page, html_path):
+    page.goto(Path(html_path).as_uri())
+
+
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 
 
 def test_report_renders_in_headless_chromium(shipped, tmp_path):
-    chromium, sync_playwright = _browser()
     out, _ = shipped
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=ARGS)
-        page = b.new_page(viewport={"width": 1100, "height": 1400})
-        page.goto((out / "report.html").as_uri())
+    pw, b, page = _open(viewport={"width": 1100, "height": 1400})
+    try:
+        _load(page, out / "report.html")
         sizes = page.evaluate("Array.from(document.images).map(i => [i.naturalWidth, i.naturalHeight, i.complete])")
         shot = tmp_path / "report.png"
         page.screenshot(path=str(shot), full_page=True)
+    finally:
         b.close()
+        pw.stop()
     assert len(sizes) == 4
     assert all(w > 0 and h > 0 and ok for w, h, ok in sizes)
     assert shot.stat().st_size > 10_000
 
 
 def test_malicious_page_stays_inert_in_browser(tmp_path):
-    chromium, sync_playwright = _browser()
+    _browser()
     evil = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
     data = pd.DataFrame({"study": [evil, "B", "C"], "hr": [0.5, 0.6, 0.7], "ci_low": [0.3, 0.4, 0.5],
                          "ci_high": [0.8, 0.9, 0.98]})
     f = tmp_path / "evil.csv"
     data.to_csv(f, index=False)
     write_report(SPEC, tmp_path / "r", data=f)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=ARGS)
-        page = b.new_page()
+    pw, b, page = _open()
+    try:
         dialogs = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto((tmp_path / "r" / "report.html").as_uri())
+        _load(page, tmp_path / "r" / "report.html")
         page.wait_for_timeout(300)
         title = page.title()
         n_scripts = page.evaluate("document.scripts.length")
         text = page.evaluate("document.body.innerText")
+    finally:
         b.close()
+        pw.stop()
     assert title != "pwned" and not dialogs and n_scripts == 0
     assert "<script>document.title" in text
