@@ -1,10 +1,27 @@
 # Two commands (see README): `make report` runs the main job, `make test` the test suite.
 # Each creates its own virtual environment with a Python >= 3.12 (PYTHON=... to choose one).
+# `make lint` runs ruff (rules in pyproject.toml); `make check-report` regenerates the
+# committed report and fails if that changed any file.
 SHELL := /bin/bash
 .DEFAULT_GOAL := report
 
+# Reproducible outputs: the report's timestamp is the time of the last commit that changed
+# its inputs, so regenerating an unchanged tree leaves `git status` clean. Outside a git
+# checkout, the newest modification time of those inputs. An exported value wins.
+REPORT_INPUTS := src models pyproject.toml
+ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
+SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct -- $(REPORT_INPUTS) 2>/dev/null)
+ifeq ($(strip $(SOURCE_DATE_EPOCH)),)
+SOURCE_DATE_EPOCH := $(shell find $(REPORT_INPUTS) -type f -printf '%T@\n' 2>/dev/null | sort -n | tail -1 | cut -d. -f1)
+endif
+endif
+export SOURCE_DATE_EPOCH
+
+LINT_PATHS ?= src tests scripts benchmarks
+
 REPORT_VENV := .venv-report
 TEST_VENV := .venv-test
+NB_VENV := .venv-notebooks
 
 $(REPORT_VENV)/.installed: pyproject.toml
 	@PY=$$(scripts/find-python) || exit 1; echo "using $$PY"; \
@@ -16,15 +33,39 @@ $(TEST_VENV)/.installed: pyproject.toml
 	  $$PY -m venv $(TEST_VENV) && $(TEST_VENV)/bin/python -m pip install -q --upgrade pip && \
 	  $(TEST_VENV)/bin/python -m pip install -q -e '.[test]' && touch $@
 
-.PHONY: report test benchmarks clean
+$(NB_VENV)/.installed: pyproject.toml
+	@PY=$$(scripts/find-python) || exit 1; echo "using $$PY"; \
+	  $$PY -m venv $(NB_VENV) && $(NB_VENV)/bin/python -m pip install -q --upgrade pip && \
+	  $(NB_VENV)/bin/python -m pip install -q -e '.[notebooks]' && touch $@
+
+.PHONY: report test lint check-report notebooks lab benchmarks clean
 report: $(REPORT_VENV)/.installed
-	$(REPORT_VENV)/bin/bayesnet report models/ptr_random_effects.toml --out results/gepnet_ptr
+	@echo "SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH)"
+	$(REPORT_VENV)/bin/bayesnet report models/ptr_bias_adjusted.toml --out results/gepnet_ptr
+	$(REPORT_VENV)/bin/bayesnet report models/liver_resection_case_series.toml --out results/liver_resection
+
+# Fails when regenerating the committed report changes it (run on a clean checkout).
+check-report: report
+	@if [ -n "$$(git status --porcelain -- results/gepnet_ptr results/liver_resection)" ]; then \
+	  echo "make report changed committed files:"; git status --porcelain -- results/gepnet_ptr results/liver_resection; exit 1; \
+	else echo "make report left results/gepnet_ptr and results/liver_resection unchanged"; fi
 
 test: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/python -m pytest
+
+lint: $(TEST_VENV)/.installed
+	$(TEST_VENV)/bin/python -m ruff check $(LINT_PATHS)
+
+# Regenerates notebooks/*.ipynb from scripts/make_notebooks.py (outputs stripped).
+notebooks: $(TEST_VENV)/.installed
+	$(TEST_VENV)/bin/python scripts/make_notebooks.py
+
+# Opens the example notebooks in JupyterLab (installs the `notebooks` extra).
+lab: $(NB_VENV)/.installed
+	cd notebooks && ../$(NB_VENV)/bin/jupyter lab
 
 benchmarks: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/python benchmarks/run_benchmarks.py
 
 clean:
-	rm -rf $(REPORT_VENV) $(TEST_VENV)
+	rm -rf $(REPORT_VENV) $(TEST_VENV) $(NB_VENV)

@@ -99,7 +99,6 @@ def main() -> None:
     md = build_model_data(ev, spec)
     base = median_time(lambda: rma(md.y, md.s**2), rep)
     t_fit = median_time(lambda: fit_exact(md, spec, ev), rep)
-    post = fit_exact(md, spec, ev)
     t_sum = median_time(lambda: fit_exact(md, spec, ev).summary(), rep)
     from bayesnet.sensitivity import row_from_posterior
 
@@ -148,7 +147,6 @@ def main() -> None:
         firsts.append((float(out[0]), float(out[1])))
     first = statistics.median(f[0] for f in firsts)
     with_ll = statistics.median(f[1] for f in firsts)
-    from bayesnet.engines import mcmc
     from bayesnet.priors import parse_prior
 
     spec_m = load_spec(spec_path)

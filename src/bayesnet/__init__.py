@@ -22,7 +22,7 @@ def __getattr__(name):  # lazy access to the heavier layers
         "EvidenceError": ("bayesnet.evidence", "EvidenceError"),
         "EvidenceTable": ("bayesnet.evidence", "EvidenceTable"),
         "derive": ("bayesnet.evidence", "derive"),
-        "load_evidence": ("bayesnet.evidence", "load_evidence"),
+        "load_evidence": ("bayesnet.api", "load_evidence"),  # select= (select_ deprecated)
         "fit": ("bayesnet.api", "fit"),
         "read_spec": ("bayesnet.spec", "read_spec"),
         "Spec": ("bayesnet.spec", "Spec"),

@@ -8,13 +8,34 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .evidence import EvidenceTable, load_evidence
+from .errors import ModelError
+from .evidence import EvidenceTable
 from .models import build_model_data
 from .spec import Spec, read_spec, spec_from_dict
 
-__all__ = ["fit", "load_spec", "evidence_for", "choose_engine", "write_fit_outputs"]
+__all__ = ["choose_engine", "evidence_for", "fit", "load_evidence", "load_spec", "write_fit_outputs"]
 
 ENGINES = ("auto", "exact", "mcmc")
+
+
+def load_evidence(*, dataset=None, path=None, data=None, select=None, base_dir=None, select_=None, **kw):
+    """Public form of ``bayesnet.evidence.load_evidence``: ``select=`` names the selection (a
+    name such as "primary", a TOML path, a dict or a Selection). ``select_`` is a deprecated
+    alias (DeprecationWarning)."""
+    import inspect
+    import warnings
+
+    from .evidence import load_evidence as _load
+
+    if select_ is not None:
+        warnings.warn("load_evidence(select_=...) is deprecated; use select=...", DeprecationWarning, stacklevel=2)
+        if select is not None:
+            raise TypeError("give select= only (select_ is its deprecated alias)")
+        select = select_
+    params = inspect.signature(_load).parameters
+    kw.update(dataset=dataset, path=path, data=data, base_dir=base_dir)
+    kw["select" if "select" in params else "select_"] = select
+    return _load(**kw)
 
 
 def load_spec(spec) -> Spec:
@@ -39,19 +60,25 @@ def evidence_for(spec: Spec, data=None) -> EvidenceTable:
     base = spec.base_dir
     if data is not None:
         if isinstance(data, pd.DataFrame):
-            return load_evidence(data=data, select_=sel if isinstance(sel, dict) else None)
-        ev = load_evidence(path=data, select_=sel if isinstance(sel, dict) else None)
+            return load_evidence(data=data, select=sel if isinstance(sel, dict) else None)
+        ev = load_evidence(path=data, select=sel if isinstance(sel, dict) else None)
         ev.input_sha256 = hashlib.sha256(Path(data).read_bytes()).hexdigest()
         return ev
     if "path" in d:
         p = Path(d["path"])
         p = p if p.is_absolute() else base / p
-        ev = load_evidence(path=p, select_=sel, base_dir=base)
+        ev = load_evidence(path=p, select=sel, base_dir=base)
         ev.input_sha256 = hashlib.sha256(p.read_bytes()).hexdigest()
         return ev
     from . import datasets
+    from .arm_analysis import ARM_DATASETS
 
-    ev = load_evidence(dataset=d["dataset"], select_=sel, base_dir=base)
+    if d["dataset"] in ARM_DATASETS:
+        from .errors import ModelError
+
+        raise ModelError(f"dataset '{d['dataset']}' holds arm-level survival rows, not hazard ratios: fit it with the "
+                         f"arm-level model (bayesnet report/fit SPEC, or bayesnet.arm_analysis.fit_arm_analysis(SPEC))")
+    ev = load_evidence(dataset=d["dataset"], select=sel, base_dir=base)
     ev.input_sha256 = datasets.sha256(d["dataset"])
     return ev
 
@@ -60,12 +87,12 @@ def choose_engine(spec: Spec, engine: str = "auto") -> str:
     from .engines.exact import can_fit
 
     if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+        raise ModelError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     ok, why = can_fit(spec)
     if engine == "auto":
         return "exact" if ok else "mcmc"
     if engine == "exact" and not ok:
-        raise ValueError(f"the exact engine cannot fit this model: {why}. Use --engine mcmc (or auto)")
+        raise ModelError(f"the exact engine cannot fit this model: {why}. Use --engine mcmc (or auto)")
     return engine
 
 
@@ -81,6 +108,11 @@ def fit(spec, data=None, engine: str = "auto", seed: int | None = None, evidence
     ev = evidence if evidence is not None else evidence_for(spec, data)
     md = build_model_data(ev, spec)
     eng = choose_engine(spec, engine)
+    bias = getattr(spec, "bias", None)
+    if bias is not None:
+        # the bias-adjusted posterior in the usual place, the analysis as reported beside it
+        return _fit_with_bias(spec, ev, md, eng, bias, seed=seed, progress=progress, log_likelihood=log_likelihood,
+                              frequentist=frequentist)
     if eng == "exact":
         from .engines.exact import fit_exact
 
@@ -94,6 +126,37 @@ def fit(spec, data=None, engine: str = "auto", seed: int | None = None, evidence
 
     if frequentist and md.k >= 2:
         post.extras["frequentist"] = comparator(md.y, md.s**2, md.X, md.coef_names)
+    post.extras["input_sha256"] = getattr(ev, "input_sha256", None)
+    return post
+
+
+def _fit_with_bias(spec, ev, md, eng, bias, **kw):
+    """Fit with the assumed biases of ``[bias]`` (bayesnet.bias; Turner et al. 2009) and,
+    beside it, the same model without them: ``post.extras["unadjusted"]``."""
+    import dataclasses
+
+    from .bias import check_bias_columns, describe_bias, study_bias_arrays
+
+    check_bias_columns(bias, ev)
+    plain = dataclasses.replace(spec, bias=None)
+    unadjusted = fit(plain, evidence=ev, engine=eng, **kw)
+    if eng == "exact":
+        from .bias import fit_exact_with_bias
+
+        post = fit_exact_with_bias(md, spec, bias, ev)
+        post.seed = kw.get("seed")
+    else:
+        from .engines.mcmc import fit_mcmc
+
+        m, v = study_bias_arrays(bias, md.studies, ev.table)
+        md_b = dataclasses.replace(md, bias_mean=np.asarray(m, float), bias_var=np.asarray(v, float),
+                                   bias_common=bias.common)
+        post = fit_mcmc(md_b, spec, ev, seed=kw.get("seed"), progress=kw.get("progress", False),
+                        log_likelihood=kw.get("log_likelihood", True))
+    post.extras["unadjusted"] = unadjusted
+    post.extras["bias"] = {"assumptions": describe_bias(bias)}
+    if "frequentist" in unadjusted.extras:
+        post.extras["frequentist"] = unadjusted.extras["frequentist"]  # the comparator has no bias model
     post.extras["input_sha256"] = getattr(ev, "input_sha256", None)
     return post
 

@@ -4,32 +4,86 @@ errors to exit codes (0 ok, 2 bad input, 3 failed MCMC diagnostics)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 from pathlib import Path
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_DIAGNOSTICS = 0, 2, 3
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_DIAGNOSTICS = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+ISSUES_URL = "https://github.com/bayesnet/bayesnet/issues"
 
 
-def _print_problems(problems, stream=sys.stderr) -> None:
+class Terminated(BaseException):
+    """Raised by the CLI's SIGTERM handler so that every `finally`/`except BaseException`
+    cleanup runs (no .partial directory is left behind). A BaseException, so that code
+    catching Exception (e.g. a sweep recording a failed refit) does not swallow it."""
+
+
+def _print_problems(problems, stream=None) -> None:
+    stream = stream or sys.stderr
     for p in problems:
         print(str(p), file=stream)
 
 
+def report_error(exc: BaseException) -> int:
+    """Print a user-facing error (every problem it holds) and return its exit code:
+    BayesnetError subclasses carry theirs (2 bad input, 3 failed diagnostics); a missing or
+    unreadable input file is bad input (2); anything else is a bug in bayesnet (1, with the
+    traceback)."""
+    from .errors import BayesnetError, DiagnosticsFailed, EvidenceError, SpecError
+
+    if isinstance(exc, EvidenceError):
+        _print_problems(exc.problems)
+        n = sum(getattr(p, "level", "error") == "error" for p in exc.problems)
+        print(f"{n} error(s): the evidence table is not valid.", file=sys.stderr)
+        return exc.exit_code
+    if isinstance(exc, SpecError):
+        probs = exc.problems or [str(exc)]
+        for p in probs:
+            print(f"error: {p}", file=sys.stderr)
+        if len(probs) > 1:
+            print(f"{len(probs)} problem(s) in the spec.", file=sys.stderr)
+        return exc.exit_code
+    if isinstance(exc, DiagnosticsFailed):
+        d = exc.diagnostics or {}
+        print(f"MCMC DIAGNOSTICS FAILED: {'; '.join(d.get('problems', [])) or exc}", file=sys.stderr)
+        if d.get("suggestion"):
+            print(f"suggestion: {d['suggestion']}", file=sys.stderr)
+        print("no results written (use --allow-failed-diagnostics to write them, marked failed)", file=sys.stderr)
+        return exc.exit_code
+    if isinstance(exc, BayesnetError):
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if isinstance(exc, (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)):
+        name = exc.filename or ""
+        why = {FileNotFoundError: "not found", IsADirectoryError: "is a directory, not a file",
+               NotADirectoryError: "a part of this path is a file, not a directory",
+               PermissionError: "permission denied"}[type(exc)]
+        print(f"error: {name}: {why}" if name else f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    import traceback
+
+    traceback.print_exception(exc, file=sys.stderr)
+    print(f"internal error: please report this at {ISSUES_URL} (with the traceback above and the "
+          "command you ran)", file=sys.stderr)
+    return EXIT_INTERNAL
+
+
 def call_guarded(fn):
-    """Run fn(); map bad input to exit code 2 with readable messages (never a traceback).
-    Returns (result, None) or (None, exit code)."""
-    from .errors import SpecError
-    from .evidence import EvidenceError
+    """Run fn(); map user-facing errors (BayesnetError) to their exit code with readable
+    messages and no traceback, and anything else to exit 1 with the traceback. Returns
+    (result, None) or (None, exit code). KeyboardInterrupt and SIGTERM propagate to main()."""
+    from .io import raise_if_interrupted
 
     try:
-        return fn(), None
-    except EvidenceError as exc:
-        _print_problems(exc.problems)
-        print(f"{sum(p.level == 'error' for p in exc.problems)} error(s) in the evidence table.", file=sys.stderr)
-        return None, EXIT_BAD_INPUT
-    except (SpecError, FileNotFoundError, KeyError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return None, EXIT_BAD_INPUT
+        res = fn()
+    except Exception as exc:  # noqa: BLE001 - the CLI boundary
+        raise_if_interrupted()
+        return None, report_error(exc)
+    raise_if_interrupted()
+    return res, None
 
 
 def _format_table(ev) -> str:
@@ -50,47 +104,76 @@ def _format_table(ev) -> str:
 
 
 def cmd_validate(args) -> int:
-    from .evidence import EvidenceError, load_evidence
+    from .evidence import load_evidence
     from .io import write_text_atomic
 
     if (args.data is None) == (args.dataset is None):
         print("error: give a DATA.csv file or --dataset NAME (not both)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    try:
+    if args.data is not None and Path(args.data).is_dir():
+        print(f"error: {args.data} is a directory; give an evidence table (a CSV file), e.g. "
+              "bayesnet validate data/studies.csv", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.out is not None:
+        msg = _check_validate_out(args)
+        if msg:
+            print(f"error: {msg}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+
+    def work():
         if args.dataset:
             ev = load_evidence(dataset=args.dataset, select_=args.select, base_dir=Path("models"))
         else:
             ev = load_evidence(path=args.data, select_=args.select)
-    except EvidenceError as exc:
-        _print_problems(exc.problems)
-        n = sum(p.level == "error" for p in exc.problems)
-        print(f"{n} error(s): the evidence table is not valid.", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except (FileNotFoundError, KeyError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.keep_overlap:
-        from .evidence import select_overlap
+        if args.keep_overlap:
+            from .evidence import select_overlap
 
-        kept, dropped = select_overlap(ev.table, keep=args.keep_overlap)
-        ev.table = kept.reset_index(drop=True)
-        if len(dropped):
-            import pandas as pd
+            kept, dropped = select_overlap(ev.table, keep=args.keep_overlap)
+            ev.table = kept.reset_index(drop=True)
+            if len(dropped):
+                import pandas as pd
 
-            ev.excluded = pd.concat([x for x in (ev.excluded, dropped[["study", "reason"]]) if x is not None])
+                ev.excluded = pd.concat([x for x in (ev.excluded, dropped[["study", "reason"]]) if x is not None])
+        return ev
+
+    ev, code = call_guarded(work)
+    if code is not None:
+        return code
     print(f"{ev.source}: {ev.k} valid row(s)")
     print(_format_table(ev))
     if ev.excluded is not None and len(ev.excluded):
-        print(f"\nExcluded by the selection ({len(ev.excluded)} row(s)):")
+        heading = "Excluded by the selection" if args.select else "Excluded (documented or by the selection)"
+        print(f"\n{heading} ({len(ev.excluded)} row(s)):")
         for s, r in zip(ev.excluded["study"], ev.excluded["reason"]):
             print(f"  - {s}: {r}")
     if ev.problems:
         print(f"\n{len(ev.problems)} warning(s):")
         _print_problems(ev.problems, sys.stdout)
-    if args.out:
-        write_text_atomic(args.out, ev.table.to_csv(index=False))
+    if args.out is not None:
+        _, code = call_guarded(lambda: write_text_atomic(args.out, ev.table.to_csv(index=False)))
+        if code is not None:
+            return code
         print(f"\nwrote {args.out}")
     return EXIT_OK
+
+
+def _check_validate_out(args) -> str | None:
+    """Why `validate --out` cannot write its CSV there, or None."""
+    out = Path(args.out)
+    if str(args.out).strip() == "":
+        return "--out is empty: give a CSV file name, e.g. --out derived.csv"
+    if out.is_dir():
+        return f"--out {out} is a directory; validate writes one CSV file: give a file name, e.g. --out {out / 'derived.csv'}"
+    if out.is_symlink():
+        return f"--out {out} is a symbolic link; bayesnet does not replace links: choose another --out"
+    if args.data is not None and out.exists() and Path(args.data).exists() and out.samefile(args.data):
+        return f"--out {out} is the input file; bayesnet will not overwrite its input: choose another --out"
+    anc = out.parent
+    while not anc.exists() and anc != anc.parent:
+        anc = anc.parent
+    if not anc.is_dir():
+        return f"cannot create {out}: {anc} is a file, not a directory"
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,12 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("data", nargs="?", help="CSV file, one row per study estimate")
     v.add_argument("--dataset", help="a shipped dataset instead of a file (e.g. gepnet_ptr)")
     v.add_argument("--select", help="a named selection (e.g. primary) or a selection TOML file")
-    v.add_argument("--keep-overlap", choices=["largest", "most_recent", "all"],
+    from .evidence import KEEP_RULES
+
+    v.add_argument("--keep-overlap", choices=list(KEEP_RULES),
                    help="keep one row per overlap_group (shared source population) by this rule")
     v.add_argument("--out", help="write the derived table to this CSV file")
     v.set_defaults(func=cmd_validate)
 
-    for name, mod in (("fit", "fit"), ("sweep", "sweep"), ("report", "report")):
+    for mod in ("fit", "sweep", "report", "bias"):
         try:
             import importlib
             m = importlib.import_module(f"bayesnet.cli_{mod}")
@@ -122,10 +207,75 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _on_signal(signum, frame):
+    from .io import INTERRUPTED
+
+    INTERRUPTED.set()
+    if signum == signal.SIGTERM:
+        raise Terminated()
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 internal error, 2 bad input,
+    3 failed MCMC diagnostics, 130 interrupted, 143 terminated)."""
+    from .io import INTERRUPTED
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.func(args)
+    INTERRUPTED.clear()
+    main_thread = threading.current_thread() is threading.main_thread()
+    saved = {}
+    if main_thread:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            saved[sig] = signal.signal(sig, _on_signal)
+    try:
+        try:
+            out = getattr(args, "out", None)
+            if out is not None and getattr(args, "command", None) in ("fit", "sweep", "report", "bias"):
+                from .io import check_output_dir, output_lock
+
+                # refuse a bad --out before the (long) fit, and hold its lock for the whole
+                # run; what an existing directory holds is checked under the lock, where
+                # no other run can be replacing it
+                _, code = call_guarded(lambda: check_output_dir(out, contents=False))
+                if code is not None:
+                    return code
+                lock = output_lock(out)
+                _, code = call_guarded(lock.__enter__)
+                if code is not None:
+                    return code
+                _, code = call_guarded(lambda: check_output_dir(out))
+                if code is not None:
+                    lock.__exit__(None, None, None)
+                    return code
+                try:
+                    return args.func(args)
+                finally:
+                    lock.__exit__(None, None, None)
+            return args.func(args)
+        except (KeyboardInterrupt, Terminated):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the CLI boundary
+            if INTERRUPTED.is_set():
+                raise KeyboardInterrupt from None
+            return report_error(exc)
+    except KeyboardInterrupt:
+        _quiet_exit("interrupted")
+        return EXIT_INTERRUPTED
+    except Terminated:
+        _quiet_exit("terminated")
+        return EXIT_TERMINATED
+    finally:
+        for sig, h in saved.items():
+            signal.signal(sig, h)
+        INTERRUPTED.clear()
+
+
+def _quiet_exit(word: str) -> None:
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    print(word, file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,9 +9,11 @@ from .cli import EXIT_DIAGNOSTICS, EXIT_OK, call_guarded
 
 
 def add_common(p) -> None:
+    from .api import ENGINES
+
     p.add_argument("spec", help="model spec (TOML), e.g. models/ptr_random_effects.toml")
     p.add_argument("--data", help="CSV evidence table that replaces the spec's [data]")
-    p.add_argument("--engine", choices=["auto", "exact", "mcmc"], default="auto",
+    p.add_argument("--engine", choices=list(ENGINES), default="auto",
                    help="exact (quadrature), mcmc (PyMC + nutpie) or auto (exact when the model allows)")
     p.add_argument("--seed", type=int, help="random seed (default: the spec's [mcmc].seed)")
     p.add_argument("--allow-failed-diagnostics", action="store_true",
@@ -53,18 +55,63 @@ def headline(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def is_arm(args) -> bool:
+    """True when the spec's data are arm rows (routed to the arm-level analysis)."""
+    from .arm_analysis import is_arm_spec
+
+    if args.data is not None:
+        return False
+    try:
+        return bool(is_arm_spec(args.spec))
+    except Exception:  # noqa: BLE001 - an unreadable spec is reported by the fit itself
+        return False
+
+
+def run_arm(args, out) -> int:
+    """The arm-level analysis (a spec whose data are arm rows): fit and write its report
+    into `out` (summary.json, arms.csv, report.md, report.html, figures/)."""
+    import json
+
+    from .arm_analysis import write_arm_report
+
+    if args.engine == "exact":
+        print("error: an arm-level spec is fitted by MCMC only; use --engine mcmc (or auto)", file=sys.stderr)
+        return 2
+    path, code = call_guarded(lambda: write_arm_report(args.spec, out, seed=args.seed,
+                                                       progress=sys.stderr.isatty(),
+                                                       allow_failed_diagnostics=args.allow_failed_diagnostics))
+    if code is not None:
+        return code
+    summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+    print(f"arm-level analysis: status {summary.get('status')}")
+    print(f"wrote {path}/summary.json, arms.csv, report.md, report.html, figures/")
+    return EXIT_OK if summary.get("status") == "ok" else EXIT_DIAGNOSTICS
+
+
 def cmd_fit(args) -> int:
     from .api import write_fit_outputs
     from .io import atomic_directory
 
+    if is_arm(args):
+        if args.out is None:
+            print("error: an arm-level spec writes its results to a directory: give --out DIR", file=sys.stderr)
+            return 2
+        return run_arm(args, args.out)
     post, code = load_and_fit(args)
     if code is not None and (post is None or not args.allow_failed_diagnostics):
         return code
-    summary = post.summary()
+    summary, code = call_guarded(post.summary)
+    if code is not None:
+        return code
     print(headline(summary))
-    if args.out:
-        with atomic_directory(Path(args.out)) as tmp:
-            write_fit_outputs(post, tmp, summary)
+    if args.out is not None:
+        def write():
+            with atomic_directory(Path(args.out)) as tmp:
+                write_fit_outputs(post, tmp, summary)
+
+        _, code = call_guarded(write)
+        if code is not None:
+            return code
         print(f"wrote {args.out}/summary.json, studies.csv" + (", posterior.nc" if post.engine == "mcmc" else ""))
     return EXIT_DIAGNOSTICS if not post.ok else EXIT_OK
 
@@ -75,5 +122,6 @@ def add_parser(sub) -> None:
                                    "and, for MCMC, DIR/posterior.nc, atomically. Exit 0 ok, 2 bad input, "
                                    "3 failed MCMC diagnostics.")
     add_common(p)
-    p.add_argument("--out", help="output directory (replaced whole, atomically)")
+    p.add_argument("--out", help="output directory; replaced whole, atomically, only when it is empty or was "
+                                    "written by bayesnet")
     p.set_defaults(func=cmd_fit)

@@ -8,20 +8,25 @@ from .cli import EXIT_DIAGNOSTICS, EXIT_OK, call_guarded
 
 
 def cmd_report(args) -> int:
-    from .report import DiagnosticsFailed, write_report
+    from .cli_fit import is_arm, run_arm
+    from .report import write_report
 
+    if is_arm(args):
+        print(f"bayesnet report: fitting the arm-level analysis {args.spec} ...", file=sys.stderr)
+        return run_arm(args, args.out)
     print(f"bayesnet report: fitting {args.spec}, prior sweep and influence analyses ...", file=sys.stderr)
-    try:
-        rep, code = call_guarded(lambda: write_report(
-            args.spec, args.out, data=args.data, engine=args.engine, seed=args.seed,
-            allow_failed_diagnostics=args.allow_failed_diagnostics, progress=sys.stderr.isatty()))
-    except DiagnosticsFailed as exc:
-        print(f"MCMC DIAGNOSTICS FAILED: {exc}. No report written (use --allow-failed-diagnostics).", file=sys.stderr)
-        return EXIT_DIAGNOSTICS
+    rep, code = call_guarded(lambda: write_report(
+        args.spec, args.out, data=args.data, engine=args.engine, seed=args.seed,
+        allow_failed_diagnostics=args.allow_failed_diagnostics, progress=sys.stderr.isatty()))
     if code is not None:
         return code
     from .cli_fit import headline
 
+    if not isinstance(rep, dict):               # write_report returns the output path
+        import json
+        from pathlib import Path
+
+        rep = json.loads((Path(rep) / "summary.json").read_text(encoding="utf-8"))
     print(headline(rep))
     print(f"wrote {args.out}/report.html, report.md, summary.json, studies.csv, figures/")
     return EXIT_OK if rep["status"] == "ok" else EXIT_DIAGNOSTICS
@@ -31,9 +36,13 @@ def add_parser(sub) -> None:
     p = sub.add_parser("report", help="write the probability-of-benefit report (HTML, Markdown, figures)",
                        description="Fit SPEC.toml, run the prior sweep and the influence analyses, and write "
                                    "DIR/report.html (self-contained), DIR/report.md, DIR/summary.json, "
-                                   "DIR/studies.csv and DIR/figures/*.png|svg, atomically.")
+                                   "DIR/studies.csv and DIR/figures/*.png|svg, atomically. A spec whose data "
+                                   "are arm rows gets the arm-level report. Exit 0 ok, 2 bad input, "
+                                   "3 failed MCMC diagnostics.")
     from .cli_fit import add_common
 
     add_common(p)
-    p.add_argument("--out", default="results/report", help="output directory (default results/report)")
+    p.add_argument("--out", default="results/report",
+                   help="output directory (default results/report); replaced whole, atomically, only when "
+                        "it is empty or was written by bayesnet")
     p.set_defaults(func=cmd_report)

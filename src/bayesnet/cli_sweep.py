@@ -10,12 +10,18 @@ from .cli import EXIT_OK, call_guarded
 
 
 def cmd_sweep(args) -> int:
-    from . import plots
     from .api import load_spec
-    from .io import atomic_directory
     from .sensitivity import influence, read_grid, sweep
 
     def work():
+        if args.scheduler:
+            try:
+                import dask.distributed  # noqa: F401
+            except ImportError:
+                from .errors import MissingExtraError
+
+                raise MissingExtraError("--scheduler needs Dask distributed, which is not installed: "
+                                        "pip install 'bayesnet[dask]'") from None
         spec = load_spec(args.spec)
         grid = read_grid(args.grid) if args.grid else None
         df = sweep(spec, grid=grid, data=args.data, engine=args.engine, workers=args.workers,
@@ -44,18 +50,27 @@ def cmd_sweep(args) -> int:
     failed = int((~df["diagnostics_passed"]).sum())
     if failed:
         print(f"WARNING: {failed} setting(s) failed MCMC diagnostics (column diagnostics_passed)", file=sys.stderr)
-    if args.out:
-        with atomic_directory(Path(args.out)) as tmp:
-            df.to_csv(tmp / "sweep.csv", index=False)
-            plots.save(plots.sweep_plot(df), tmp / "sweep")
-            if inf is not None:
-                inf.to_csv(tmp / "influence.csv", index=False)
-                plots.save(plots.influence_plot(inf), tmp / "influence")
-                for name, frame in extra.items():
-                    frame.to_csv(tmp / name, index=False)
+    if args.out is not None:
+        _, code = call_guarded(lambda: _write(args, df, inf, extra))
+        if code is not None:
+            return code
         written = ["sweep.csv", "sweep.png/.svg"] + (["influence.csv", "influence.png/.svg"] + list(extra) if inf is not None else [])
         print(f"wrote {args.out}/: " + ", ".join(written))
     return EXIT_OK
+
+
+def _write(args, df, inf, extra) -> None:
+    from . import plots
+    from .io import atomic_directory
+
+    with atomic_directory(Path(args.out)) as tmp:
+        df.to_csv(tmp / "sweep.csv", index=False)
+        plots.save(plots.sweep_plot(df), tmp / "sweep")
+        if inf is not None:
+            inf.to_csv(tmp / "influence.csv", index=False)
+            plots.save(plots.influence_plot(inf), tmp / "influence")
+            for name, frame in extra.items():
+                frame.to_csv(tmp / name, index=False)
 
 
 def add_parser(sub) -> None:
@@ -67,8 +82,11 @@ def add_parser(sub) -> None:
     p.add_argument("spec", help="model spec (TOML)")
     p.add_argument("--grid", help="GRID.toml with [[tau]], [[mu]] (and [[beta]]) prior tables")
     p.add_argument("--data", help="CSV evidence table that replaces the spec's [data]")
-    p.add_argument("--out", help="output directory (replaced whole, atomically)")
-    p.add_argument("--engine", choices=["auto", "exact", "mcmc"], default="auto")
+    p.add_argument("--out", help="output directory; replaced whole, atomically, only when it is empty or was "
+                                    "written by bayesnet")
+    from .api import ENGINES
+
+    p.add_argument("--engine", choices=list(ENGINES), default="auto")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                    help="parallel processes for MCMC settings (default: up to 2)")
     p.add_argument("--scheduler", help="Dask distributed scheduler address (e.g. tcp://host:8786)")

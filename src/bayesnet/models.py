@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .errors import ModelError
 from .evidence import EvidenceTable
 from .priors import Prior
 from .spec import Spec, SpecError
 
-__all__ = ["ModelData", "build_model_data"]
+__all__ = ["ModelData", "build_model_data", "check_propriety"]
 
 
 @dataclass
@@ -44,6 +45,11 @@ class ModelData:
     pop_levels: list[str] = field(default_factory=list)
     pop_index: np.ndarray | None = None
     covariate_values: dict[str, list[str]] = field(default_factory=dict)
+    # assumed biases ([bias]; bayesnet.bias): per-study mean and variance on the log-HR
+    # scale and the common bias prior; None when no bias is assumed
+    bias_mean: np.ndarray | None = None
+    bias_var: np.ndarray | None = None
+    bias_common: object = None
 
     @property
     def k(self) -> int:
@@ -73,7 +79,7 @@ class ModelData:
             if pr.dist == "normal":
                 m[j], sd[j] = pr.params["mu"], pr.params["sigma"]
             elif pr.dist != "flat":
-                raise ValueError(f"prior {pr.describe()} on {name} is not normal or flat")
+                raise ModelError(f"prior {pr.describe()} on {name} is not normal or flat: the exact engine needs normal or flat priors on the coefficients; use --engine mcmc")
         return m, sd
 
     @staticmethod
@@ -126,6 +132,12 @@ def build_model_data(ev: EvidenceTable, spec: Spec) -> ModelData:
     if np.linalg.matrix_rank(X) < X.shape[1]:
         raise SpecError("[model].covariates: the covariates are collinear in the selected studies "
                         "(a level of one is determined by another); drop one of them")
+    unknown = [c for c in spec.coef_priors if c not in names]
+    if unknown:
+        where = f"{spec.path}: " if spec.path else ""
+        raise SpecError(problems=[
+            f"{where}[priors.coef]: key \"{c}\" names no coefficient of this model; valid coefficient names: "
+            f"{', '.join(names)} (\"covariate:level\" for each non-reference level)" for c in unknown])
     md = ModelData(studies=studies, y=y, s=s, X=X, coef_names=names, covariates=covariates,
                    reference=reference, covariate_values=values)
     het = spec.model["heterogeneity"]
@@ -146,4 +158,56 @@ def build_model_data(ev: EvidenceTable, spec: Spec) -> ModelData:
         levels = list(dict.fromkeys(labels))
         md.pop_column, md.pop_levels = pop, levels
         md.pop_index = np.array([levels.index(v) for v in labels])
+    check_propriety(md, spec)
     return md
+
+
+def check_propriety(md: ModelData, spec: Spec) -> None:
+    """Refuse (ModelError naming the prior to change) a model whose posterior is improper.
+
+    Only the "flat" scale prior is improper. With a flat prior on a scale sigma (tau, a
+    group's tau, or omega) the likelihood, integrated over the flat coefficients, decays like
+    sigma^-(r) as sigma -> infinity, with r = rank([X_F, Z]) - rank(X_F): X_F the columns of
+    the design matrix with flat priors, Z the indicator matrix of the units that sigma scales
+    (the studies, the studies of one group, the populations). The posterior is proper iff
+    r >= 2 (the integral of sigma^-r over [1, inf) converges). Without covariates and with
+    study-level tau this is the familiar k - p_flat >= 2; k = 1 with a normal prior on mu and a
+    flat tau gives r = 1: improper. Normal priors on coefficients do not help (they do not
+    change the rate). A proper tau prior always gives a proper posterior (Roever 2020,
+    J Stat Softw 93(6), sec. 2.3; Gelman 2006, Bayesian Anal 1:515-34)."""
+    if spec.model["effects"] == "fixed":
+        return
+    flat = [j for j, n in enumerate(md.coef_names)
+            if md.coef_prior(n, spec.priors, spec.coef_priors).dist == "flat"]
+    XF = md.X[:, flat]
+    rF = np.linalg.matrix_rank(XF) if flat else 0
+    flat_names = [md.coef_names[j] for j in flat]
+    what = (f"the flat prior(s) on {', '.join(flat_names)}" if flat_names else "no flat coefficient prior")
+
+    def rate(Z: np.ndarray) -> int:
+        return int(np.linalg.matrix_rank(np.column_stack([XF, Z]) if flat else Z)) - rF
+
+    problems = []
+    if spec.priors["tau"].dist == "flat":
+        if md.het_column is None:
+            units = [("all studies", np.eye(md.k))]
+        else:
+            units = [(f"{md.het_column} = {lev}", np.eye(md.k)[:, md.het_index == g])
+                     for g, lev in enumerate(md.het_levels)]
+        for label, Z in units:
+            r = rate(Z)
+            if r < 2:
+                problems.append(
+                    f"[priors].tau: the flat (improper) prior on tau gives an improper posterior for {label} "
+                    f"({Z.shape[1]} study/studies, {what}: needs at least 2 more studies than flat "
+                    f"coefficients). Fix: use a proper tau prior, e.g. tau = {{ dist = \"half_normal\", sigma = 0.5 }}")
+    if md.pop_column is not None and spec.priors["omega"].dist == "flat":
+        Z = np.eye(len(md.pop_levels))[md.pop_index]
+        if rate(Z) < 2:
+            problems.append(
+                f"[priors].omega: the flat (improper) prior on omega gives an improper posterior "
+                f"({len(md.pop_levels)} population(s), {what}). Fix: use a proper omega prior, e.g. "
+                f"omega = {{ dist = \"half_normal\", sigma = 0.5 }}")
+    if problems:
+        where = f"{spec.path}: " if spec.path else ""
+        raise ModelError(where + "\n".join(problems))

@@ -20,13 +20,13 @@ Quantity keys (log-HR scale unless stated):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from scipy.special import ndtr
 
-__all__ = ["Marginal", "MixtureMarginal", "GridMarginal", "DrawsMarginal", "Posterior"]
+__all__ = ["DrawsMarginal", "GridMarginal", "Marginal", "MixtureMarginal", "Posterior", "ScaledMarginal"]
 
 _SQRT2PI = np.sqrt(2.0 * np.pi)
 
@@ -192,7 +192,7 @@ class GridMarginal(Marginal):
         cum, idx = np.unique(self.cum, return_index=True)
         return np.interp(p, cum, self.x[idx])
 
-    def transformed(self, f: Callable, x_new: np.ndarray | None = None) -> "GridMarginal":
+    def transformed(self, f: Callable, x_new: np.ndarray | None = None) -> GridMarginal:
         """The marginal of f(X) for monotone increasing f (e.g. I^2 from tau)."""
         new = object.__new__(GridMarginal)
         new.x, new.cum = f(self.x), self.cum
@@ -234,6 +234,61 @@ class DrawsMarginal(Marginal):
         return float(h[0]), float(h[1])
 
 
+class ScaledMarginal:
+    """A marginal as returned by ``post[...]``, saying which scale it is on.
+
+    Effect quantities (pooled, predictive, strata, studies, coefficients) are stored on the
+    log-HR scale: every summary method takes ``scale="log"`` (default) or ``scale="hr"``
+    (e.g. ``post["pooled"].hpd(scale="hr")`` is the shortest 95% interval of the HR, computed
+    on the HR density; ``quantile([0.5], scale="hr")`` the median HR; ``cdf(0.8,
+    scale="hr")`` = P(HR < 0.8)). Scale parameters (tau, omega, I2) are on their own scale
+    (``scale="raw"``); asking for scale="hr" there is an error. Other attributes pass through
+    to the underlying marginal."""
+
+    def __init__(self, m: Marginal, effect: bool):
+        self._m = m
+        self.scale = "log" if effect else "raw"
+
+    @property
+    def base(self) -> Marginal:
+        """The underlying marginal (a MixtureMarginal, GridMarginal or DrawsMarginal)."""
+        return self._m
+
+    def _tf(self, scale):
+        scale = scale or self.scale
+        allowed = ("log", "hr") if self.scale == "log" else ("raw",)
+        if scale not in allowed:
+            raise ValueError(f"scale must be one of {', '.join(allowed)} for this quantity, got {scale!r}")
+        return scale == "hr"
+
+    def mean(self, transform=None, *, scale: str | None = None) -> float:
+        return self._m.mean(np.exp if self._tf(scale) else transform)
+
+    def sd(self, transform=None, *, scale: str | None = None) -> float:
+        return self._m.sd(np.exp if self._tf(scale) else transform)
+
+    def quantile(self, probs, *, scale: str | None = None) -> np.ndarray:
+        q = self._m.quantile(probs)
+        return np.exp(q) if self._tf(scale) else q
+
+    def median(self, *, scale: str | None = None) -> float:
+        return float(self.quantile([0.5], scale=scale)[0])
+
+    def cdf(self, x, *, scale: str | None = None):
+        return self._m.cdf(np.log(x) if self._tf(scale) else x)
+
+    def hpd(self, prob: float = 0.95, transform=None, *, scale: str | None = None) -> tuple[float, float]:
+        if self._tf(scale):
+            return self._m.hpd(prob, np.exp)
+        return self._m.hpd(prob) if transform is None else self._m.hpd(prob, transform)
+
+    def __getattr__(self, name):
+        return getattr(self._m, name)
+
+    def __repr__(self) -> str:
+        return f"ScaledMarginal({self._m!r}, scale={self.scale!r})"
+
+
 @dataclass
 class Posterior:
     """Posterior of one analysis: marginals by quantity, plus what produced them.
@@ -260,18 +315,21 @@ class Posterior:
         """False when MCMC diagnostics failed: such a result is never reported as clean."""
         return bool(self.diagnostics.get("passed", True))
 
-    def __getitem__(self, key) -> Marginal:
-        return self.marginals[key if isinstance(key, tuple) else (key,)]
+    def __getitem__(self, key) -> ScaledMarginal:
+        """The marginal of a quantity, e.g. post["pooled"], post["stratum", "design", "cohort"];
+        effect quantities on the log-HR scale with scale="hr" available (see ScaledMarginal)."""
+        key = key if isinstance(key, tuple) else (key,)
+        return ScaledMarginal(self.marginals[key], effect=key[0] not in ("tau", "omega", "i2", "tau_sd", "tau_scale"))
 
     def prob(self, key, hr: float, side: str = "lt") -> float:
         """P(HR < hr) (side="lt") or P(HR > hr) (side="gt") for a quantity."""
         p = float(self[key].cdf(np.log(hr)))
         return p if side == "lt" else 1.0 - p
 
-    def summary(self) -> dict:
+    def summary(self, observational: bool = True) -> dict:
         from .summaries import summary_dict
 
-        return summary_dict(self)
+        return summary_dict(self, observational=observational)
 
     def tidy(self):
         from .summaries import tidy_table

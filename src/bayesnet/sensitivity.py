@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from .errors import SpecError
+from .errors import BayesnetError, ModelError, SpecError
 from .priors import Prior, parse_prior
 
 __all__ = ["community_priors", "default_grid", "read_grid", "sweep", "influence", "overlap_sensitivity",
@@ -128,14 +128,29 @@ def _prior_columns(setting: dict[str, Prior]) -> dict:
     return cols
 
 
+REFIT_ERRORS = (BayesnetError, np.linalg.LinAlgError)
+
+
+def failed_row(exc: BaseException) -> dict:
+    """The row of a refit that is not possible (collinear covariates once a study is
+    left out, an improper posterior, ...): status 'not estimable' and the reason."""
+    from .provenance import portable_text
+
+    return {"status": "not estimable", "reason": portable_text(" ".join(str(exc).split()))}
+
+
 def _fit_setting(job):
-    """Run in a worker: (spec, evidence table, setting, engine, seed) -> row."""
+    """Run in a worker: (spec, evidence table, setting, engine, seed) -> row. A setting
+    that cannot be fitted gives a row with status 'not estimable' and its reason."""
     from .api import fit
 
     spec, ev, setting, engine, seed = job
-    post = fit(spec.with_priors(**setting), evidence=ev, engine=engine, seed=seed, log_likelihood=False,
-               frequentist=False)
-    return {**_prior_columns(setting), **row_from_posterior(post)}
+    try:
+        post = fit(spec.with_priors(**setting), evidence=ev, engine=engine, seed=seed, log_likelihood=False,
+                   frequentist=False)
+    except REFIT_ERRORS as exc:
+        return {**_prior_columns(setting), "engine": engine, **failed_row(exc)}
+    return {**_prior_columns(setting), **row_from_posterior(post), "status": "ok", "reason": ""}
 
 
 def _progress(iterable, total, desc):
@@ -166,8 +181,9 @@ def sweep(spec, grid: dict[str, list[Prior]] | None = None, data=None, engine: s
 
     Columns: tau_prior, mu_prior (labels), their distributions and parameters, hr_median,
     hr_low, hr_high (pooled, 95% equal-tailed), pred_hr_low, pred_hr_high, tau_median,
-    p_hr_lt_<t>, p_pred_hr_lt_<t> per threshold, p_hr_gt_<harm>, engine, diagnostics_passed.
-    Each setting i uses seed + i (MCMC), so a row equals a direct fit with that prior."""
+    p_hr_lt_<t>, p_pred_hr_lt_<t> per threshold, p_hr_gt_<harm>, engine, diagnostics_passed,
+    status ('ok' or 'not estimable'), reason, seed. Each MCMC setting i uses seed + i, so a
+    row equals a direct fit with that prior; exact rows have no seed (empty)."""
     from .api import choose_engine, evidence_for, load_spec
 
     spec = load_spec(spec)
@@ -181,20 +197,56 @@ def sweep(spec, grid: dict[str, list[Prior]] | None = None, data=None, engine: s
     rows = _run_jobs(jobs, workers, scheduler, "prior sweep", parallel=needs_mcmc)
     df = pd.DataFrame(rows)
     df.insert(0, "setting", range(1, len(df) + 1))
-    df["seed"] = [j[4] for j in jobs]
+    df["seed"] = pd.array([j[4] if j[3] == "mcmc" else None for j in jobs], dtype="Int64")
     return df
 
 
 def _refit(spec, ev_table: pd.DataFrame, engine, seed):
+    """Refit `spec` on a subset of the studies. Per-study bias levels ([bias.by]) that the
+    subset no longer contains are dropped for this refit (leaving out every single-centre
+    study removes the single-centre bias, not the analysis)."""
+    import dataclasses
+
     from .api import fit
+    from .bias import restrict_bias
     from .evidence import EvidenceTable
 
+    if getattr(spec, "bias", None) is not None:
+        spec = dataclasses.replace(spec, bias=restrict_bias(spec.bias, ev_table))
     return fit(spec, evidence=EvidenceTable(table=ev_table.reset_index(drop=True), source="subset"),
                engine=engine, seed=seed, log_likelihood=False, frequentist=False)
 
 
+LOO_MAX = 40          # at most this many exact leave-one-study-out refits when k is larger
+LOO_MIN = 5           # ... and at least this many
+LOO_NEGLIGIBLE = 1e-4  # approximate shift in P(HR < c) below which a refit is not needed
+
+
+def approximate_loo_shift(y, se, threshold: float) -> np.ndarray:
+    """Closed-form screening of leave-one-out influence, O(k): with the DerSimonian-Laird
+    tau^2 held fixed and inverse-variance weights w_i = 1/(se_i^2 + tau^2), leaving study
+    i out gives mu_(-i) = (sum w y - w_i y_i) / (sum w - w_i) with variance 1/(sum w - w_i)
+    (Viechtbauer & Cheung 2010, Res Synth Methods 1:112-25); returns
+    |P_(-i)(HR < threshold) - P(HR < threshold)| under the normal approximation."""
+    from scipy.stats import norm
+
+    y, v = np.asarray(y, float), np.asarray(se, float) ** 2
+    k = len(y)
+    w0 = 1 / v
+    mu0 = np.sum(w0 * y) / np.sum(w0)
+    q = np.sum(w0 * (y - mu0) ** 2)
+    tau2 = max(0.0, (q - (k - 1)) / (np.sum(w0) - np.sum(w0 ** 2) / np.sum(w0))) if k > 1 else 0.0
+    w = 1 / (v + tau2)
+    sw, swy = np.sum(w), np.sum(w * y)
+    lc = math.log(threshold)
+    p_all = norm.cdf((lc - swy / sw) * math.sqrt(sw))
+    rest = np.maximum(sw - w, 1e-300)
+    p_loo = norm.cdf((lc - (swy - w * y) / rest) * np.sqrt(rest))
+    return np.abs(p_loo - p_all)
+
+
 def influence(spec, data=None, engine: str = "auto", covariates: list[str] | None = None, seed: int | None = None,
-              evidence=None) -> pd.DataFrame:
+              evidence=None, max_studies: int | None = LOO_MAX) -> pd.DataFrame:
     """Leave-one-out and leave-one-level-out refits.
 
     One row for the full analysis, one per omitted study and one per omitted level of
@@ -202,17 +254,41 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
     design, data_source, source_type, design_class). Reports the pooled HR, its 95%
     interval, the predictive interval, P(HR < t) for every threshold and their changes
     from the full analysis (d_...). A covariate left with one level is dropped from the
-    model for that refit. `flag` marks the omission that moves P(HR < clinical threshold)
-    most (|change in pooled| + |change in predictive P(HR < c)|, column benefit_shift)."""
+    model for that refit. A refit that is not possible (e.g. the remaining covariates are
+    collinear) is a row with status 'not estimable' and its reason. `flag` marks the
+    omission that moves P(HR < clinical threshold) most (|change in pooled| + |change in
+    predictive P(HR < c)|, column benefit_shift).
+
+    With more than `max_studies` studies only the `max_studies` with the largest
+    closed-form leave-one-out shift (`approximate_loo_shift`) are refitted exactly, and of
+    those only the ones whose approximate shift is at least LOO_NEGLIGIBLE (but always the
+    LOO_MIN largest), so the cost is linear in k; df.attrs['note'] says so and bounds the
+    approximate shift of the studies not refitted."""
     from .api import choose_engine, evidence_for, fit, load_spec
 
     spec = load_spec(spec)
     ev = evidence if evidence is not None else evidence_for(spec, data)
     seed = int(spec.mcmc["seed"] if seed is None else seed)
     full = fit(spec, evidence=ev, engine=engine, seed=seed, log_likelihood=False, frequentist=False)
-    rows = [{"omitted": "(none)", "kind": "full", **row_from_posterior(full)}]
+    rows = [{"omitted": "(none)", "kind": "full", **row_from_posterior(full), "status": "ok", "reason": ""}]
     t = ev.table
-    jobs = [(f"{st}", "study", t[t["study"] != st]) for st in t["study"]]
+    c = clinical_threshold(spec.thresholds)
+    ids = list(t["study"])
+    note = ""
+    if max_studies is not None and len(ids) > max_studies:
+        shift = approximate_loo_shift(t["log_hr"].to_numpy(), t["se"].to_numpy(), c)
+        order = np.argsort(-shift, kind="stable")
+        # the max_studies largest shifts, but no refit for a study whose approximate shift is
+        # negligible (< LOO_NEGLIGIBLE), beyond the LOO_MIN largest
+        n_run = max(min(max_studies, int(np.sum(shift >= LOO_NEGLIGIBLE))), min(LOO_MIN, max_studies))
+        chosen = set(order[:n_run].tolist())
+        rest_max = float(shift[order[n_run]])
+        ids = [st for i, st in enumerate(ids) if i in chosen]
+        bound = f"less than {LOO_NEGLIGIBLE:g}" if rest_max < LOO_NEGLIGIBLE else f"at most {rest_max:.2g}"
+        note = (f"Leave-one-out refits were run for the {n_run} of {len(t)} studies with the largest "
+                f"approximate influence (closed-form inverse-variance leave-one-out, Viechtbauer & Cheung 2010); "
+                f"each other study moves P(HR < {c:g}) by {bound} in that approximation.")
+    jobs = [(f"{st}", "study", t[t["study"] != st]) for st in ids]
     cand = list(dict.fromkeys((covariates or []) + list(spec.model["covariates"]) +
                               ["design", "data_source", "source_type", "design_class"]))
     for cov in cand:
@@ -223,57 +299,137 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
             if 2 <= len(sub) < len(t):
                 jobs.append((f"{cov}={lev}", "level", sub))
     for name, kind, sub in _progress(jobs, len(jobs), "influence"):
-        sp = spec
-        keep = [c for c in spec.model["covariates"] if sub[c].astype(str).nunique() > 1]
-        if keep != list(spec.model["covariates"]):
-            sp = spec.with_model(covariates=keep, reference={c: v for c, v in spec.model["reference"].items() if c in keep})
-        het = sp.model["heterogeneity"]
-        if het.startswith("by:") and sub[het[3:]].astype(str).nunique() < 2:
-            sp = sp.with_model(heterogeneity="shared")
-        eng = choose_engine(sp, engine)
-        post = _refit(sp, sub, eng, seed)
-        rows.append({"omitted": name, "kind": kind, **row_from_posterior(post)})
+        try:
+            sp = spec
+            keep = [c_ for c_ in spec.model["covariates"] if sub[c_].astype(str).nunique() > 1]
+            if keep != list(spec.model["covariates"]):
+                sp = spec.with_model(covariates=keep,
+                                     reference={c_: v for c_, v in spec.model["reference"].items() if c_ in keep})
+            het = sp.model["heterogeneity"]
+            if het.startswith("by:") and sub[het[3:]].astype(str).nunique() < 2:
+                sp = sp.with_model(heterogeneity="shared")
+            eng = choose_engine(sp, engine)
+            post = _refit(sp, sub, eng, seed)
+        except REFIT_ERRORS as exc:
+            rows.append({"omitted": name, "kind": kind, "k": len(sub), **failed_row(exc)})
+            continue
+        rows.append({"omitted": name, "kind": kind, **row_from_posterior(post), "status": "ok", "reason": ""})
     df = pd.DataFrame(rows)
     base = df.iloc[0]
-    for col in [c for c in df.columns if c.startswith(("p_", "hr_", "pred_hr_"))]:
+    for col in [c_ for c_ in df.columns if c_.startswith(("p_", "hr_", "pred_hr_"))]:
         df[f"d_{col}"] = df[col] - base[col]
-    c = clinical_threshold(spec.thresholds)
     key = next(k for k in df.columns if k.startswith("d_p_hr_lt_") and math.isclose(float(k[len("d_p_hr_lt_"):]), c))
     key_pred = key.replace("d_p_hr_lt_", "d_p_pred_hr_lt_")
     df["benefit_shift"] = df[key].abs() + df[key_pred].abs()
     df["flag"] = False
-    idx = df.loc[df["kind"] == "study", "benefit_shift"].idxmax()
-    df.loc[idx, "flag"] = True
+    shifts = df.loc[df["kind"] == "study", "benefit_shift"].dropna()
+    if len(shifts):
+        df.loc[shifts.idxmax(), "flag"] = True
     df.attrs["benefit_column"] = key[2:]
+    df.attrs["note"] = note
     return df
 
 
-def overlap_sensitivity(spec, engine: str = "auto", seed: int | None = None) -> pd.DataFrame:
-    """Rows that share a source population: the analysis under each selection rule (keep
-    the largest, the most recent, or all rows with a population random effect, MCMC)."""
-    from .api import fit, load_spec
+def _load_with_selection(spec, sel):
+    """The spec's data source under selection `sel` (load_evidence's keyword is `select`
+    in newer versions, `select_` in older ones)."""
+    import inspect
+
     from .evidence import load_evidence
+
+    kw = "select" if "select" in inspect.signature(load_evidence).parameters else "select_"
+    d = spec.data
+    if "dataset" in d:
+        return load_evidence(dataset=d["dataset"], base_dir=spec.base_dir, **{kw: sel})
+    return load_evidence(path=(spec.base_dir / d["path"]), **{kw: sel})
+
+
+def _keep_rules() -> list[str]:
+    from .evidence import selection as selmod
+
+    return [r for r in getattr(selmod, "KEEP_RULES", ("largest", "most_recent", "all")) if r != "all"]
+
+
+def _family_subset(table: pd.DataFrame, family: str, column: str) -> pd.DataFrame:
+    """Rows of one registry family plus the rows with no family (select_family when the
+    evidence package has it)."""
+    from .evidence import selection as selmod
+
+    if hasattr(selmod, "select_family"):
+        out = selmod.select_family(table, family, column=column)
+        return out[0] if isinstance(out, tuple) else out
+    txt = table[column].fillna("").astype(str).str.strip()
+    return table[(txt == family) | (txt == "")]
+
+
+def overlap_sensitivity(spec, engine: str = "auto", seed: int | None = None, evidence=None,
+                        population_model: bool = True, family_column: str = "registry_family") -> pd.DataFrame:
+    """Rows that share a source population: the analysis under each alternative selection.
+
+    One row per overlap rule of the evidence package (KEEP_RULES except 'all': today
+    largest and most_recent; best_adjusted when available), marked '(primary)' for the
+    spec's own rule; one row per registry family ('<family> only': the rows of that
+    family plus those with no family, overlaps then resolved with the primary rule) when
+    the data have a `family_column`; and, with population_model=True, all rows with a
+    random effect per source population (MCMC). Columns: analysis, rule, k, the numbers
+    of `row_from_posterior`, status and reason (a selection or refit that is not possible
+    is a row with status 'not estimable'). Empty when the spec's selection has no
+    overlap rule."""
+    from .api import choose_engine, fit, load_spec
+    from .evidence import EvidenceTable
     from .evidence.loading import _resolve_selection
+    from .evidence.selection import select_overlap
 
     spec = load_spec(spec)
     sel_name = spec.data.get("select")
-    sel = _resolve_selection(sel_name, spec.data.get("dataset"), spec.base_dir) if sel_name else None
+    try:
+        sel = _resolve_selection(sel_name, spec.data.get("dataset"), spec.base_dir) if sel_name else None
+    except REFIT_ERRORS:
+        return pd.DataFrame()
     if sel is None or sel.overlap is None:
         return pd.DataFrame()
     rows = []
     seed = int(spec.mcmc["seed"] if seed is None else seed)
-    for rule in ("largest", "most_recent", "all"):
+    primary = sel.overlap.get("keep", "largest")
+
+    def run(analysis, rule, make_ev, model_sp=spec, eng=engine):
+        try:
+            ev = make_ev()
+            post = fit(model_sp, evidence=ev, engine=eng, seed=seed, log_likelihood=False, frequentist=False)
+        except REFIT_ERRORS as exc:
+            rows.append({"analysis": analysis, "rule": rule, **failed_row(exc)})
+            return
+        rows.append({"analysis": analysis, "rule": rule, **row_from_posterior(post), "status": "ok", "reason": ""})
+
+    def with_rule(rule):
         s2 = copy.deepcopy(sel)
         s2.overlap["keep"] = rule
-        d = spec.data
-        ev = (load_evidence(dataset=d["dataset"], select_=s2, base_dir=spec.base_dir) if "dataset" in d else
-              load_evidence(path=(spec.base_dir / d["path"]), select_=s2))
-        model_sp = spec
-        if rule == "all":
-            model_sp = spec.with_model(population=s2.overlap.get("column", "overlap_group"))
-        post = fit(model_sp, evidence=ev, engine=engine if rule != "all" else "mcmc", seed=seed, log_likelihood=False,
-                   frequentist=False)
-        rows.append({"rule": rule if rule != "all" else "all rows + population effect", **row_from_posterior(post)})
+        return lambda: (evidence if (rule == primary and evidence is not None) else _load_with_selection(spec, s2))
+
+    for rule in _keep_rules():
+        run(f"keep {rule.replace('_', ' ')}" + (" (primary)" if rule == primary else ""), rule, with_rule(rule),
+            eng=choose_engine(spec, engine))
+    # one registry family at a time
+    s_all = copy.deepcopy(sel)
+    s_all.overlap["keep"] = "all"
+    try:
+        ev_all = _load_with_selection(spec, s_all)
+    except REFIT_ERRORS:
+        ev_all = None
+    if ev_all is not None and family_column in ev_all.table.columns:
+        fams = sorted({str(v).strip() for v in ev_all.table[family_column].dropna() if str(v).strip()})
+        o = sel.overlap
+        for fam in fams:
+            def make(fam=fam):
+                sub = _family_subset(ev_all.table, fam, family_column)
+                kept, _ = select_overlap(sub, keep=primary, column=o.get("column", "overlap_group"),
+                                         size_column=o.get("size_column", "n_total"),
+                                         year_column=o.get("year_column", "year"))
+                return EvidenceTable(table=kept.reset_index(drop=True), source=f"{ev_all.source}, {fam} only")
+            run(f"{fam} only", f"family:{fam}", make, eng=choose_engine(spec, engine))
+    if population_model:
+        run("all rows + population effect", "all", with_rule("all"),
+            model_sp=spec.with_model(population=sel.overlap.get("column", "overlap_group")), eng="mcmc")
     return pd.DataFrame(rows)
 
 
@@ -281,14 +437,14 @@ def power_scaling(post) -> pd.DataFrame:
     """Power-scaling prior and likelihood sensitivity (Kallioinen et al. 2024) of an MCMC
     fit, on the top-level parameters (mu, coefficients, tau, omega) only."""
     if post.engine != "mcmc":
-        raise ValueError("power-scaling needs an MCMC fit (the exact engine has no draws)")
+        raise ModelError("power-scaling needs an MCMC fit (the exact engine has no draws): use --engine mcmc")
     from arviz_stats import psense_summary
 
     from .engines.mcmc import top_level_vars
 
     idata = post.extras["idata"]
     if "log_likelihood" not in idata.children or "log_prior" not in idata.children:
-        raise ValueError("the fit has no log_likelihood/log_prior groups: refit with log_likelihood=True")
+        raise ModelError("the fit has no log_likelihood/log_prior groups: refit with log_likelihood=True")
     names = [n for n in top_level_vars(post.model_data, post.spec) if n != "tau_eta"]
     res = psense_summary(idata, var_names=names, prior_var_names=names)
     return res.reset_index().rename(columns={"index": "parameter"}) if isinstance(res, pd.DataFrame) else pd.DataFrame(res)

@@ -14,17 +14,66 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["S", "summary_dict", "tidy_table", "studies_table", "to_xarray", "prob_key", "prob_block"]
+__all__ = ["S", "assert_finite", "observational_summary", "pooled_label", "prob_block", "prob_key", "studies_table", "summary_dict", "tidy_table", "to_xarray"]
+
+
+def _exp(x):
+    """exp on the HR scale; None (not inf) when the HR is beyond the largest float (about
+    1e308, |log HR| > 709). Such values are reported as null and listed in the summary's
+    "warnings" (documented choice: never an inf, never an OverflowError)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        v = float(np.exp(x))
+    return v if math.isfinite(v) else None
+
+
+def _fin(v):
+    v = float(v)
+    return v if math.isfinite(v) else None
 
 
 def S(m, scale: str = "log") -> dict:
-    """Summary of a marginal on the log-HR scale ("log"), the HR scale ("hr") or as is ("raw")."""
+    """Summary of a marginal on the log-HR scale ("log"), the HR scale ("hr") or as is ("raw").
+    On the HR scale, values too large for a float are None (see _exp)."""
     q = m.quantile([0.5, 0.025, 0.975])
     if scale == "hr":
-        return {"mean": m.mean(np.exp), "sd": m.sd(np.exp), "median": float(np.exp(q[0])),
-                "ci95": [float(np.exp(q[1])), float(np.exp(q[2]))], "hpd95": list(m.hpd(0.95, np.exp))}
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean, sd, hpd = m.mean(np.exp), m.sd(np.exp), list(m.hpd(0.95, np.exp))
+        return {"mean": _fin(mean), "sd": _fin(sd), "median": _exp(q[0]),
+                "ci95": [_exp(q[1]), _exp(q[2])], "hpd95": [_fin(x) for x in hpd]}
     return {"mean": m.mean(), "sd": m.sd(), "median": float(q[0]), "ci95": [float(q[1]), float(q[2])],
             "hpd95": list(m.hpd(0.95))}
+
+
+def assert_finite(obj, path: str = "summary") -> None:
+    """Every number in a summary is finite: a NaN or inf is a bug in bayesnet (internal
+    error, exit 1), never a result. None marks a documented "not available" value."""
+    if isinstance(obj, float):
+        if not math.isfinite(obj):
+            raise RuntimeError(f"internal error: non-finite number {obj!r} at {path}; please report")
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            assert_finite(v, f"{path}.{k}")
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            assert_finite(v, f"{path}[{i}]")
+
+
+def _has_none(obj) -> bool:
+    if obj is None:
+        return True
+    if isinstance(obj, dict):
+        return any(_has_none(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return any(_has_none(v) for v in obj)
+    return False
+
+
+def pooled_label(md) -> str:
+    """Plain-words name of the headline estimand: "pooled HR", or with covariates "HR at the
+    reference levels (design = cohort, ...)"."""
+    if not md.reference:
+        return "pooled HR"
+    return "HR at the reference levels (" + ", ".join(f"{c} = {lv}" for c, lv in md.reference.items()) + ")"
 
 
 def _fmt(t: float) -> str:
@@ -46,8 +95,10 @@ def _both(m) -> dict:
     return {"log_hr": S(m, "log"), "hr": S(m, "hr")}
 
 
-def summary_dict(post) -> dict:
-    """The summary.json content (schema in the README)."""
+def summary_dict(post, observational: bool = True) -> dict:
+    """The summary.json content (schema in the README). `observational` adds the blocks of
+    `observational_summary` (bias, tipping points, E-values, absolute effects, GRADE
+    draft); refits inside sensitivity analyses leave them out."""
     from .provenance import provenance
 
     md, spec = post.model_data, post.spec
@@ -63,6 +114,32 @@ def summary_dict(post) -> dict:
         "prob": {"pooled": prob_block(mg[("pooled",)], th, harm),
                  "predictive": prob_block(mg[("predictive",)], th, harm)},
     }
+    out["pooled_label"] = pooled_label(md)
+    warnings: list[str] = []
+    if spec.model["effects"] == "random" and md.k < 3:
+        warnings.append(f"only {md.k} stud{'y' if md.k == 1 else 'ies'}: the between-study SD (tau) is informed "
+                        f"mainly by its prior ({spec.priors['tau'].describe()}); read tau, I2 and the predictive "
+                        f"interval as prior-driven")
+    if ("tau_scale",) in mg:
+        out["tau_scale"] = S(mg[("tau_scale",)], "raw")
+    if ("tau",) in mg:
+        out["tau_sd"] = out["tau"]
+    elif spec.model["effects"] == "random":
+        warnings.append(f"Student-t random effects with {spec.model['random_df']:g} degrees of freedom have no finite "
+                        f"between-study SD (needs df > 2): tau_scale is reported, tau and I2 are not")
+    out["tau_label"] = ("between-study SD (tau)" if ("tau_scale",) not in mg else
+                        f"between-study SD = tau_scale x sqrt(nu/(nu-2)), nu = {spec.model['random_df']:g}; "
+                        f"the tau prior is on tau_scale")
+    if ("predictive_new_group",) in mg:
+        out["predictive_new_group"] = {**_both(mg[("predictive_new_group",)]),
+                                       "prob": prob_block(mg[("predictive_new_group",)], th, harm),
+                                       "label": f"a new study in a new {md.het_column} group (its tau drawn "
+                                                f"from the population of group taus)"}
+    out["predictive_label"] = (
+        f"a new study at the reference levels ({md.het_column} = {md.reference[md.het_column]}, with that group's tau)"
+        if md.het_column and md.het_column in md.reference else
+        ("a new study in a new " + md.het_column + " group" if md.het_column else
+         ("a new study at the reference levels" if md.reference else "a new study")))
     if ("i2",) in mg:
         out["i2"] = S(mg[("i2",)], "raw")
     by_group = {k[1]: S(v, "raw") for k, v in mg.items() if k[0] == "tau" and len(k) == 2}
@@ -85,10 +162,40 @@ def summary_dict(post) -> dict:
     out["coefficients"] = {k[1]: {"log_hr": S(v, "log"), "hr_ratio": S(v, "hr"),
                                   "prob_lt_0": float(v.cdf(0.0))}
                            for k, v in mg.items() if k[0] == "coef"}
-    out["studies"] = studies_table(post).to_dict(orient="records")
+    hr_cols = ("hr", "hr_low", "hr_high", "shrunken_hr", "shrunken_low", "shrunken_high")
+    out["studies"] = [{k: (None if k in hr_cols and isinstance(v, float) and not math.isfinite(v) else v)
+                       for k, v in r.items()} for r in studies_table(post).to_dict(orient="records")]
     out["frequentist"] = post.extras.get("frequentist")
     out["diagnostics"] = post.diagnostics
     out["provenance"] = provenance(post)
+    if any(_has_none(out[k]) for k in ("pooled", "predictive", "strata", "coefficients")) or \
+            any(r["hr"] is None or r["hr_low"] is None or r["hr_high"] is None for r in out["studies"]):
+        warnings.append("some HRs are beyond the largest representable number (about 1e308) and are shown as "
+                        "not available (null); check the evidence for an implausible HR or standard error")
+    out["warnings"] = warnings
+    if observational:
+        out.update(observational_summary(post))
+    assert_finite({k: v for k, v in out.items() if k not in ("provenance", "diagnostics")})
+    return out
+
+
+def observational_summary(post) -> dict:
+    """The observational-evidence blocks (bayesnet.observational): with ``[bias]``, the
+    analysis as reported under ``unadjusted`` (same schema); bias assumptions, tipping
+    points and the bias curve, E-values, absolute effects (``[[absolute]]``), P(HR < t)
+    across thresholds and the GRADE draft."""
+    from .observational import observational_blocks
+
+    spec = post.spec
+    r = spec.report
+    unadjusted = post.extras.get("unadjusted")
+    out = {}
+    if unadjusted is not None:
+        out["unadjusted"] = summary_dict(unadjusted, observational=False)
+    out.update(observational_blocks(
+        post, spec=spec, unadjusted=unadjusted, bias=getattr(spec, "bias", None), evidence=post.evidence,
+        absolute_rows=list(getattr(spec, "absolute", None) or ()), tipping_overrides=r.get("tipping_probability"),
+        rare_outcome=bool(r.get("rare_outcome", False)), treatment=r.get("treatment") or "the treatment"))
     return out
 
 
@@ -102,10 +209,10 @@ def studies_table(post) -> pd.DataFrame:
         m = post.marginals[("study", st)]
         q = m.quantile([0.5, 0.025, 0.975])
         row = {"study": st, "log_hr": float(md.y[i]), "se": float(md.s[i]),
-               "hr": math.exp(md.y[i]), "hr_low": math.exp(md.y[i] - 1.959963984540054 * md.s[i]),
-               "hr_high": math.exp(md.y[i] + 1.959963984540054 * md.s[i]),
-               "shrunken_hr": float(np.exp(q[0])), "shrunken_low": float(np.exp(q[1])),
-               "shrunken_high": float(np.exp(q[2])),
+               "hr": _exp(md.y[i]), "hr_low": _exp(md.y[i] - 1.959963984540054 * md.s[i]),
+               "hr_high": _exp(md.y[i] + 1.959963984540054 * md.s[i]),
+               "shrunken_hr": _exp(q[0]), "shrunken_low": _exp(q[1]),
+               "shrunken_high": _exp(q[2]),
                "shrunken_log_hr_mean": m.mean()}
         for cov, vals in md.covariate_values.items():
             row[cov] = vals[i]

@@ -103,8 +103,12 @@ def test_failed_output_leaves_previous_results(tmp_path):
 @pytest.mark.mcmc
 def test_fit_failed_diagnostics_exit_3(tmp_path):
     f = tmp_path / "s.toml"
-    f.write_text(SPEC.read_text().replace("[data]", "[mcmc]\ndraws = 30\ntune = 30\nchains = 2\n\n[data]")
-                 .replace('select = "primary"', f'select = "{ROOT}/models/selections/gepnet_ptr_primary.toml"'))
+    import re
+
+    text = re.sub(r"(?m)^draws = \d+", "draws = 30", SPEC.read_text())  # far too short: the gate must fail
+    text = re.sub(r"(?m)^tune = \d+", "tune = 30", text).replace("[mcmc]\n", "[mcmc]\nchains = 2\n")
+    assert "draws = 30" in text and "tune = 30" in text
+    f.write_text(text.replace('select = "primary"', f'select = "{ROOT}/models/selections/gepnet_ptr_primary.toml"'))
     out = tmp_path / "o"
     r = run("fit", f, "--engine", "mcmc", "--out", out)
     assert r.returncode == 3 and "MCMC DIAGNOSTICS FAILED" in r.stderr and not out.exists()
@@ -119,5 +123,5 @@ def test_validate_keep_overlap(tmp_path):
     out = tmp_path / "o.csv"
     r = run("validate", f, "--keep-overlap", "largest", "--out", out)
     assert r.returncode == 0, r.stderr
-    assert "A: same source population 'SEER' as B, which is kept (largest n_total)" in r.stdout
+    assert "A: shares patients with B, which is kept: same source population 'SEER'; rule largest: larger n_total (300 vs 100)" in r.stdout
     assert [line.split(",")[0] for line in out.read_text().splitlines()[1:]] == ["B", "C"]

@@ -10,9 +10,9 @@ import pytest
 from scipy import stats
 
 from bayesnet.api import load_spec
+from bayesnet.engines.exact import fit_exact
 from bayesnet.evidence import derive
 from bayesnet.models import build_model_data
-from bayesnet.engines.exact import fit_exact
 
 
 def _fit(y, s, priors=None, model=None):
@@ -78,3 +78,23 @@ def test_calibration_on_simulated_meta_analyses():
     se = np.sqrt(0.95 * 0.05 / n)
     assert abs(cover_mu / n - 0.95) < 3.5 * se
     assert abs(cover_new / n - 0.95) < 3.5 * se
+
+
+def test_marginals_say_their_scale():
+    import pandas as pd
+
+    from bayesnet.api import fit
+    from bayesnet.evidence import load_evidence
+
+    df = pd.DataFrame({"study": list("abcd"), "log_hr": [-0.4, -0.6, -0.1, -0.3], "se": [0.2, 0.3, 0.25, 0.2]})
+    post = fit({}, evidence=load_evidence(data=df), engine="exact")
+    m = post["pooled"]
+    assert m.scale == "log"
+    assert m.quantile([0.5], scale="hr")[0] == pytest.approx(np.exp(m.quantile([0.5])[0]))
+    lo, hi = m.hpd(scale="hr")
+    assert 0 < lo < 1 and lo == pytest.approx(m.hpd(0.95, np.exp)[0])
+    assert m.cdf(0.8, scale="hr") == pytest.approx(m.cdf(np.log(0.8)))
+    assert m.mean(scale="hr") == pytest.approx(m.mean(np.exp))
+    assert post["tau"].scale == "raw"
+    with pytest.raises(ValueError, match="scale"):
+        post["tau"].hpd(scale="hr")

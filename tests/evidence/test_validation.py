@@ -166,3 +166,134 @@ def test_each_effect_statement_is_recognised():
 def test_survival_given_as_percent_is_an_error():
     one(pd.DataFrame({"study": ["a"], "surv_treated": [74], "surv_control": [30], "n_treated": [10], "n_control": [10]}),
         "it looks like a percentage")
+
+
+# ------------------------------------------------------------------ hostile input (issue 8)
+
+@pytest.mark.parametrize("names", [("HR", "CI_low", "ci_high"), (" hr ", " ci_low", "CI_HIGH "),
+                                   ("Hr", "ci low", "ci-high")])
+def test_column_name_variants_are_recognised_with_a_warning(names):
+    df = pd.DataFrame({"Study": ["a"], names[0]: [0.5], names[1]: [0.3], names[2]: [0.8]})
+    ev = derive(df)
+    assert ev.table.loc[0, "derivation"] == "hr_ci"  # not imputed from the CI
+    assert ev.table.loc[0, "log_hr"] == pytest.approx(-0.693147, abs=1e-6)
+    renames = [p for p in ev.problems if "read as" in p.message]
+    assert f"column '{names[0]}' read as 'hr'" in [p.message for p in renames]
+    assert ev.studies == ["a"]
+
+
+def test_log_hr_and_se_variants():
+    ev = derive(pd.DataFrame({"study": ["a"], "Log_HR": [-0.3], "SE": [0.2]}))
+    assert ev.table.loc[0, "derivation"] == "log_hr_se" and ev.table.loc[0, "se"] == 0.2
+
+
+def test_two_columns_reading_as_the_same_name():
+    p = one(pd.DataFrame({"study": ["a"], "HR": [0.5], "hr": [0.6], "ci_low": [0.3], "ci_high": [0.8]}),
+            "the columns 'HR' and 'hr' both read as 'hr'")
+    assert p.column == "hr" and "rename or delete" in p.fix
+
+
+@pytest.mark.parametrize("missing", ["NA", "N/A", "None", "nan", "", "  ", None])
+def test_missing_study_id_is_an_error(missing):
+    df = pd.DataFrame({"study": ["ok", missing], "hr": [0.5, 0.6], "ci_low": [0.3, 0.4], "ci_high": [0.8, 0.9]})
+    p = one(df, "row 2 has no study id")
+    assert p.row == 2 and p.column == "study" and "give every row a study id" in p.fix
+
+
+@pytest.mark.parametrize("name", ["warnings", "derivation", "shrunken_hr", "shrunken_low", "shrunken_high",
+                                  "shrunken_log_hr_mean", "Warnings"])
+def test_output_column_names_are_refused(name):
+    df = pd.DataFrame({"study": ["a"], "hr": [0.5], "ci_low": [0.3], "ci_high": [0.8], name: ["mine"]})
+    p = one(df, "has the name of a column bayesnet adds to its outputs")
+    assert p.column == name and "rename the column" in p.fix
+
+
+def test_output_column_in_a_file_is_refused_by_load_evidence(tmp_path):
+    from bayesnet.evidence import load_evidence
+
+    f = tmp_path / "d.csv"
+    f.write_text("study,hr,ci_low,ci_high,derivation\na,0.5,0.3,0.8,from the paper\n")
+    with pytest.raises(EvidenceError, match="column 'derivation'") as exc:
+        load_evidence(path=f)
+    assert str(f) in str(exc.value)
+
+
+def test_hr_ci_and_log_hr_se_that_disagree():
+    # log_hr 0.688 is HR 1.99; the row's own HR and CI say 0.5 (0.3-0.8)
+    df = pd.DataFrame({"study": ["a"], "hr": [0.5], "ci_low": [0.3], "ci_high": [0.8],
+                       "log_hr": [0.688], "se": [0.25]})
+    p = one(df, "log_hr 0.688 (HR 1.99) disagrees with hr 0.5")
+    assert p.column == "log_hr" and "keep one of them" in p.fix
+    p = one(df.assign(log_hr=-0.693, se=0.6), "se 0.6 disagrees with the CI 0.3-0.8, which implies se 0.2502")
+    assert p.column == "se"
+    one(df.drop(columns="hr").assign(log_hr=0.688), "lies outside the CI 0.3-0.8")
+
+
+def test_hr_ci_and_log_hr_se_that_agree_within_rounding():
+    df = pd.DataFrame({"study": ["a", "b"], "hr": [0.5, 0.62], "ci_low": [0.3, 0.41], "ci_high": [0.8, 0.94],
+                       "log_hr": [-0.693, -0.478], "se": [0.25, 0.21]})
+    ev = derive(df)
+    assert list(ev.table["derivation"]) == ["log_hr_se", "log_hr_se"] and ev.problems == []
+
+
+@pytest.mark.parametrize("cols, needle", [
+    ({"log_hr": [-0.3], "se": [1e-300]}, "standard error 1e-300 is outside the plausible range 1e-06 to 10"),
+    ({"log_hr": [-0.3], "se": [1e3]}, "standard error 1000 is outside the plausible range"),
+    ({"hr": [1e308], "p_value": ["0.01"]}, "hazard ratio 1e+308 is outside the plausible range 0.0001 to 10000"),
+    ({"hr": [0.5], "ci_low": [1e-9], "ci_high": [0.8]}, "hazard ratio 1e-09 is outside the plausible range"),
+    ({"log_hr": [40.0], "se": [0.2]}, "log hazard ratio 40 is outside the plausible range"),
+    ({"log_hr": ["inf"], "se": [0.2]}, "'inf' is not a finite number"),
+    ({"o_minus_e": [-5.0], "v": [1e20]}, "outside the plausible ranges"),
+])
+def test_implausible_values_are_errors(cols, needle):
+    one(pd.DataFrame({"study": ["a"], **cols}), needle)
+
+
+def test_overlaps_with_warns_like_the_selection_conflict_rule():
+    df = pd.DataFrame({"study": ["all", "panc", "inst"], "hr": [0.5, 0.6, 0.7], "ci_low": [0.3, 0.4, 0.5],
+                       "ci_high": [0.8, 0.9, 0.98], "overlap_group": ["SEER_all", "SEER_panc", "inst"],
+                       "overlaps_with": ["", "SEER_all", ""]})
+    ev = derive(df)
+    by_study = {p.study: p for p in ev.problems if p.column == "overlaps_with"}
+    assert set(by_study) == {"all", "panc"}
+    assert "overlaps that of 1 other row(s) (panc ('SEER_panc'))" in by_study["all"].message
+    assert "overlaps_with" in ev.table.loc[1, "warnings"] and ev.table.loc[2, "warnings"] == ""
+
+
+def test_docstring_table_states_the_conversions_in_use():
+    import bayesnet.evidence.validation as v
+
+    assert "(1 - S) / (n S (ln S)^2)" in v.__doc__ and "1 / ((ln 2)^2 2 d)" in v.__doc__
+    assert "1/E_t" not in v.__doc__
+    assert "1e-4, 1e4" in v.__doc__ and "1e-6" in v.__doc__
+
+
+def test_row_column_gives_the_file_row():
+    df = pd.DataFrame({"study": ["b", "c"], "hr": [0.5, "x"], "ci_low": [0.3, 0.3], "ci_high": [0.8, 0.8],
+                       "_row": [4, 7]})
+    p = one(df, "is not a number")
+    assert p.row == 7
+    assert "_row" not in derive(df.iloc[:1]).table.columns
+
+
+def test_overlap_messages_name_at_most_five_rows_and_count_the_rest():
+    k = 9
+    df = pd.DataFrame({"study": [f"s{i}" for i in range(k)], "hr": [0.5] * k, "ci_low": [0.3] * k,
+                       "ci_high": [0.8] * k, "overlap_group": ["SEER"] * 8 + ["NCDB"],
+                       "overlaps_with": [""] * 8 + ["SEER"]})
+    ev = derive(df)
+    msgs = {(p.study, p.column): p.message for p in ev.problems}
+    assert msgs[("s0", "overlap_group")] == "shares source population 'SEER' with 7 other row(s) (s1, s2, s3, s4, s5 and 2 more)"
+    assert "overlaps that of 8 other row(s) (s0 ('SEER'), s1 ('SEER'), s2 ('SEER'), s3 ('SEER'), s4 ('SEER') and 3 more)" \
+        in msgs[("s8", "overlaps_with")]
+    assert "overlaps that of 1 other row(s) (s8 ('NCDB'))" in msgs[("s3", "overlaps_with")]
+
+
+def test_plausibility_bounds_can_be_switched_off_for_effects_on_another_scale():
+    df = pd.DataFrame({"study": ["A", "B"], "log_hr": [28.0, 8.0], "se": [15.0, 10.0]})  # eight schools
+    with pytest.raises(EvidenceError, match="plausible range"):
+        derive(df)
+    ev = derive(df, plausible_range=False)
+    assert list(ev.table["se"]) == [15.0, 10.0]
+    with pytest.raises(EvidenceError, match="not positive"):
+        derive(df.assign(se=[15.0, -1.0]), plausible_range=False)

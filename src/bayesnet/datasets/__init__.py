@@ -15,6 +15,22 @@
   means) and tagged so.
 - ``nlm_arms``: that arm-level table as shipped.
 - ``gepnet_meta_analyses``: published pooled results, for context (not for pooling).
+- ``gepnet_baseline_survival``: survival without primary/liver resection (registries and
+  series), for absolute effects; ``metric`` and ``caveats`` say what each value is.
+- ``nlm_case_series``: single-arm case series of hepatic resection (no control arm).
+- ``liver_resection_arms``: arm-level rows for the arm-level model
+  (`bayesnet.engines.arms`): the comparative studies' resection and non-surgical arms at
+  one time point (from ``nlm_review_table1_arms.csv``) and the usable single-arm series
+  (from ``nlm_resection_case_series.csv``, ``include_primary = yes``); built by
+  ``scripts/build_liver_resection_arms.py``, exclusions with reasons in
+  ``liver_resection_arms_exclusions.csv``.
+
+``gepnet_ptr`` carries ``label`` (a readable citation for tables and figures; ids stay in
+``study``), ``overlaps_with`` (other overlap groups a row's patients share) and
+``registry_family`` ("SEER", "NCDB" or empty), used by `bayesnet.evidence.select_overlap`
+and `bayesnet.evidence.select_family`. Rows the curators marked as not usable
+(``include_primary = no``) that cannot be pooled at all are documented exclusions
+(`documented_exclusions`), not errors.
 
 Provenance: ``data/PROVENANCE.md``; every row keeps its ``source_url`` and
 ``source_quote``.
@@ -29,14 +45,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["load", "path", "names", "selection_path", "sha256"]
+from ..errors import SelectionError
+
+__all__ = ["documented_exclusions", "load", "names", "path", "selection_path", "sha256"]
 
 _FILES = {
     "gepnet_ptr": "gepnet_ptr_studies.csv",
     "nlm_arms": "nlm_review_table1_arms.csv",
     "nlm_liver_resection": "nlm_review_table1_arms.csv",
     "gepnet_meta_analyses": "gepnet_published_meta_analyses.csv",
+    "gepnet_baseline_survival": "gepnet_baseline_survival.csv",
+    "nlm_case_series": "nlm_resection_case_series.csv",
+    "liver_resection_arms": "liver_resection_arms.csv",
 }
+
+# Datasets whose curators mark rows that cannot be pooled: (column, value, explanation column).
+_CURATION = {"gepnet_ptr": ("include_primary", "no", "flags")}
 
 # Non-surgical comparator preference for the arm-level table: untreated first, then
 # liver-directed non-surgical therapies. Ablation alone (RFA) is treated as quasi-surgical.
@@ -51,7 +75,7 @@ def names() -> list[str]:
 def path(name: str) -> Path:
     """The path of the CSV file behind a dataset."""
     if name not in _FILES:
-        raise KeyError(f"unknown dataset '{name}'; available: {', '.join(names())}")
+        raise SelectionError(f"unknown dataset '{name}'; available: {', '.join(names())}")
     return Path(str(resources.files(__package__) / "data" / _FILES[name]))
 
 
@@ -63,7 +87,7 @@ def selection_path(dataset: str, selection: str) -> Path:
     """The shipped selection file `<dataset>_<selection>.toml`."""
     p = Path(str(resources.files(__package__) / "selections" / f"{dataset}_{selection}.toml"))
     if not p.exists():
-        raise KeyError(f"no shipped selection '{selection}' for dataset '{dataset}'")
+        raise SelectionError(f"no shipped selection '{selection}' for dataset '{dataset}'")
     return p
 
 
@@ -104,7 +128,7 @@ def _load_gepnet_ptr() -> pd.DataFrame:
 
 def _load_nlm_liver_resection() -> pd.DataFrame:
     arms = _read_text_csv("nlm_arms")
-    num = lambda s: pd.to_numeric(s.replace("", np.nan), errors="coerce")  # noqa: E731
+    num = lambda s: pd.to_numeric(s.replace("", np.nan), errors="coerce")
     for c in ("n", "os_median_months", "os_mean_months", "os_3y_pct", "os_5y_pct", "reported_total_n"):
         arms[c] = num(arms[c])
     rows = []
@@ -155,4 +179,37 @@ def load(name: str) -> pd.DataFrame:
         return _load_nlm_liver_resection()
     if name in _FILES:
         return _read_text_csv(name)
-    raise KeyError(f"unknown dataset '{name}'; available: {', '.join(names())}")
+    raise SelectionError(f"unknown dataset '{name}'; available: {', '.join(names())}")
+
+
+def documented_exclusions(name: str, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split a shipped dataset into the rows that can be derived and the rows the curators
+    documented as not usable (``include_primary = no``) that cannot be pooled (no effect,
+    unclear direction). Returns (rest, excluded); ``excluded`` has a ``reason`` naming the
+    curation, its flags and what is missing. Rows that fail but were not marked unusable
+    stay in ``rest`` (their errors are reported by `derive`). Datasets without a curation
+    column are returned unchanged."""
+    empty = raw.iloc[0:0].assign(reason=pd.Series(dtype=str))
+    if name not in _CURATION or len(raw) == 0:
+        return raw, empty
+    col, value, why = _CURATION[name]
+    if col not in raw.columns:
+        return raw, empty
+    from ..errors import EvidenceError
+    from ..evidence.validation import derive
+
+    try:
+        derive(raw.reset_index(drop=True), source=f"dataset '{name}'")
+        return raw, empty
+    except EvidenceError as exc:
+        failing: dict[int, list[str]] = {}
+        for p in exc.problems:
+            if p.level == "error" and p.row is not None:
+                failing.setdefault(raw.index[p.row - 1], []).append(p.message)
+    drop = [i for i in failing if str(raw.loc[i, col]).strip() == value]
+    reasons = []
+    for i in drop:
+        flags = str(raw.loc[i, why]).strip() if why in raw.columns else ""
+        reasons.append(f"documented as not usable by the curators ({col} = '{value}'"
+                       + (f"; {why}: {flags}" if flags else "") + f"); cannot be pooled: {'; '.join(failing[i])}")
+    return raw.drop(index=drop), raw.loc[drop].assign(reason=reasons)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ModelError
 from ..models import ModelData
 from ..posterior import GridMarginal, MixtureMarginal, Posterior
 from ..priors import Prior
@@ -112,7 +113,7 @@ def _tau_grid(md: ModelData, m0, vinv, prior: Prior) -> tuple[np.ndarray, np.nda
             break
         T *= 2.0
     else:
-        raise RuntimeError("the posterior of tau does not decay (improper posterior?): use a proper tau prior")
+        raise ModelError("the posterior of tau does not decay (improper posterior?): use a proper tau prior, e.g. [priors] tau = { dist = \"half_normal\", sigma = 0.5 }")
     dens = np.where(finite, np.exp(lp - top), 0.0)
     cum = np.concatenate([[0.0], np.cumsum(np.diff(grid) * (dens[1:] + dens[:-1]) / 2)])
     cum /= cum[-1]
@@ -128,16 +129,19 @@ def _tau_grid(md: ModelData, m0, vinv, prior: Prior) -> tuple[np.ndarray, np.nda
     return x, dens
 
 
-def fit_exact(md: ModelData, spec, evidence=None, n_components: int = N_COMPONENTS) -> Posterior:
-    """Fit the NNHM / meta-regression in `spec` exactly. See the module docstring."""
+def fit_exact(md: ModelData, spec, evidence=None, n_components: int = N_COMPONENTS,
+              studies: bool = True) -> Posterior:
+    """Fit the NNHM / meta-regression in `spec` exactly. See the module docstring.
+    `studies=False` skips the per-study (shrinkage) marginals: refits that need only the
+    pooled and predictive effect (tipping points, bias curves) stay O(k) in memory."""
     ok, why = can_fit(spec)
     if not ok:
-        raise ValueError(f"the exact engine cannot fit this model: {why}")
+        raise ModelError(f"the exact engine cannot fit this model: {why}; use the mcmc engine")
     m0, sd0 = md.prior_moments(spec.priors, spec.coef_priors)
     vinv = np.where(np.isfinite(sd0), 1.0 / sd0**2, 0.0)
     m0 = np.where(np.isfinite(sd0), m0, 0.0)
     if np.all(vinv == 0) and md.k <= md.p:
-        raise ValueError(f"k = {md.k} studies cannot identify {md.p} coefficients with flat priors")
+        raise ModelError(f"k = {md.k} studies cannot identify {md.p} coefficients with flat priors; give [priors] mu/beta a normal prior or drop a covariate")
     fixed = spec.model["effects"] == "fixed"
     if fixed:
         tau_c = np.array([0.0])
@@ -173,7 +177,7 @@ def fit_exact(md: ModelData, spec, evidence=None, n_components: int = N_COMPONEN
         marg[("stratum", cov, lev)] = MixtureMarginal(mean, np.sqrt(var), w)
         marg[("stratum_predictive", cov, lev)] = MixtureMarginal(mean, np.sqrt(var + t2), w)
     s2 = md.s**2
-    for i, st in enumerate(md.studies):
+    for i, st in enumerate(md.studies if studies else ()):
         B = s2[i] / (s2[i] + t2)
         xb = b @ md.X[i]
         xPx = np.einsum("i,gij,j->g", md.X[i], Pinv, md.X[i])
@@ -186,6 +190,6 @@ def fit_exact(md: ModelData, spec, evidence=None, n_components: int = N_COMPONEN
         marg[("i2",)] = tau_marg.transformed(lambda t: t**2 / (t**2 + s2t))
     return Posterior(engine="exact", spec=spec, evidence=evidence, model_data=md, marginals=marg,
                      diagnostics={"passed": True, "method": "quadrature over tau",
-                                  "grid_points": 0 if fixed else int(len(tau_marg.x)),
-                                  "mixture_components": int(len(w))},
+                                  "grid_points": 0 if fixed else len(tau_marg.x),
+                                  "mixture_components": len(w)},
                      extras={"tau_components": tau_c, "weights": w})

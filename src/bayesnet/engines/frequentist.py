@@ -10,9 +10,9 @@ Random-effects (meta-regression) model y ~ N(X b, diag(v) + tau^2 I):
 - EE: equal (fixed) effects, tau = 0.
 - Knapp & Hartung (2003, Stat Med 22:2693-710): se scaled by
   sqrt(sum w r^2 / (k - p)), t distribution with k - p df.
-- Prediction interval (intercept-only): mu +/- z sqrt(tau^2 + se^2) (metafor's default)
-  and mu +/- t_{k-2} sqrt(tau^2 + se^2) (Higgins, Thompson & Spiegelhalter 2009, JRSS A
-  172:137-59; Cochrane).
+- Prediction interval at the reference levels (the intercept): mu +/- z sqrt(tau^2 + se^2)
+  (metafor's default) and mu +/- t_{k-p-1} sqrt(tau^2 + se^2), i.e. t_{k-2} without
+  covariates (Higgins, Thompson & Spiegelhalter 2009, JRSS A 172:137-59; Cochrane Handbook).
 - I^2 = tau^2 / (tau^2 + s~^2), s~^2 = (k - p) / tr(P_FE) (Higgins & Thompson 2002);
   H^2 = (tau^2 + s~^2) / s~^2.
 """
@@ -66,6 +66,14 @@ def rma(y, v, X=None, method: str = "REML", coef_names=None, level: float = 0.95
     for intercept-only models also the prediction intervals."""
     y, v = np.asarray(y, float), np.asarray(v, float)
     k = len(y)
+    with np.errstate(divide="ignore", over="ignore"):
+        bad = ~(np.isfinite(v) & (v > 0) & np.isfinite(1.0 / v) & np.isfinite(1.0 / v**2))
+    if bad.any():
+        from ..errors import ModelError
+
+        raise ModelError(f"study/studies at position(s) {', '.join(str(i + 1) for i in np.flatnonzero(bad))} have a "
+                         f"standard error that is zero, not finite or too small to weight (se^2 = "
+                         f"{', '.join(f'{x:.3g}' for x in v[bad])}); check the reported CI or se")
     X = np.ones((k, 1)) if X is None else np.asarray(X, float)
     p = X.shape[1]
     names = coef_names or (["mu"] + [f"b{j}" for j in range(1, p)])
@@ -92,8 +100,9 @@ def rma(y, v, X=None, method: str = "REML", coef_names=None, level: float = 0.95
     s2_typ = (k - p) / trP0 if k > p else np.nan
     out = {
         "method": method, "k": k, "tau2": tau2, "tau": float(np.sqrt(tau2)),
-        "I2": 100.0 * tau2 / (tau2 + s2_typ), "H2": (tau2 + s2_typ) / s2_typ,
-        "QE": QE, "QE_df": df, "QE_p": float(chdtrc(df, QE)) if df > 0 else np.nan,
+        "I2": 100.0 * tau2 / (tau2 + s2_typ) if k > p else None,
+        "H2": (tau2 + s2_typ) / s2_typ if k > p else None,
+        "QE": QE, "QE_df": df, "QE_p": float(chdtrc(df, QE)) if df > 0 else None,
         "coefficients": {},
     }
     if method == "REML":
@@ -104,38 +113,80 @@ def rma(y, v, X=None, method: str = "REML", coef_names=None, level: float = 0.95
             "ci": [float(b[j] - z * se[j]), float(b[j] + z * se[j])],
             "p": float(2 * ndtr(-abs(b[j] / se[j]))),
             "se_kh": float(se_kh[j]), "ci_kh": [float(b[j] - tcrit * se_kh[j]), float(b[j] + tcrit * se_kh[j])],
-            "p_kh": float(2 * stdtr(df, -abs(b[j] / se_kh[j]))) if df > 0 and se_kh[j] > 0 else np.nan,
+            "p_kh": float(2 * stdtr(df, -abs(b[j] / se_kh[j]))) if df > 0 and se_kh[j] > 0 else None,
         }
     if p > 1:
         bm, cm = b[1:], cov[1:, 1:]
         out["QM"] = float(bm @ np.linalg.solve(cm, bm))
-    if p == 1:
-        mu, s = float(b[0]), float(se[0])
-        out["mu"], out["se"], out["ci"] = mu, s, out["coefficients"][names[0]]["ci"]
-        out["ci_kh"] = out["coefficients"][names[0]]["ci_kh"]
-        sp = np.sqrt(tau2 + s * s)
-        out["pi"] = [mu - z * sp, mu + z * sp]
-        if k > 2:
-            t2 = stdtrit(k - 2, (1 + level) / 2)
-            out["pi_t"] = [mu - t2 * sp, mu + t2 * sp]
+    # Truncated Knapp-Hartung (the "ad hoc" modification: scale factor at least 1; Roever,
+    # Knapp & Friede 2015, BMC Med Res Methodol 15:99) next to the untruncated one above.
+    se_kht = se * np.sqrt(max(1.0, s2_kh)) if df > 0 else np.full(p, np.nan)
+    for j, nm in enumerate(names):
+        c = out["coefficients"][nm]
+        c["se_kh_truncated"] = float(se_kht[j])
+        c["ci_kh_truncated"] = [float(b[j] - tcrit * se_kht[j]), float(b[j] + tcrit * se_kht[j])]
+    # Headline: the intercept = mean log-HR at the reference levels (the pooled mean without
+    # covariates), with its prediction intervals.
+    mu, s = float(b[0]), float(se[0])
+    out["mu"], out["se"], out["ci"] = mu, s, out["coefficients"][names[0]]["ci"]
+    out["ci_kh"] = out["coefficients"][names[0]]["ci_kh"]
+    out["ci_kh_truncated"] = out["coefficients"][names[0]]["ci_kh_truncated"]
+    sp = np.sqrt(tau2 + s * s)
+    out["pi"] = [mu - z * sp, mu + z * sp]
+    dfp = k - p - 1  # k - 2 without covariates (Higgins et al. 2009)
+    if dfp >= 1:
+        t2 = stdtrit(dfp, (1 + level) / 2)
+        out["pi_t"] = [mu - t2 * sp, mu + t2 * sp]
+        out["pi_t_df"] = dfp
     return out
 
 
+def _hr(x):
+    """exp of a log-HR interval/value; None where exp overflows (never inf in a summary)."""
+    if x is None:
+        return None
+    if isinstance(x, (list, tuple)):
+        return [_hr(v) for v in x]
+    with np.errstate(over="ignore"):
+        v = float(np.exp(x))
+    return v if np.isfinite(v) else None
+
+
 def comparator(y, v, X, coef_names) -> dict:
-    """The block written to summary.json: REML (Wald and Knapp-Hartung CIs, prediction
-    intervals) and DL, on the log-HR scale with HR conversions of the headline numbers."""
+    """The block written to summary.json, per method ("REML", "DL"): the same model as the
+    Bayesian fit (with covariates: the same meta-regression, headline at the reference
+    levels), on the log-HR scale and as HRs:
+
+    - hr, hr_ci: Wald 95% CI (z);
+    - hr_ci_kh: Knapp-Hartung CI, untruncated (t_{k-p}, scale factor as estimated);
+      hr_ci_kh_truncated: the same with the scale factor truncated at 1;
+    - hr_pi_t: the prediction interval as in the Cochrane Handbook, mu +/- t_{k-p-1}
+      sqrt(tau^2 + se^2) (t_{k-2} without covariates; Higgins, Thompson & Spiegelhalter 2009);
+      null when k - p - 1 < 1; pi_t_df its degrees of freedom;
+    - hr_pi_z: the z-based interval (metafor's default); hr_pi is kept as an alias of it;
+    - tau2, I2 (%), QE, QE_p (residual heterogeneity with covariates), labels: a dict of
+      plain-words names of the intervals, for the report.
+    Values that overflow (exp of a huge log-HR) are null, never inf."""
     out = {}
+    Xm = X if X.shape[1] > 1 and len(y) > X.shape[1] else None
     for method in ("REML", "DL"):
-        f = rma(y, v, None, method)
-        blk = {"mu": f["mu"], "se": f["se"], "ci": f["ci"], "ci_kh": f["ci_kh"], "pi": f["pi"],
+        f = rma(y, v, Xm, method, coef_names if Xm is not None else None)
+        blk = {"mu": f["mu"], "se": f["se"], "ci": f["ci"], "ci_kh": f["ci_kh"],
+               "ci_kh_truncated": f["ci_kh_truncated"], "pi": f["pi"], "pi_z": f["pi"],
+               "pi_t": f.get("pi_t"), "pi_t_df": f.get("pi_t_df"),
                "tau2": f["tau2"], "I2": f["I2"], "QE": f["QE"], "QE_p": f["QE_p"],
-               "hr": float(np.exp(f["mu"])), "hr_ci": [float(np.exp(x)) for x in f["ci"]],
-               "hr_ci_kh": [float(np.exp(x)) for x in f["ci_kh"]], "hr_pi": [float(np.exp(x)) for x in f["pi"]]}
-        if "pi_t" in f:
-            blk["pi_t"] = f["pi_t"]
-            blk["hr_pi_t"] = [float(np.exp(x)) for x in f["pi_t"]]
+               "hr": _hr(f["mu"]), "hr_ci": _hr(f["ci"]), "hr_ci_kh": _hr(f["ci_kh"]),
+               "hr_ci_kh_truncated": _hr(f["ci_kh_truncated"]),
+               "hr_pi": _hr(f["pi"]), "hr_pi_z": _hr(f["pi"]), "hr_pi_t": _hr(f.get("pi_t")),
+               "covariates": Xm is not None,
+               "labels": {"hr_ci": "95% CI (Wald, z)",
+                          "hr_ci_kh": "95% CI (Knapp-Hartung, untruncated)",
+                          "hr_ci_kh_truncated": "95% CI (Knapp-Hartung, truncated at 1)",
+                          "hr_pi_t": (f"95% prediction interval (t with {f['pi_t_df']} df, as in the Cochrane Handbook)"
+                                      if f.get("pi_t_df") else "95% prediction interval (t): needs at least 3 studies"),
+                          "hr_pi_z": "95% prediction interval (z, metafor's default)"}}
         out[method] = blk
-    if X.shape[1] > 1 and len(y) > X.shape[1]:
+    if Xm is not None:
         f = rma(y, v, X, "REML", coef_names)
         out["REML_regression"] = {"tau2": f["tau2"], "QM": f.get("QM"), "coefficients": f["coefficients"]}
     return out

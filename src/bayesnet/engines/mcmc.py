@@ -21,6 +21,7 @@ bulk and tail ESS >= 400 for every parameter, no divergent transitions.
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -28,7 +29,7 @@ import numpy as np
 from ..models import ModelData
 from ..posterior import DrawsMarginal, Posterior
 
-__all__ = ["fit_mcmc", "compiled_model", "RHAT_MAX", "ESS_MIN"]
+__all__ = ["ESS_MIN", "RHAT_MAX", "compiled_model", "fit_mcmc"]
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
@@ -43,12 +44,16 @@ def _coef_var(j: int) -> str:
 def _structure_key(md: ModelData, spec) -> tuple:
     m = spec.model
     fam = tuple(md.coef_prior(n, spec.priors, spec.coef_priors).dist for n in md.coef_names)
-    return (md.k, md.p, m["effects"], m["random_dist"], len(md.het_levels), len(md.pop_levels),
+    bias = (md.bias_mean is not None,
+            None if md.bias_common is None else (md.bias_common.mu, md.bias_common.sigma))
+    return (bias, md.k, md.p, m["effects"], m["random_dist"], len(md.het_levels), len(md.pop_levels),
             fam, spec.priors["tau"].dist, spec.priors["omega"].dist if md.pop_levels else None)
 
 
 def _data_values(md: ModelData, spec) -> dict:
     vals = {"y": md.y, "s": md.s, "X": md.X}
+    if md.bias_mean is not None:
+        vals["bias_mean"], vals["bias_var"] = md.bias_mean, md.bias_var
     for j, n in enumerate(md.coef_names):
         pr = md.coef_prior(n, spec.priors, spec.coef_priors)
         for k, v in pr.params.items():
@@ -89,7 +94,13 @@ def _canonical(vals: dict) -> dict:
 
 
 def build_model(md: ModelData, spec, canonical: bool = False):
-    """The PyMC model for `spec` on `md` (hyperparameters and data as pm.Data)."""
+    """The PyMC model for `spec` on `md` (hyperparameters and data as pm.Data).
+
+    The [priors] tau prior is on the model's `tau`: with normal random effects that is the
+    between-study SD; with Student-t(nu) effects it is the t scale, and the between-study
+    SD is tau sqrt(nu / (nu - 2)) (reported as summary "tau"/"tau_sd", the scale as
+    "tau_scale"). With heterogeneity by group, tau is the median of the group taus
+    tau_g = tau exp(tau_spread eta_g)."""
     import pymc as pm
 
     vals = _data_values(md, spec)
@@ -130,7 +141,15 @@ def build_model(md: ModelData, spec, canonical: bool = False):
                 v = pm.Normal("v", 0.0, 1.0, dims="population")
                 eta = eta + omega * v[data["pop_index"]]
         theta = pm.Deterministic("theta", eta, dims="study")
-        pm.Normal("y_obs", mu=theta, sigma=data["s"], observed=data["y"], dims="study")
+        if md.bias_mean is not None or md.bias_common is not None:
+            # assumed biases (Turner et al. 2009): y_i ~ N(theta_i + mu_i + delta, s_i^2 + sigma_i^2)
+            from ..bias import pymc_bias_likelihood
+
+            zero = np.zeros(md.k)
+            pymc_bias_likelihood(theta, data["y"], data["s"], data.get("bias_mean", zero),
+                                 data.get("bias_var", zero), md.bias_common)
+        else:
+            pm.Normal("y_obs", mu=theta, sigma=data["s"], observed=data["y"], dims="study")
     return model
 
 
@@ -160,6 +179,36 @@ def top_level_vars(md: ModelData, spec) -> list[str]:
     return names
 
 
+def diagnostics_advice(max_rhat: float, min_ess_bulk: float, min_ess_tail: float,
+                       divergences: int) -> tuple[list[str], str]:
+    """The gate's problems and a suggestion that matches each failure (and only those):
+    R-hat above RHAT_MAX -> chains disagree: more tune/draws, or a more informative tau prior;
+    ESS below ESS_MIN -> too few effective draws: more draws;
+    divergences -> the sampler cannot follow the posterior: raise target_accept, or a more
+    informative tau prior. Empty suggestion when the gate passes."""
+    problems, advice = [], []
+    if not max_rhat <= RHAT_MAX:
+        problems.append(f"max R-hat {max_rhat:.3f} > {RHAT_MAX}")
+        advice.append("R-hat: the chains disagree; increase [mcmc] tune and draws (e.g. double them), "
+                      "or use a more informative prior on tau")
+    low_ess = []
+    if not min_ess_bulk >= ESS_MIN:
+        problems.append(f"min bulk ESS {min_ess_bulk:.0f} < {ESS_MIN}")
+        low_ess.append("bulk")
+    if not min_ess_tail >= ESS_MIN:
+        problems.append(f"min tail ESS {min_ess_tail:.0f} < {ESS_MIN}")
+        low_ess.append("tail")
+    if low_ess:
+        advice.append(f"ESS ({' and '.join(low_ess)}): too few effective draws; increase [mcmc] draws "
+                      f"(or chains)")
+    if divergences > 0:
+        problems.append(f"{divergences} divergent transition(s)")
+        advice.append("divergences: the sampler cannot follow the posterior's geometry; raise [mcmc] "
+                      "target_accept (e.g. 0.99) or use a more informative prior on tau (the data say "
+                      "little about tau)")
+    return problems, "; ".join(advice)
+
+
 def _diagnostics(idata, md, spec) -> dict:
     import arviz as az
 
@@ -175,19 +224,7 @@ def _diagnostics(idata, md, spec) -> dict:
     div = int(idata["sample_stats"]["diverging"].values.sum())
     per = {v: {"r_hat": float(np.nanmax(rhat[v].values)), "ess_bulk": float(np.nanmin(ess_b[v].values)),
                "ess_tail": float(np.nanmin(ess_t[v].values))} for v in names}
-    problems = []
-    if not max_rhat <= RHAT_MAX:
-        problems.append(f"max R-hat {max_rhat:.3f} > {RHAT_MAX}")
-    if not min_bulk >= ESS_MIN:
-        problems.append(f"min bulk ESS {min_bulk:.0f} < {ESS_MIN}")
-    if not min_tail >= ESS_MIN:
-        problems.append(f"min tail ESS {min_tail:.0f} < {ESS_MIN}")
-    if div > 0:
-        problems.append(f"{div} divergent transition(s)")
-    suggestion = ""
-    if problems:
-        suggestion = ("increase [mcmc] draws and tune, raise target_accept (e.g. 0.99), or use more "
-                      "informative priors on tau; divergences usually mean the data say little about tau")
+    problems, suggestion = diagnostics_advice(max_rhat, min_bulk, min_tail, div)
     n = idata["posterior"].to_dataset().sizes
     return {"passed": not problems, "problems": problems, "suggestion": suggestion,
             "max_r_hat": max_rhat, "min_ess_bulk": min_bulk, "min_ess_tail": min_tail,
@@ -234,21 +271,31 @@ def fit_mcmc(md: ModelData, spec, evidence=None, seed: int | None = None, progre
         return rng.standard_normal(draws_shape)
 
     tau = post_ds["tau"].values if random else np.zeros(draws_shape)
+    tau_ref = tau
     if random and md.het_levels:
+        # a new group's tau, drawn from the population of group taus: the estimand
+        # "predictive_new_group"; the predictive at the reference levels uses the reference
+        # group's own tau when the grouping column is a covariate (issue 8, defect 2).
         tau_new = tau * np.exp(post_ds["tau_spread"].values * rng.standard_normal(draws_shape))
+        if md.het_column in md.reference:
+            tau_ref = post_ds["tau_group"].sel(het_group=md.reference[md.het_column]).values
+        else:
+            tau_ref = tau_new
     else:
         tau_new = tau
     extra = np.zeros(draws_shape)
     if random and md.pop_levels:
         extra = post_ds["omega"].values * rng.standard_normal(draws_shape)
 
-    marg = {("pooled",): DrawsMarginal(mu), ("predictive",): DrawsMarginal(mu + tau_new * new_effect() + extra)}
+    marg = {("pooled",): DrawsMarginal(mu), ("predictive",): DrawsMarginal(mu + tau_ref * new_effect() + extra)}
+    if random and md.het_levels:
+        marg[("predictive_new_group",)] = DrawsMarginal(mu + tau_new * new_effect() + extra)
     for n in md.coef_names[1:]:
         marg[("coef", n)] = DrawsMarginal(beta[n])
     for cov, lev in md.strata():
         lin = mu + (beta[f"{cov}:{lev}"] if lev != md.reference[cov] else 0.0)
         marg[("stratum", cov, lev)] = DrawsMarginal(lin)
-        t_here = tau_new
+        t_here = tau_ref
         if md.het_levels and cov == md.het_column:
             t_here = post_ds["tau_group"].sel(het_group=lev).values
         marg[("stratum_predictive", cov, lev)] = DrawsMarginal(lin + t_here * new_effect() + extra)
@@ -256,14 +303,26 @@ def fit_mcmc(md: ModelData, spec, evidence=None, seed: int | None = None, progre
     for i, st in enumerate(md.studies):
         marg[("study", st)] = DrawsMarginal(theta[..., i])
     if random:
-        marg[("tau",)] = DrawsMarginal(tau)
         from .exact import typical_within_variance
 
+        # ("tau",) is the between-study SD. With Student-t(nu) effects the model's tau is
+        # the t scale and SD = tau sqrt(nu / (nu - 2)) (nu > 2; no finite SD otherwise):
+        # ("tau_scale",) holds the scale, I2 uses the variance SD^2.
+        sd_factor = 1.0
+        if spec.model["random_dist"] == "student_t":
+            nu = float(spec.model["random_df"])
+            marg[("tau_scale",)] = DrawsMarginal(tau)
+            sd_factor = math.sqrt(nu / (nu - 2.0)) if nu > 2 else None
         s2t = typical_within_variance(md.s)
-        marg[("i2",)] = DrawsMarginal(tau**2 / (tau**2 + s2t))
+        if sd_factor is not None:
+            sd = tau * sd_factor
+            marg[("tau",)] = DrawsMarginal(sd)
+            marg[("i2",)] = DrawsMarginal(sd**2 / (sd**2 + s2t))
         if md.het_levels:
             for lev in md.het_levels:
-                marg[("tau", lev)] = DrawsMarginal(post_ds["tau_group"].sel(het_group=lev).values)
+                tg = post_ds["tau_group"].sel(het_group=lev).values
+                if sd_factor is not None:
+                    marg[("tau", lev)] = DrawsMarginal(tg * sd_factor)
         if md.pop_levels:
             marg[("omega",)] = DrawsMarginal(post_ds["omega"].values)
     return Posterior(engine="mcmc", spec=spec, evidence=evidence, model_data=md, marginals=marg,

@@ -8,23 +8,49 @@ problems; nothing stops at the first. Errors raise `EvidenceError` (holding ever
 
 Accepted ways to state an effect (first match wins, in this order):
 
-========================  ================================================  ==========================
-columns                   formula (see `bayesnet.evidence.conversions`)     derivation tag
-========================  ================================================  ==========================
-log_hr, se                as given                                          log_hr_se
-hr, ci_low, ci_high       ln HR, (ln U - ln L) / 2z                         hr_ci
-ci_low, ci_high           (ln L + ln U) / 2, as above                       imputed_point_estimate
-hr, p_value               |ln HR| / Phi^-1(1 - p/2)                         se_from_p / se_from_p_bound
-o_minus_e, v              (O-E)/V, 1/sqrt(V)                                logrank_peto
-surv_treated/control + n  ln(-ln S_t) - ln(-ln S_c), sqrt(1/E_t + 1/E_c)    from_survival_proportions
-median_treated/control    ln(M_c/M_t), events or n/2 per arm                from_medians[_events_approx]
-========================  ================================================  ==========================
+========================  =====================================================  ==========================
+columns                   formula (see `bayesnet.evidence.conversions`)          derivation tag
+========================  =====================================================  ==========================
+log_hr, se                as given                                               log_hr_se
+hr, ci_low, ci_high       ln HR, (ln U - ln L) / 2z                              hr_ci
+ci_low, ci_high           (ln L + ln U) / 2, as above                            imputed_point_estimate
+hr, p_value               |ln HR| / Phi^-1(1 - p/2)                              se_from_p / se_from_p_bound
+o_minus_e, v              (O-E)/V, 1/sqrt(V)                                     logrank_peto
+surv_treated/control + n  ln(-ln S_t) - ln(-ln S_c), sqrt(v_t + v_c),            from_survival_proportions
+                          v = (1 - S) / (n S (ln S)^2) per arm (delta method)
+median_treated/control    ln(M_c/M_t), sqrt(V_t + V_c), V = 1 / ((ln 2)^2 2 d),  from_medians[_events_approx]
+                          d = min(events, n/2); n/2 without events; events without n
+========================  =====================================================  ==========================
 
 ``direction`` (``treated_vs_control``, the default, or ``control_vs_treated``) inverts.
+
+Column names: the columns bayesnet reads (`KNOWN_COLUMNS`) are recognised whatever their
+case and surrounding whitespace (``HR``, `` hr ``, ``CI_low``, ``Log_HR``, ``SE``; inner
+spaces or hyphens count as ``_``): they are renamed with a warning. Two columns that read
+as the same name are an error, and so is a column named like one bayesnet adds to its
+outputs (`OUTPUT_COLUMNS`: warnings, derivation, shrunken_hr, shrunken_low, shrunken_high,
+shrunken_log_hr_mean), whatever its case.
+
+Rows: every message names the row of the file, the 1-based data row counted after the
+header (row N is spreadsheet row N + 1), also after a selection removed rows (the input
+column ``_row`` carries it; without it rows are numbered 1, 2, ... in table order). A
+study id that is empty, ``NA``, ``N/A``, ``None``, ``nan`` or ``null`` is an error.
+
+Plausible values (outside them is an error, never a silent result): a hazard ratio (``hr``,
+``ci_low``, ``ci_high``) in [`HR_MIN`, `HR_MAX`] = [1e-4, 1e4]; ``|log_hr|`` <= ln 1e4 =
+9.21; a standard error of the log HR (given or derived) in [`SE_MIN`, `SE_MAX`] = [1e-6,
+10]; every number finite. A row stating both hr and/or its CI and log_hr + se must
+agree within the rounding of the reported digits (log_hr vs ln HR, se vs the CI's
+(ln U - ln L) / 2z, with 1% slack on the se): otherwise an error names both values.
+
+Reading a file: see `bayesnet.evidence.reading` (regular files only, 50 MB, UTF-8 with or
+without BOM or UTF-16/32 with BOM, ``;`` or tab separators with a warning, decimal commas
+in ``;`` files with a warning).
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from dataclasses import dataclass, field
@@ -35,9 +61,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from ..errors import EvidenceError  # noqa: F401  (re-exported)
 from . import conversions as cv
+from .reading import ROW_COLUMN, read_table
+from .selection import _links, _text
 
-__all__ = ["Problem", "EvidenceError", "EvidenceTable", "derive", "read_evidence", "NUMERIC_COLUMNS"]
+__all__ = ["Problem", "EvidenceError", "EvidenceTable", "derive", "read_evidence", "normalise_columns",
+           "NUMERIC_COLUMNS", "KNOWN_COLUMNS", "OUTPUT_COLUMNS"]
 
 NUMERIC_COLUMNS = (
     "hr", "ci_low", "ci_high", "ci_level", "log_hr", "se", "o_minus_e", "v",
@@ -47,6 +77,15 @@ NUMERIC_COLUMNS = (
 DIRECTIONS = ("treated_vs_control", "control_vs_treated")
 STUDY_COLUMNS = ("study", "study_id")
 DERIVED_COLUMNS = ("study", "log_hr", "se", "derivation", "warnings")
+#: Columns bayesnet reads: recognised whatever their case and surrounding whitespace.
+KNOWN_COLUMNS = (*STUDY_COLUMNS, *NUMERIC_COLUMNS, "p_value", "direction", "overlap_group", "overlaps_with", "label")
+#: Columns bayesnet adds to its outputs: an input column with one of these names is an error.
+OUTPUT_COLUMNS = ("warnings", "derivation", "shrunken_hr", "shrunken_low", "shrunken_high", "shrunken_log_hr_mean")
+#: Plausible range of a hazard ratio (hr, ci_low, ci_high).
+HR_MIN, HR_MAX = 1e-4, 1e4
+#: Plausible range of the standard error of a log hazard ratio (given or derived).
+SE_MIN, SE_MAX = 1e-6, 10.0
+LOG_HR_MAX = math.log(HR_MAX)
 
 
 @dataclass(frozen=True)
@@ -70,18 +109,6 @@ class Problem:
         if self.column:
             where.append(f"column '{self.column}'")
         return f"{self.level}: {', '.join(where)}: {self.message}. Fix: {self.fix}"
-
-
-class EvidenceError(ValueError):
-    """Raised when the evidence has errors; `.problems` holds all of them (and the
-    warnings found in the same pass)."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        errors = [p for p in problems if p.level == "error"]
-        super().__init__(
-            f"{len(errors)} error(s) in the evidence table:\n" + "\n".join(str(p) for p in errors)
-        )
 
 
 @dataclass
@@ -168,27 +195,85 @@ def parse_p(v) -> tuple[float, bool, int]:
 # --------------------------------------------------------------------------- reading
 
 def read_evidence(path: str | Path) -> pd.DataFrame:
-    """Read a CSV as text, so that reported decimals and non-numeric values survive."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"evidence file not found: {path}")
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
+    """Read an evidence CSV as text, so that ids and reported decimals survive (see
+    `bayesnet.evidence.reading.read_table`, whose warnings this drops; `derive` and
+    `load_evidence` keep them). Raises `EvidenceError` naming the file."""
+    df, _ = read_table(path)
+    return df.drop(columns=[ROW_COLUMN])
+
+
+def _column_key(name) -> str:
+    return re.sub(r"[\s\-]+", "_", str(name).strip()).casefold()
+
+
+def normalise_columns(df: pd.DataFrame, source: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """See `_normalise`; returns (table, problems)."""
+    table, problems, _ = _normalise(df, source)
+    return table, problems
+
+
+def _normalise(df: pd.DataFrame, source: str) -> tuple[pd.DataFrame, list[Problem], bool]:
+    """Rename the columns bayesnet reads (`KNOWN_COLUMNS`) written in another case or with
+    surrounding whitespace ("HR", " hr ", "CI_low") to their canonical name, with a warning
+    naming the rename. Errors: two columns that read as the same name (or a duplicated
+    label in a DataFrame), and a column named like an output column (`OUTPUT_COLUMNS`).
+    Returns (table with renamed columns, problems, whether two columns share a name)."""
+    problems: list[Problem] = []
+    rename: dict = {}
+    for c in df.columns:
+        if c == ROW_COLUMN:
+            continue
+        key = _column_key(c)
+        if key in OUTPUT_COLUMNS:
+            problems.append(Problem("error", source, None, None, str(c),
+                                    f"the column '{c}' has the name of a column bayesnet adds to its outputs",
+                                    f"rename the column (e.g. '{str(c).strip()}_source'); bayesnet never overwrites "
+                                    f"an input column"))
+        elif key in KNOWN_COLUMNS and c != key:
+            rename[c] = key
+    new = [rename.get(c, c) for c in df.columns]
+    duplicated = False
+    for name in dict.fromkeys(new):
+        originals = [str(c) for c, n in zip(df.columns, new) if n == name]
+        if len(originals) > 1:
+            shown = " and ".join(f"'{o}'" for o in originals)
+            problems.append(Problem("error", source, None, None, str(name),
+                                    f"the columns {shown} both read as '{name}'" if len(set(originals)) > 1 else
+                                    f"the column name '{name}' appears {len(originals)} times",
+                                    "rename or delete all but one of them"))
+            duplicated = True
+    if duplicated:
+        return df, problems, True
+    for old, key in rename.items():
+        problems.append(Problem("warning", source, None, None, key,
+                                f"column '{old}' read as '{key}'", f"name the column '{key}' to silence this warning"))
+    return df.rename(columns=rename), problems, False
 
 
 # --------------------------------------------------------------------------- deriving
 
+class _Record(dict):
+    """One input row as a dict with a Series-like ``index`` (its column names): reading a
+    row this way is linear in k, where ``df.iloc[i]`` per row dominates for large tables."""
+
+    @property
+    def index(self):
+        return self.keys()
+
+
 class _Row:
     """Numeric access to one input row, with problems recorded as they are found."""
 
-    def __init__(self, row: pd.Series, idx: int, study: str, source: str, sink: list[Problem]):
-        self.row, self.idx, self.study, self.source, self.sink = row, idx, study, source, sink
+    def __init__(self, row: _Record, rowno: int, study: str | None, source: str, sink: list[Problem]):
+        self.row, self.rowno, self.study, self.source, self.sink = row, rowno, study, source, sink
         self.values: dict[str, float] = {}
         self.decimals: dict[str, int] = {}
         self.bad = False
         self.warnings: list[str] = []
+        self.check_range = True  # the HR plausibility bounds (HR_MIN..HR_MAX, SE_MIN..SE_MAX)
 
     def problem(self, level: str, column: str | None, message: str, fix: str) -> None:
-        self.sink.append(Problem(level, self.source, self.idx + 1, self.study, column, message, fix))
+        self.sink.append(Problem(level, self.source, self.rowno, self.study, column, message, fix))
         if level == "error":
             self.bad = True
         else:
@@ -205,8 +290,13 @@ class _Row:
             try:
                 val = float(text.replace("\u2212", "-"))
             except ValueError:
-                self.problem("error", col, f"'{raw}' is not a number",
-                             "write a plain number with a decimal point (e.g. 0.45) or leave the cell empty")
+                if re.fullmatch(r"[+\-\u2212]?\d*,\d+", text):
+                    self.problem("error", col, f"'{raw}' has a decimal comma",
+                                 f"write a decimal point ({text.replace(',', '.')}); decimal commas are read only in "
+                                 "files separated by semicolons")
+                else:
+                    self.problem("error", col, f"'{raw}' is not a number",
+                                 "write a plain number with a decimal point (e.g. 0.45) or leave the cell empty")
                 continue
             if not math.isfinite(val):
                 self.problem("error", col, f"'{raw}' is not a finite number", "write a finite number or leave the cell empty")
@@ -221,11 +311,12 @@ class _Row:
         return 0.5 * 10.0 ** (-self.decimals.get(col, 6))
 
 
-def _study_label(row: pd.Series, idx: int) -> str:
+def _study_label(row: _Record) -> str | None:
+    """The study id, or None when it is missing (empty, NA, N/A, None, nan, null)."""
     for c in STUDY_COLUMNS:
         if c in row.index and not _is_missing(row[c]):
             return str(row[c]).strip()
-    return f"<row {idx + 1}>"
+    return None
 
 
 def _check_hr_positive(r: _Row, col: str) -> bool:
@@ -254,6 +345,21 @@ def _derive_row(r: _Row) -> cv.Effect | None:
         r.problem("error", "se", f"standard error {v['se']:g} is not positive",
                   "give the standard error of the log HR (> 0)")
         ok = False
+    elif "se" in v and r.check_range and not SE_MIN <= v["se"] <= SE_MAX:
+        r.problem("error", "se", f"standard error {v['se']:g} is outside the plausible range {SE_MIN:g} to {SE_MAX:g} "
+                  "for the log hazard ratio",
+                  "give the standard error of the log HR (not of the HR, not a variance, not in percent)")
+        ok = False
+    for col in ("hr", "ci_low", "ci_high"):
+        if ok and r.check_range and col in v and not HR_MIN <= v[col] <= HR_MAX:
+            r.problem("error", col, f"hazard ratio {v[col]:g} is outside the plausible range {HR_MIN:g} to {HR_MAX:g}",
+                      "check the value against the paper (a log HR belongs in the column log_hr)")
+            ok = False
+    if "log_hr" in v and r.check_range and abs(v["log_hr"]) > LOG_HR_MAX:
+        r.problem("error", "log_hr", f"log hazard ratio {v['log_hr']:g} is outside the plausible range "
+                  f"+/-{LOG_HR_MAX:.2f} (HR {HR_MIN:g} to {HR_MAX:g})",
+                  "check the value; an HR on the ratio scale belongs in the column hr")
+        ok = False
     if r.has("ci_low", "ci_high") and ok and v["ci_low"] >= v["ci_high"]:
         r.problem("error", "ci_low", f"lower CI bound {v['ci_low']:g} is not below the upper bound {v['ci_high']:g}",
                   "check that the bounds are not swapped or mistyped")
@@ -274,7 +380,7 @@ def _derive_row(r: _Row) -> cv.Effect | None:
         if col in v and v[col] <= 0:
             r.problem("error", col, f"{col} = {v[col]:g} must be positive", f"give a positive {col}")
             ok = False
-    if not ok:
+    if not ok or not _check_both_statements(r, level):
         return None
 
     p_info = None
@@ -288,6 +394,53 @@ def _derive_row(r: _Row) -> cv.Effect | None:
                       "write an exact p (0.002) or a bound (<0.001)")
             return None
 
+    eff = _effect(r, p_info, level)
+    if eff is not None and not (math.isfinite(eff.log_hr) and math.isfinite(eff.se) and eff.se > 0 and (
+            not r.check_range or (SE_MIN <= eff.se <= SE_MAX and abs(eff.log_hr) <= LOG_HR_MAX))):
+        r.problem("error", None, f"the values give log HR {eff.log_hr:.4g} with standard error {eff.se:.4g} "
+                  f"({eff.derivation}), outside the plausible ranges (|log HR| <= {LOG_HR_MAX:.2f}, "
+                  f"se {SE_MIN:g} to {SE_MAX:g})", "check the numbers against the paper")
+        return None
+    return eff
+
+
+def _check_both_statements(r: _Row, level: float) -> bool:
+    """A row giving log_hr + se and also hr (and/or its CI) must agree within the rounding
+    of the reported digits: |log_hr - ln HR| <= half a unit of each; se vs (ln U - ln L) / 2z
+    within the rounding of se and of the bounds plus 1%. Returns False after an error."""
+    v = r.values
+    if not r.has("log_hr", "se") or not any(c in v for c in ("hr", "ci_low", "ci_high")):
+        return True
+    ok = True
+    fix = ("check both statements against the paper and keep one of them in this row (empty the other cells); "
+           "log_hr + se is used when both are given")
+    if "hr" in v:
+        tol = r.half_unit("log_hr") + r.half_unit("hr") / v["hr"] + 1e-9
+        if abs(v["log_hr"] - math.log(v["hr"])) > tol:
+            r.problem("error", "log_hr", f"log_hr {v['log_hr']:g} (HR {math.exp(v['log_hr']):.3g}) disagrees with "
+                      f"hr {v['hr']:g} (log {math.log(v['hr']):.4f}) beyond rounding", fix)
+            ok = False
+    if r.has("ci_low", "ci_high"):
+        z = cv.z_for_level(level)
+        lo, hi = v["ci_low"], v["ci_high"]
+        se_ci = (math.log(hi) - math.log(lo)) / (2 * z)
+        tol = (r.half_unit("se") + (r.half_unit("ci_low") / lo + r.half_unit("ci_high") / hi) / (2 * z)
+               + 0.01 * se_ci + 1e-9)
+        if abs(v["se"] - se_ci) > tol:
+            r.problem("error", "se", f"se {v['se']:g} disagrees with the CI {lo:g}-{hi:g}, which implies se "
+                      f"{se_ci:.4f}", fix)
+            ok = False
+        est = math.exp(v["log_hr"])
+        est_lo, est_hi = (math.exp(v["log_hr"] + d * r.half_unit("log_hr")) for d in (-1, 1))
+        if "hr" not in v and (est_hi < lo - r.half_unit("ci_low") or est_lo > hi + r.half_unit("ci_high")):
+            r.problem("error", "log_hr", f"log_hr {v['log_hr']:g} (HR {est:.3g}) lies outside the CI {lo:g}-{hi:g}",
+                      fix)
+            ok = False
+    return ok
+
+
+def _effect(r: _Row, p_info, level: float) -> cv.Effect | None:
+    v = r.values
     try:
         if r.has("log_hr", "se"):
             return cv.from_log_hr_se(v["log_hr"], v["se"])
@@ -313,7 +466,8 @@ def _derive_row(r: _Row) -> cv.Effect | None:
         if r.has("median_treated", "median_control"):
             if r.has("events_treated", "events_control"):
                 return cv.from_medians(v["median_treated"], v["median_control"],
-                                       v["events_treated"], v["events_control"])
+                                       v["events_treated"], v["events_control"],
+                                       n_treated=v.get("n_treated"), n_control=v.get("n_control"))
             if r.has("n_treated", "n_control"):
                 r.problem("warning", None, "events not reported: approximated as half of each arm "
                           "(at least half the patients have died by the median)",
@@ -387,28 +541,46 @@ def _check_p_consistency(r: _Row, p_info: tuple[float, bool, int], level: float)
                   "check both against the paper; the CI is used for the standard error")
 
 
-def derive(data: pd.DataFrame | str | Path, source: str | None = None) -> EvidenceTable:
+def derive(data: pd.DataFrame | str | Path, source: str | None = None,
+           notes: list[Problem] | None = None, plausible_range: bool = True) -> EvidenceTable:
     """Validate every row and derive (log_hr, se) on the treated-vs-control log-HR scale.
 
     Parameters
     ----------
-    data : a CSV path or a DataFrame, one row per study estimate, with a ``study`` (or
-        ``study_id``) column and any one of the effect statements listed in the module
-        docstring.
+    data : a CSV path (read by `bayesnet.evidence.reading.read_table`) or a DataFrame, one
+        row per study estimate, with a ``study`` (or ``study_id``) column and any one of the
+        effect statements listed in the module docstring. An optional column ``_row`` gives
+        each row's 1-based data row in the file, used in every message (else 1, 2, ...).
     source : the name used in messages (defaults to the file name).
+    notes : problems already found for this input (e.g. the reading warnings), kept in
+        front of the ones found here.
+    plausible_range : check that HRs, log-HRs and standard errors lie in the plausible
+        ranges for hazard ratios (see the module docstring). Set False only for effects on
+        another scale given as log_hr/se (e.g. the eight-schools example of the tests);
+        positivity and finiteness are always checked.
 
-    Returns an `EvidenceTable`. Raises `EvidenceError` listing every error (with the
-    file, row, study, column and fix); warnings are kept in the table's ``warnings``
-    column and in ``EvidenceTable.problems``.
+    Returns an `EvidenceTable` (without ``_row``). Raises `EvidenceError` listing every
+    error (with the file, row, study, column and fix); warnings are kept in the table's
+    ``warnings`` column and in ``EvidenceTable.problems``.
     """
+    problems: list[Problem] = list(notes or [])
     if isinstance(data, (str, Path)):
         source = source or str(data)
-        df = read_evidence(data)
+        df, read_warnings = read_table(data, source)
+        problems += read_warnings
     else:
         source = source or "<DataFrame>"
         df = data.copy()
     df = df.reset_index(drop=True)
-    problems: list[Problem] = []
+    df, col_problems, duplicated = _normalise(df, source)
+    problems += col_problems
+    if duplicated:
+        raise EvidenceError(problems)  # duplicated columns: no row can be read unambiguously
+    if ROW_COLUMN in df.columns:
+        rownos = [int(x) for x in df[ROW_COLUMN]]
+        df = df.drop(columns=[ROW_COLUMN])
+    else:
+        rownos = list(range(1, len(df) + 1))
 
     if not any(c in df.columns for c in STUDY_COLUMNS):
         problems.append(Problem("error", source, None, None, "study",
@@ -418,17 +590,25 @@ def derive(data: pd.DataFrame | str | Path, source: str | None = None) -> Eviden
         problems.append(Problem("error", source, None, None, None, "the table has no rows", "add study rows"))
         raise EvidenceError(problems)
 
-    studies = [_study_label(df.iloc[i], i) for i in range(len(df))]
+    studies: list[str | None] = []
     out_log, out_se, out_tag, out_warn = [], [], [], []
     first_seen: dict[str, int] = {}
-    for i in range(len(df)):
-        row = df.iloc[i]
-        r = _Row(row, i, studies[i], source, problems)
-        if studies[i] in first_seen:
-            r.problem("error", "study", f"duplicate study id (also row {first_seen[studies[i]] + 1})",
+    records = [_Record(zip(df.columns, vals)) for vals in df.itertuples(index=False, name=None)]
+    for i, row in enumerate(records):
+        studies.append(_study_label(row))
+        r = _Row(row, rownos[i], studies[i], source, problems)
+        r.check_range = plausible_range
+        if studies[i] is None:
+            col = "study" if "study" in df.columns else "study_id"
+            raw = str(row[col]).strip() if col in row.index and row[col] is not None else ""
+            r.problem("error", col, f"row {rownos[i]} has no study id" + (f" ('{raw}' is read as missing)" if raw else ""),
+                      "give every row a study id (e.g. 'Smith 2019'); empty, NA, N/A, None, nan and null are "
+                      "read as missing")
+        elif studies[i] in first_seen:
+            r.problem("error", "study", f"duplicate study id (also row {first_seen[studies[i]]})",
                       "give every row its own id (e.g. add the outcome or subgroup), or select one of them")
         else:
-            first_seen[studies[i]] = i
+            first_seen[studies[i]] = rownos[i]
         r.parse_numeric(NUMERIC_COLUMNS)
         direction = "treated_vs_control"
         if "direction" in row.index and not _is_missing(row["direction"]):
@@ -451,19 +631,10 @@ def derive(data: pd.DataFrame | str | Path, source: str | None = None) -> Eviden
         out_tag.append("" if eff is None else eff.derivation)
         out_warn.append("; ".join(r.warnings))
 
-    if "overlap_group" in df.columns:
-        groups: dict[str, list[int]] = {}
-        for i, g in enumerate(df["overlap_group"]):
-            if not _is_missing(g):
-                groups.setdefault(str(g).strip(), []).append(i)
-        for g, rows in groups.items():
-            if len(rows) > 1:
-                for i in rows:
-                    others = ", ".join(studies[j] for j in rows if j != i)
-                    msg = f"shares source population '{g}' with {len(rows) - 1} other row(s) ({others})"
-                    problems.append(Problem("warning", source, i + 1, studies[i], "overlap_group", msg,
-                                            "keep one row per population (select_overlap) or model a population effect"))
-                    out_warn[i] = "; ".join(x for x in (out_warn[i], f"overlap_group: {msg}") if x)
+    for i, column, msg in _overlap_warnings(df, studies):
+        problems.append(Problem("warning", source, rownos[i], studies[i], column, msg,
+                                "keep one row per population (select_overlap) or model a population effect"))
+        out_warn[i] = "; ".join(x for x in (out_warn[i], f"{column}: {msg}") if x)
 
     if any(p.level == "error" for p in problems):
         raise EvidenceError(problems)
@@ -481,3 +652,63 @@ def derive(data: pd.DataFrame | str | Path, source: str | None = None) -> Eviden
     ordered = list(DERIVED_COLUMNS) + [c for c in table.columns if c not in DERIVED_COLUMNS]
     table = table[ordered]
     return EvidenceTable(table=table, problems=[p for p in problems if p.level == "warning"], source=source)
+
+
+def _names(studies: list, rows: list[int]) -> str:
+    return ", ".join(str(studies[j]) for j in rows)
+
+
+def _overlap_warnings(df: pd.DataFrame, studies: list) -> list[tuple[int, str, str]]:
+    """(row position, column, message) for every row that shares patients with others:
+    the same ``overlap_group``, or one row's ``overlaps_with`` naming the other's group
+    (the conflict rule of `bayesnet.evidence.selection.select_overlap`, with its parser of
+    ``overlaps_with``). Linear in the number of rows; messages name at most 5 rows."""
+    if "overlap_group" not in df.columns:
+        return []
+    group = [_text(g) if not _is_missing(g) else "" for g in df["overlap_group"]]
+    links = [_links(x) for x in df["overlaps_with"]] if "overlaps_with" in df.columns else [set()] * len(df)
+    members: dict[str, set[int]] = {}
+    listed_by: dict[str, set[int]] = {}  # group -> rows whose overlaps_with names it
+    for i, g in enumerate(group):
+        if g:
+            members.setdefault(g, set()).add(i)
+        for g2 in links[i]:
+            listed_by.setdefault(g2, set()).add(i)
+    out = []
+    empty: set[int] = set()
+    first = {g: heapq.nsmallest(6, rows) for g, rows in members.items()}
+    cache: dict = {}  # (group, overlaps_with) -> (number of linked rows, the first 5)
+    big_cache: dict = {}
+    for i in range(len(df)):
+        g = group[i]
+        mine = members.get(g, empty) if g else empty
+        same = [j for j in first.get(g, []) if j != i][:5] if len(mine) > 1 else []
+        if same:
+            out.append((i, "overlap_group",
+                        f"shares source population '{g}' with {len(mine) - 1} other row(s) "
+                        f"({_names(studies, same)}{f' and {len(mine) - 6} more' if len(mine) > 6 else ''})"))
+        # rows linked by overlaps_with: in a group this row names (big), or naming this row's
+        # group (rest); never in this row's own group (mine). Cached, so that k rows naming one
+        # large group cost O(k), not O(k^2).
+        key = (g, frozenset(links[i]))
+        if key not in cache:
+            if key[1] not in big_cache:
+                big = set().union(*(members.get(g2, empty) for g2 in key[1]))
+                big_cache[key[1]] = (big, sorted(big))
+            big, big_sorted = big_cache[key[1]]
+            rest = (listed_by.get(g, empty) - big) if g else empty
+            n = len(big) - len(big & mine) + len(rest) - len(rest & mine)
+            first5 = []
+            for j in heapq.merge(big_sorted, sorted(rest)):
+                if j not in mine:
+                    first5.append(j)
+                    if len(first5) == 5:
+                        break
+            cache[key] = (n, first5)
+        n_linked, linked = cache[key]
+        if linked:
+            others = ", ".join(f"{studies[j]} ('{group[j] or 'no group'}')" for j in linked) + (
+                f" and {n_linked - 5} more" if n_linked > 5 else "")
+            out.append((i, "overlaps_with",
+                        f"its population overlaps that of {n_linked} other row(s) ({others}) by overlaps_with"))
+    return out

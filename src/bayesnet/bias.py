@@ -1,0 +1,590 @@
+"""Bias models for observational evidence, tipping points and the bias curve.
+
+A bias delta is log(reported HR / true HR): negative means the studies make the treatment
+look better than it is. Additive bias model (Turner RM et al. 2009, JRSS A 172:21-47;
+Welton NJ et al. 2009, JRSS A 172:119-36):
+
+    y_i = theta_i + delta_i + delta + e_i,   theta_i = x_i' beta + u_i,   e_i ~ N(0, s_i^2)
+
+* per-study bias (``[bias.by.<column>] <level> = {mu, sigma}``): delta_i ~ N(mu, sigma^2)
+  independently for every study at that level, so y_i - mu ~ N(theta_i, s_i^2 + sigma^2)
+  (a study matched by several columns gets the sum of their means and variances);
+* common bias (``[bias] common = {mu, sigma}``): one delta ~ N(m, v) shared by all studies.
+  The data inform only eta = beta_0 + delta. With beta_0 ~ N(m0, s0^2) the model is fitted
+  with the prior of eta, N(m0 + m, s0^2 + v), and then, given tau, eta ~ N(b, V) maps to
+
+      beta_0 | eta ~ N(m0 + k (eta - m0 - m), k v),     k = s0^2 / (s0^2 + v)
+
+  so beta_0 | tau, y ~ N(m0 + k (b - m0 - m), k^2 V + k v); a flat beta_0 gives
+  beta_0 = eta - delta, N(b - m, V + v) (k = 1). The bias prior widens the posterior
+  however many studies there are. Predictive (a new study's TRUE effect,
+  theta_new = beta_0 + u_new, without bias): add tau^2 to the variance.
+
+All of this is linear-Gaussian, so the exact engine's mixture over tau stays exact
+(Roever 2020, J Stat Softw 93(6)). A fixed common bias (sigma = 0) is the same as
+analysing y - delta (a refit: the engine costs milliseconds, and a normal prior on beta_0
+is not shift invariant, so no shortcut is taken).
+
+Tipping point: the fixed common bias ratio R = exp(delta) at which P(HR < t) falls to a
+stated probability (0.95 for t = 1, 0.5 otherwise): a root of a monotone function of
+delta (scipy.optimize.brentq).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .errors import ModelError, SpecError
+from .posterior import MixtureMarginal, Posterior
+from .priors import Prior
+
+__all__ = [
+    "TIPPING_LOWER",
+    "BiasPrior",
+    "BiasSpec",
+    "apply_study_bias",
+    "bias_curve",
+    "check_bias_columns",
+    "common_bias_mixture",
+    "describe_bias",
+    "eta_prior",
+    "fit_exact_with_bias",
+    "fixed_bias_probability",
+    "parse_bias",
+    "parse_tipping_probability",
+    "plot_bias_curve",
+    "pymc_bias_likelihood",
+    "restrict_bias",
+    "study_bias_arrays",
+    "tipping_analysis",
+    "tipping_points",
+    "tipping_probabilities",
+    "tipping_sentence",
+]
+
+TIPPING_LOWER = 0.2  # smallest bias ratio searched for a tipping point
+
+
+@dataclass(frozen=True)
+class BiasPrior:
+    """delta ~ N(mu, sigma^2) on the log scale (delta = log(reported HR / true HR));
+    sigma = 0 is a fixed, known bias."""
+
+    mu: float
+    sigma: float
+
+    @property
+    def ratio(self) -> float:
+        """exp(mu): the median ratio reported HR / true HR."""
+        return math.exp(self.mu)
+
+    def ratio_interval(self, prob: float = 0.95) -> tuple[float, float]:
+        from scipy.special import ndtri
+
+        z = float(ndtri(0.5 + prob / 2))
+        return math.exp(self.mu - z * self.sigma), math.exp(self.mu + z * self.sigma)
+
+
+@dataclass(frozen=True)
+class BiasSpec:
+    """A checked ``[bias]`` section: an optional common bias and per-study biases by
+    ``column -> level -> BiasPrior``."""
+
+    common: BiasPrior | None = None
+    by: dict = field(default_factory=dict)
+    source: str = "[bias]"
+
+    @property
+    def empty(self) -> bool:
+        return self.common is None and not self.by
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _parse_prior(value, where: str, problems: list[str]) -> BiasPrior | None:
+    if not isinstance(value, dict):
+        problems.append(f"{where}: must be a table such as {{ mu = -0.18, sigma = 0.12 }}; got {value!r}")
+        return None
+    unknown = set(value) - {"mu", "sigma"}
+    if unknown:
+        problems.append(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: mu, sigma")
+    ok = True
+    for k in ("mu", "sigma"):
+        if k not in value:
+            problems.append(f"{where}: missing '{k}' (a bias is {{ mu = <log ratio of HRs>, sigma = <sd, 0 = fixed> }})")
+            ok = False
+        elif not _number(value[k]):
+            problems.append(f"{where}.{k}: must be a finite number, got {value[k]!r}")
+            ok = False
+        elif k == "sigma" and value[k] < 0:
+            problems.append(f"{where}.sigma: must be >= 0 (0 = a fixed, known bias), got {value['sigma']:g}")
+            ok = False
+    return BiasPrior(float(value["mu"]), float(value["sigma"])) if ok else None
+
+
+def parse_bias(raw: dict, source: str = "spec", evidence=None) -> BiasSpec:
+    """Check a ``[bias]`` table (the parsed TOML) and return a BiasSpec. Every problem is
+    collected in one pass and raised as one SpecError (``.problems`` lists them): unknown
+    keys, non-numeric or missing mu/sigma, sigma < 0, and, when `evidence` (a DataFrame or
+    a mapping column -> values) is given, a ``by.<column>.<level>`` naming a column or
+    level absent from the evidence (the message lists what exists)."""
+    where = f"{source}: [bias]"
+    problems: list[str] = []
+    if not isinstance(raw, dict):
+        raise SpecError(f"{where} must be a table")
+    unknown = set(raw) - {"common", "by"}
+    if unknown:
+        problems.append(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: common, by")
+    common = None
+    if "common" in raw:
+        common = _parse_prior(raw["common"], f"{where}.common", problems)
+    by: dict = {}
+    if "by" in raw:
+        if not isinstance(raw["by"], dict):
+            problems.append(f"{where}.by: must be a table [bias.by.<column>] with one {{mu, sigma}} per level")
+        else:
+            for col, levels in raw["by"].items():
+                if not isinstance(levels, dict) or not levels:
+                    problems.append(f"{where}.by.{col}: must be a table of levels, e.g. case_series = {{ mu = -0.25, sigma = 0.25 }}")
+                    continue
+                for lev, val in levels.items():
+                    pr = _parse_prior(val, f"{where}.by.{col}.{lev}", problems)
+                    if pr is not None:
+                        by.setdefault(str(col), {})[str(lev)] = pr
+    if evidence is not None and isinstance(raw.get("by"), dict):
+        problems += _column_problems(raw["by"], evidence, where)
+    if problems:
+        raise SpecError(problems=problems)
+    return BiasSpec(common=common, by=by, source=source)
+
+
+def _columns(evidence) -> dict[str, list]:
+    if hasattr(evidence, "table"):
+        evidence = evidence.table
+    if hasattr(evidence, "columns"):
+        return {str(c): evidence[c].tolist() for c in evidence.columns}
+    return {str(k): list(v) for k, v in dict(evidence).items()}
+
+
+def _clean(values) -> list[str | None]:
+    out = []
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() in ("", "<NA>", "nan"):
+            out.append(None)
+        else:
+            out.append(str(v).strip())
+    return out
+
+
+def _column_problems(by_raw: dict, evidence, where: str) -> list[str]:
+    cols = _columns(evidence)
+    problems = []
+    for col, levels in by_raw.items():
+        if col not in cols:
+            problems.append(f"{where}.by.{col}: column '{col}' is not in the evidence; columns: {', '.join(sorted(cols))}")
+            continue
+        present = sorted({v for v in _clean(cols[col]) if v is not None})
+        for lev in (levels if isinstance(levels, dict) else {}):
+            if str(lev) not in present:
+                problems.append(f"{where}.by.{col}.{lev}: level '{lev}' of '{col}' is not in the selected studies; "
+                                f"levels: {', '.join(present) or 'none'}")
+    return problems
+
+
+def restrict_bias(bias: BiasSpec | None, table) -> BiasSpec | None:
+    """The bias spec restricted to the column levels present in `table` (a DataFrame):
+    for refits on a subset of the studies (leave-one-out, leave-one-level-out). Returns
+    None when nothing is left."""
+    if bias is None:
+        return None
+    by = {}
+    for col, levels in bias.by.items():
+        if col not in table.columns:
+            continue
+        present = set(_clean(table[col].tolist()))
+        kept = {lv: p for lv, p in levels.items() if lv in present}
+        if kept:
+            by[col] = kept
+    out = BiasSpec(common=bias.common, by=by, source=bias.source)
+    return None if out.empty else out
+
+
+def check_bias_columns(bias: BiasSpec, evidence) -> None:
+    """Raise one SpecError listing every ``by.<column>.<level>`` absent from `evidence`."""
+    raw = {c: dict(levs) for c, levs in bias.by.items()}
+    problems = _column_problems(raw, evidence, f"{bias.source}: [bias]")
+    if problems:
+        raise SpecError(problems=problems)
+
+
+def study_bias_arrays(bias: BiasSpec | None, studies: list[str], evidence) -> tuple[np.ndarray, np.ndarray]:
+    """Per-study bias mean and variance (log scale) from ``[bias.by.*]``, in the order of
+    `studies`: sums over the columns that match a study; 0 where none does."""
+    k = len(studies)
+    mean, var = np.zeros(k), np.zeros(k)
+    if bias is None or not bias.by:
+        return mean, var
+    cols = _columns(evidence)
+    if "study" in cols:
+        order = [str(s) for s in cols["study"]]
+        if order != [str(s) for s in studies]:
+            idx = {s: i for i, s in enumerate(order)}
+            missing = [s for s in studies if str(s) not in idx]
+            if missing:
+                raise SpecError(f"{bias.source}: [bias]: studies {', '.join(missing)} are not in the evidence table")
+            cols = {c: [v[idx[str(s)]] for s in studies] for c, v in cols.items()}
+    elif len(next(iter(cols.values()), [])) != k:
+        raise SpecError(f"{bias.source}: [bias]: the evidence has no 'study' column and a different number of rows")
+    check_bias_columns(bias, cols)
+    for col, levels in bias.by.items():
+        vals = _clean(cols[col])
+        for i, v in enumerate(vals):
+            if v in levels:
+                mean[i] += levels[v].mu
+                var[i] += levels[v].sigma ** 2
+    return mean, var
+
+
+def apply_study_bias(md, bias: BiasSpec | None, evidence):
+    """A copy of ModelData `md` with y_i - mu_i and se_i = sqrt(s_i^2 + sigma_i^2) for the
+    per-study biases (Turner et al. 2009, additive bias)."""
+    mean, var = study_bias_arrays(bias, md.studies, evidence)
+    if not np.any(mean) and not np.any(var):
+        return md
+    return replace(md, y=md.y - mean, s=np.sqrt(md.s**2 + var))
+
+
+def _mu_prior(md, spec) -> Prior:
+    return md.coef_prior("mu", spec.priors, spec.coef_priors)
+
+
+def eta_prior(mu_prior: Prior, common: BiasPrior) -> Prior:
+    """Prior of eta = beta_0 + delta: N(m0 + m, s0^2 + v) for beta_0 ~ N(m0, s0^2), flat
+    for a flat beta_0."""
+    if mu_prior.dist == "flat":
+        return mu_prior
+    if mu_prior.dist != "normal":
+        raise ModelError(f"a common bias needs a normal or flat prior on mu for the exact engine, got {mu_prior.describe()}")
+    p = mu_prior.params
+    return Prior("normal", {"mu": p["mu"] + common.mu, "sigma": math.sqrt(p["sigma"] ** 2 + common.sigma**2)},
+                 kind="effect")
+
+
+def _spec_with_mu_prior(spec, prior: Prior):
+    new = spec.with_priors(mu=prior)
+    if "mu" in spec.coef_priors:
+        new = copy.copy(new)
+        new.coef_priors = {**spec.coef_priors, "mu": prior}
+    return new
+
+
+def _kr(mu_prior: Prior, common: BiasPrior) -> tuple[float, float, float]:
+    """(k, r, c) with beta_0 | eta ~ N(k eta + c, r)."""
+    v = common.sigma**2
+    if mu_prior.dist == "flat":
+        return 1.0, v, -common.mu
+    m0, s02 = mu_prior.params["mu"], mu_prior.params["sigma"] ** 2
+    k = s02 / (s02 + v)
+    return k, k * v, (1.0 - k) * m0 - k * common.mu
+
+
+def common_bias_mixture(means, sds, weights, common: BiasPrior, mu_prior: Prior, tau=None) -> MixtureMarginal:
+    """Bias-adjusted mixture for beta_0 (tau None) or a new study's true effect (tau = the
+    tau of each component), from the exact engine's mixture for eta = beta_0 + delta
+    (weights w_g, means b_g, sds sqrt(V_g) of the pooled effect given tau_g, fitted with
+    the prior `eta_prior(mu_prior, common)`): component g becomes
+    N(k b_g + c, k^2 V_g + r (+ tau_g^2)) with k, r, c from the closed form of
+    beta_0 | eta (module docstring; Turner et al. 2009)."""
+    k, r, c = _kr(mu_prior, common)
+    b, V = np.asarray(means, float), np.asarray(sds, float) ** 2
+    var = k * k * V + r
+    if tau is not None:
+        var = var + np.asarray(tau, float) ** 2
+    return MixtureMarginal(k * b + c, np.sqrt(var), np.asarray(weights, float))
+
+
+def describe_bias(bias: BiasSpec | None) -> list[str]:
+    """Plain sentences stating every assumed bias (for Methods and the report)."""
+    if bias is None or bias.empty:
+        return ["No bias was assumed."]
+    out = []
+    if bias.common is not None:
+        c = bias.common
+        if c.sigma == 0:
+            out.append(f"Every study was assumed to report an HR {c.ratio:.2f} times the true HR (a fixed, "
+                       "shared bias, assumed and not estimated from the data).")
+        else:
+            lo, hi = c.ratio_interval()
+            out.append(f"Every study was assumed to share one bias: reported HR / true HR centred at {c.ratio:.2f} "
+                       f"(95% prior range {lo:.2f} to {hi:.2f}); this is a prior assumption, not estimated from the data.")
+    for col, levels in bias.by.items():
+        for lev, p in levels.items():
+            lo, hi = p.ratio_interval()
+            out.append(f"Studies with {col} = {lev}: each has its own bias, reported HR / true HR centred at "
+                       f"{p.ratio:.2f} (95% prior range {lo:.2f} to {hi:.2f}), independent across studies; assumed, "
+                       "not estimated from the data.")
+    return out
+
+
+def fit_exact_with_bias(md, spec, bias: BiasSpec | None, evidence=None, table=None) -> Posterior:
+    """Exact bias-adjusted posterior: per-study biases shift y and inflate the variance;
+    a common bias is fitted through eta = beta_0 + delta and mapped back to beta_0 in
+    closed form given tau (module docstring). Pooled, predictive, strata, stratum
+    predictive and shrunken study effects are those of the TRUE effects; coefficients
+    (differences between levels) and tau are unaffected by a common bias.
+    `table` (a DataFrame with a 'study' column; defaults to evidence.table) carries the
+    columns named in ``[bias.by]``. ``post.extras["bias"]`` describes the assumptions."""
+    from .engines.exact import _conditionals, fit_exact
+
+    if table is None and evidence is not None:
+        table = evidence.table
+    if bias is not None and bias.by and table is None:
+        raise SpecError(f"{bias.source}: [bias.by] needs the evidence table to find each study's level")
+    md_b = apply_study_bias(md, bias, table) if bias is not None and bias.by else md
+    common = bias.common if bias is not None else None
+    if common is None:
+        post = fit_exact(md_b, spec, evidence)
+        post.extras["bias"] = {"assumptions": describe_bias(bias)}
+        return post
+    mu_prior = _mu_prior(md, spec)
+    spec_e = _spec_with_mu_prior(spec, eta_prior(mu_prior, common))
+    post = fit_exact(md_b, spec_e, evidence)
+    post.spec = spec
+    k, r, c = _kr(mu_prior, common)
+    m0, sd0 = md_b.prior_moments(spec_e.priors, spec_e.coef_priors)
+    vinv = np.where(np.isfinite(sd0), 1.0 / sd0**2, 0.0)
+    m0 = np.where(np.isfinite(sd0), m0, 0.0)
+    tau_c, w = post.extras["tau_components"], post.extras["weights"]
+    b, Pinv, _ = _conditionals(md_b, m0, vinv, tau_c)
+    t2 = tau_c**2
+    e0 = np.zeros(md_b.p)
+    e0[0] = 1.0
+
+    def true_lin(cvec):
+        ct = cvec - (1.0 - k) * e0
+        return b @ ct + c, np.einsum("i,gij,j->g", ct, Pinv, ct) + r
+
+    marg = post.marginals
+    mean, var = true_lin(md_b.contrast())
+    marg[("pooled",)] = MixtureMarginal(mean, np.sqrt(var), w)
+    marg[("predictive",)] = MixtureMarginal(mean, np.sqrt(var + t2), w)
+    for cov, lev in md_b.strata():
+        mean, var = true_lin(md_b.contrast(cov, lev))
+        marg[("stratum", cov, lev)] = MixtureMarginal(mean, np.sqrt(var), w)
+        marg[("stratum_predictive", cov, lev)] = MixtureMarginal(mean, np.sqrt(var + t2), w)
+    s2 = md_b.s**2
+    for i, st in enumerate(md_b.studies):
+        B = s2[i] / (s2[i] + t2)
+        a = B[:, None] * md_b.X[i][None, :] - (1.0 - k) * e0[None, :]
+        mean = (1 - B) * md_b.y[i] + np.einsum("gi,gi->g", b, a) + c
+        var = s2[i] * t2 / (s2[i] + t2) + np.einsum("gi,gij,gj->g", a, Pinv, a) + r
+        marg[("study", st)] = MixtureMarginal(mean, np.sqrt(np.maximum(var, 1e-300)), w)
+    post.extras["bias"] = {"assumptions": describe_bias(bias), "eta_prior": spec_e.priors["mu"].to_dict(),
+                           "k": k, "r": r, "c": c}
+    return post
+
+
+# ---------------------------------------------------------------------------- MCMC
+def pymc_bias_likelihood(theta, y, s, study_mean, study_var, common: BiasPrior | None, dims="study",
+                         name: str = "y_obs"):
+    """Inside a ``pm.Model`` context: the likelihood of the additive bias model,
+    y_i ~ N(theta_i + mu_i + delta, s_i^2 + sigma_i^2), with theta_i the TRUE study
+    effects, (mu_i, sigma_i^2) = `study_mean`, `study_var` from `study_bias_arrays` and a
+    shared delta ~ N(m, v) (a random variable "bias_common"; a constant when v = 0).
+    Replaces the engine's ``pm.Normal("y_obs", mu=theta, sigma=s, ...)``."""
+    import pymc as pm
+
+    mean = theta + study_mean
+    if common is not None:
+        if common.sigma > 0:
+            delta = pm.Normal("bias_common", mu=common.mu, sigma=common.sigma)
+        else:
+            delta = common.mu
+        mean = mean + delta
+    sd = pm.math.sqrt(s**2 + study_var)
+    return pm.Normal(name, mu=mean, sigma=sd, observed=y, dims=dims)
+
+
+# ---------------------------------------------------------------------------- tipping points
+def parse_tipping_probability(raw, source: str = "spec") -> dict[float, float]:
+    """Check ``[report] tipping_probability = { "1" = 0.95, "0.8" = 0.5 }``: keys are HR
+    thresholds (as strings), values probabilities in (0, 1)."""
+    where = f"{source}: [report].tipping_probability"
+    if not isinstance(raw, dict):
+        raise SpecError(f"{where}: must be a table such as {{ \"1\" = 0.95, \"0.8\" = 0.5 }}")
+    out, problems = {}, []
+    for k, v in raw.items():
+        try:
+            t = float(k)
+            if not (t > 0 and math.isfinite(t)):
+                raise ValueError
+        except ValueError:
+            problems.append(f"{where}: key {k!r} is not a positive HR threshold")
+            continue
+        if not _number(v) or not 0 < v < 1:
+            problems.append(f"{where}.\"{k}\": must be a probability strictly between 0 and 1, got {v!r}")
+            continue
+        out[t] = float(v)
+    if problems:
+        raise SpecError(problems=problems)
+    return out
+
+
+def tipping_probabilities(thresholds, overrides: dict[float, float] | None = None) -> dict[float, float]:
+    """The probability at which each benefit threshold (t <= 1) tips: 0.95 for t = 1, 0.5
+    for every other benefit threshold, unless `overrides` says otherwise."""
+    out = {}
+    for t in thresholds:
+        t = float(t)
+        if t > 1:
+            continue
+        out[t] = 0.95 if t == 1.0 else 0.5
+    for t, p in (overrides or {}).items():
+        out[float(t)] = float(p)
+    return dict(sorted(out.items(), reverse=True))
+
+
+class _Refitter:
+    """P(HR < t) for the quantity under a fixed common bias delta, by refitting y - delta
+    with the exact engine (per-study biases of `bias` applied, its common bias ignored)."""
+
+    def __init__(self, md, spec, bias=None, table=None):
+        from .engines.exact import can_fit
+
+        ok, why = can_fit(spec)
+        if not ok:
+            raise ModelError(f"tipping points and bias curves need the exact engine ({why}); "
+                             "refit the analysis with a normal-normal model, or read the bias-adjusted MCMC result")
+        self.md = apply_study_bias(md, bias, table) if bias is not None and bias.by else md
+        self.spec = spec
+        self._cache: dict = {}
+
+    def post(self, delta: float):
+        from .engines.exact import fit_exact
+
+        key = round(float(delta), 14)
+        if key not in self._cache:
+            # only the pooled and predictive marginals are kept: O(1) memory per refit
+            post = fit_exact(replace(self.md, y=self.md.y - delta), self.spec, studies=False)
+            self._cache[key] = {q: post.marginals[(q,)] for q in ("pooled", "predictive")}
+        return self._cache[key]
+
+    def prob(self, delta: float, t: float, quantity: str = "pooled") -> float:
+        return float(self.post(delta)[quantity].cdf(math.log(t)))
+
+
+def fixed_bias_probability(md, spec, ratio: float, threshold: float, quantity: str = "pooled",
+                           bias: BiasSpec | None = None, table=None) -> float:
+    """P(true HR < threshold) when every study's HR is assumed to be `ratio` times the true
+    HR (fixed common bias delta = log ratio): the exact engine refitted on y - delta."""
+    return _Refitter(md, spec, bias, table).prob(math.log(ratio), threshold, quantity)
+
+
+def tipping_points(md, spec, probabilities: dict[float, float], quantity: str = "pooled",
+                   bias: BiasSpec | None = None, table=None, lower: float = TIPPING_LOWER,
+                   _refitter=None) -> list[dict]:
+    """For each threshold t -> probability p: the fixed common bias ratio R = exp(delta) in
+    [lower, 1] at which P(true HR < t) = p (brentq on delta; P falls as R falls, i.e. as the
+    studies are assumed to exaggerate the benefit more). Per-study biases of `bias` apply;
+    its common bias is replaced by the fixed one being searched. Returns
+    [{threshold, probability, ratio, prob_without_bias, reason}], ratio None (and a reason)
+    when P is already below p without bias, or still above p at R = lower."""
+    from scipy.optimize import brentq
+
+    rf = _refitter or _Refitter(md, spec, bias, table)
+    out = []
+    lo = math.log(lower)
+    for t, p in probabilities.items():
+        def f(d, t=t, p=p):
+            return rf.prob(d, t, quantity) - p
+
+        f0 = f(0.0) + p
+        row = {"threshold": float(t), "probability": float(p), "ratio": None, "prob_without_bias": f0,
+               "quantity": quantity, "reason": None}
+        if f0 < p:
+            row["reason"] = (f"P(HR < {t:g}) is {f0:.3f} without any bias, already below {p:g}")
+        elif f(lo) > 0:
+            row["reason"] = (f"P(HR < {t:g}) stays above {p:g} even if the studies' HRs were {lower:g} times the "
+                             "true HR (the smallest bias ratio searched)")
+        else:
+            d = brentq(f, lo, 0.0, xtol=1e-5)  # the ratio to 1e-5: far below what is reported
+            row["ratio"] = float(math.exp(d))
+        out.append(row)
+    return out
+
+
+def bias_curve(md, spec, thresholds, ratios=None, bias: BiasSpec | None = None, table=None,
+               _refitter=None) -> dict:
+    """P(true HR < t) against the fixed common bias ratio (default 0.5 to 1, 51 points; 21
+    beyond 1000 studies),
+    pooled and predictive: {"ratio": [...], "pooled": {t: [...]}, "predictive": {t: [...]}}
+    (keys of the inner dicts are the thresholds as formatted strings, e.g. "0.8")."""
+    rf = _refitter or _Refitter(md, spec, bias, table)
+    if ratios is None:  # the curve is smooth: fewer refits when each costs more (large k)
+        ratios = np.linspace(0.5, 1.0, 51 if md.k <= 1000 else 21)
+    ratios = np.asarray(ratios, float)
+    out = {"ratio": [float(r) for r in ratios], "pooled": {}, "predictive": {}}
+    for q in ("pooled", "predictive"):
+        for t in thresholds:
+            out[q][f"{float(t):g}"] = [rf.prob(math.log(r), float(t), q) for r in ratios]
+    return out
+
+
+def tipping_analysis(md, spec, probabilities: dict[float, float], thresholds=None, bias=None, table=None,
+                     lower: float = TIPPING_LOWER) -> dict:
+    """Tipping points (pooled) and the bias curve sharing one cache of refits:
+    {"tipping_point": [...], "curve": {...}}."""
+    rf = _Refitter(md, spec, bias, table)
+    th = list(probabilities) if thresholds is None else thresholds
+    return {"tipping_point": tipping_points(md, spec, probabilities, bias=bias, table=table, lower=lower, _refitter=rf),
+            "curve": bias_curve(md, spec, th, _refitter=rf)}
+
+
+def tipping_sentence(row: dict) -> str:
+    """Plain words: "if the studies' HRs are 0.70 times the true HR or less (they
+    exaggerate the benefit by that factor), P(HR < 1) falls below 95%"."""
+    t, p = row["threshold"], row["probability"]
+    if row["ratio"] is None:
+        return row["reason"] + "."
+    return (f"If the observational studies exaggerate the benefit by a factor of {row['ratio']:.2f} or more "
+            f"(reported HR = {row['ratio']:.2f} x true HR), the probability that the true HR is below {t:g} "
+            f"falls below {100 * p:g}%.")
+
+
+def plot_bias_curve(curve: dict, tipping: list[dict] | None = None, ax=None, title: str | None = None):
+    """Figure: P(true HR < t) against the assumed bias ratio (reported HR / true HR),
+    pooled (solid) and a new setting (dashed); the stated probabilities as dotted lines
+    and, shaded, the bias ratios at or beyond each tipping point."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    else:
+        fig = ax.figure
+    r = np.asarray(curve["ratio"])
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, t in enumerate(curve["pooled"]):
+        col = colors[i % len(colors)]
+        ax.plot(r, curve["pooled"][t], color=col, lw=2, label=f"P(HR < {t}), pooled")
+        ax.plot(r, curve["predictive"][t], color=col, lw=1.5, ls="--", label=f"P(HR < {t}), new setting")
+    for i, row in enumerate(tipping or []):
+        col = colors[i % len(colors)]
+        ax.axhline(row["probability"], color=col, ls=":", lw=1)
+        if row["ratio"] is not None:
+            ax.axvspan(r.min(), row["ratio"], color=col, alpha=0.08, lw=0)
+            ax.axvline(row["ratio"], color=col, lw=0.8)
+    ax.set_xlim(r.min(), r.max())
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("Assumed bias: reported HR / true HR (1 = no bias; lower = studies exaggerate benefit)")
+    ax.set_ylabel("Probability that the true HR is below the threshold")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig

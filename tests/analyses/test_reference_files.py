@@ -1,0 +1,29 @@
+"""The reference values are part of the repository: every file in tests/reference/ is
+documented (source, table, version) in its README, and no test reaches outside the
+repository for data."""
+
+import re
+
+from ..conftest import REFERENCE, ROOT, ci_skip_violation
+
+
+def test_every_reference_file_is_documented():
+    readme = (REFERENCE / "README.md").read_text()
+    files = sorted(p.name for p in REFERENCE.iterdir() if p.is_file() and p.name != "README.md")
+    assert files, "tests/reference/ holds no reference files"
+    for name in files:
+        assert f"## {name}" in readme, f"tests/reference/README.md has no section for {name}"
+
+
+def test_no_test_reads_outside_the_repository():
+    shared = "sha" + "red"  # spelled apart so that this file does not match itself
+    pattern = re.compile(rf"""parent\s*/\s*["']{shared}["']|Path\(\s*["']\.\./{shared}|["']/work/{shared}""")
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("*.py") if pattern.search(p.read_text())]
+    assert not offenders, f"tests reading ../shared: {offenders}"
+
+
+def test_on_ci_only_r_may_skip():
+    r_reason = "R with metafor is not installed (apt-get install r-base-core r-cran-metafor)"
+    assert ci_skip_violation(r_reason, on_ci=True) is None
+    assert "nothing may skip" in ci_skip_violation("no Chromium installed", on_ci=True)
+    assert ci_skip_violation("no Chromium installed", on_ci=False) is None

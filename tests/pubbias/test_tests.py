@@ -1,0 +1,49 @@
+import pytest
+
+from bayesnet.errors import ModelError
+from bayesnet.pubbias.tests import debray_test, egger_test
+
+from .conftest import DATASETS, load
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_egger_matches_metafor_regtest(name, metafor_ref):
+    d, ref = load(name), metafor_ref[name]["egger"]
+    e = egger_test(d.log_hr, d.se)
+    assert e["z"] == pytest.approx(ref["z"], abs=1e-4)
+    assert e["p"] == pytest.approx(ref["p"], abs=1e-4)
+    assert e["limit_log_hr"] == pytest.approx(ref["limit"], abs=1e-4)
+    assert e["limit_ci"] == pytest.approx(ref["limit_ci"], abs=1e-4)
+    assert e["k"] == len(d)
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_debray_matches_metafor_lm_ninv(name, metafor_ref):
+    d, ref = load(name), metafor_ref[name]
+    ev = d.events_treated + d.events_control
+    fiv = debray_test(d.log_hr, d.se, events_total=ev)
+    fav = debray_test(d.log_hr, d.se, events_treated=d.events_treated, events_control=d.events_control)
+    assert fiv["variant"] == "D-FIV" and fav["variant"] == "D-FAV"
+    for got, key in ((fiv, "debray_fiv"), (fav, "debray_fav")):
+        assert got["t"] == pytest.approx(ref[key]["t"], abs=1e-4)
+        assert got["p"] == pytest.approx(ref[key]["p"], abs=1e-4)
+        assert got["df"] == ref[key]["df"]
+
+
+def test_power_sentence_depends_on_k():
+    d = load("unbiased_k8")
+    assert "cannot rule publication bias in or out" in egger_test(d.log_hr, d.se)["power"]
+    d = load("biased_k14")
+    assert "cannot rule" not in egger_test(d.log_hr, d.se)["power"]
+    assert "14 studies" in egger_test(d.log_hr, d.se)["power"]
+
+
+def test_bad_input_is_a_clear_error():
+    with pytest.raises(ModelError, match="at least 3"):
+        egger_test([0.1, 0.2], [0.1, 0.1])
+    with pytest.raises(ModelError, match="standard error > 0"):
+        egger_test([0.1, 0.2, 0.3], [0.1, 0.0, 0.1])
+    with pytest.raises(ModelError, match="needs the number of events"):
+        debray_test([0.1, 0.2, 0.3], [0.1, 0.2, 0.1])
+    with pytest.raises(ModelError, match="> 0"):
+        debray_test([0.1, 0.2, 0.3], [0.1, 0.2, 0.1], events_total=[10, 0, 5])
