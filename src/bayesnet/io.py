@@ -123,7 +123,7 @@ def check_output_dir(out, *, contents: bool = True) -> Path:
     choose = "choose another --out"
     try:
         st = os.lstat(out)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):   # absent, or under a file (below)
         st = None
     except OSError as exc:
         raise _as_output_error(exc, out) from exc
