@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EvidenceError
-from .validation import Problem
+from .table import Problem
 
 __all__ = ["ARM_COLUMNS", "ArmTable", "derive_arms", "is_arm_table", "split_mixed", "arm_log_cumhaz"]
 

@@ -10,7 +10,8 @@ from .. import datasets
 from ..errors import EvidenceError, SelectionError
 from .reading import ROW_COLUMN, read_table
 from .selection import Selection, display_labels, load_selection, select
-from .validation import EvidenceTable, _normalise, derive
+from .table import EvidenceTable
+from .validation import _normalise, derive
 
 
 def _resolve_selection(select_: str | Selection | dict | None, dataset: str | None,

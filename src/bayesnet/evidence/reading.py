@@ -39,6 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import EvidenceError
+from .table import Problem
 
 __all__ = ["MAX_BYTES", "ROW_COLUMN", "read_table"]
 
@@ -61,8 +62,6 @@ _SAVE_UTF8 = ("save the file as UTF-8 (in Excel: File > Save As > 'CSV UTF-8 (Co
 
 
 def _problem(level, source, row, column, message, fix):
-    from .validation import Problem  # the Problem type lives with the validation rules
-
     return Problem(level, source, row, None, column, message, fix)
 
 

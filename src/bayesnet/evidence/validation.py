@@ -53,7 +53,6 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -61,12 +60,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from ..errors import EvidenceError  # noqa: F401  (re-exported)
+from ..errors import EvidenceError
 from . import conversions as cv
 from .reading import ROW_COLUMN, read_table
 from .selection import _links, _text
+from .table import EvidenceTable, Problem
 
-__all__ = ["Problem", "EvidenceError", "EvidenceTable", "derive", "read_evidence", "normalise_columns",
+__all__ = ["derive", "read_evidence", "normalise_columns",
            "NUMERIC_COLUMNS", "KNOWN_COLUMNS", "OUTPUT_COLUMNS"]
 
 NUMERIC_COLUMNS = (
@@ -86,67 +86,6 @@ HR_MIN, HR_MAX = 1e-4, 1e4
 #: Plausible range of the standard error of a log hazard ratio (given or derived).
 SE_MIN, SE_MAX = 1e-6, 10.0
 LOG_HR_MAX = math.log(HR_MAX)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem found in the input: where it is, what is wrong and how to fix it."""
-
-    level: str  # "error" | "warning"
-    source: str
-    row: int | None  # 1-based data row (the header is not counted)
-    study: str | None
-    column: str | None
-    message: str
-    fix: str
-
-    def __str__(self) -> str:
-        where = [self.source]
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.study:
-            where.append(f"study '{self.study}'")
-        if self.column:
-            where.append(f"column '{self.column}'")
-        return f"{self.level}: {', '.join(where)}: {self.message}. Fix: {self.fix}"
-
-
-@dataclass
-class EvidenceTable:
-    """A validated evidence table.
-
-    ``table`` has one row per study estimate with columns study, log_hr, se, derivation,
-    warnings and every input column carried through; ``problems`` lists the warnings
-    (errors never reach an EvidenceTable); ``excluded`` lists rows a selection removed,
-    with the reason."""
-
-    table: pd.DataFrame
-    problems: list[Problem] = field(default_factory=list)
-    source: str = "<DataFrame>"
-    excluded: pd.DataFrame | None = None
-
-    @property
-    def k(self) -> int:
-        return len(self.table)
-
-    @property
-    def studies(self) -> list[str]:
-        return list(self.table["study"])
-
-    def display_table(self, level: float = 0.95) -> pd.DataFrame:
-        """Study, HR with its CI at `level`, log_hr, se, derivation, warnings."""
-        t = self.table
-        z = cv.z_for_level(level)
-        return pd.DataFrame({
-            "study": t["study"],
-            "hr": np.exp(t["log_hr"]),
-            "ci_low": np.exp(t["log_hr"] - z * t["se"]),
-            "ci_high": np.exp(t["log_hr"] + z * t["se"]),
-            "log_hr": t["log_hr"],
-            "se": t["se"],
-            "derivation": t["derivation"],
-            "warnings": t["warnings"],
-        })
 
 
 # --------------------------------------------------------------------------- parsing

@@ -1,0 +1,77 @@
+"""The types every evidence stage hands on: `Problem` (one finding in the input, with
+where it is and how to fix it), `EvidenceTable` (a validated table of study effects on
+the log-HR scale) and `EvidenceError` (raised with every error found in one pass; the
+class lives in `bayesnet.errors` with the other user-facing errors)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import EvidenceError
+from .conversions import z_for_level
+
+__all__ = ["Problem", "EvidenceError", "EvidenceTable"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in the input: where it is, what is wrong and how to fix it."""
+
+    level: str  # "error" | "warning"
+    source: str
+    row: int | None  # 1-based data row (the header is not counted)
+    study: str | None
+    column: str | None
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        where = [self.source]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.study:
+            where.append(f"study '{self.study}'")
+        if self.column:
+            where.append(f"column '{self.column}'")
+        return f"{self.level}: {', '.join(where)}: {self.message}. Fix: {self.fix}"
+
+
+@dataclass
+class EvidenceTable:
+    """A validated evidence table.
+
+    ``table`` has one row per study estimate with columns study, log_hr, se, derivation,
+    warnings and every input column carried through; ``problems`` lists the warnings
+    (errors never reach an EvidenceTable); ``excluded`` lists rows a selection removed,
+    with the reason."""
+
+    table: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    source: str = "<DataFrame>"
+    excluded: pd.DataFrame | None = None
+
+    @property
+    def k(self) -> int:
+        return len(self.table)
+
+    @property
+    def studies(self) -> list[str]:
+        return list(self.table["study"])
+
+    def display_table(self, level: float = 0.95) -> pd.DataFrame:
+        """Study, HR with its CI at `level`, log_hr, se, derivation, warnings."""
+        t = self.table
+        z = z_for_level(level)
+        return pd.DataFrame({
+            "study": t["study"],
+            "hr": np.exp(t["log_hr"]),
+            "ci_low": np.exp(t["log_hr"] - z * t["se"]),
+            "ci_high": np.exp(t["log_hr"] + z * t["se"]),
+            "log_hr": t["log_hr"],
+            "se": t["se"],
+            "derivation": t["derivation"],
+            "warnings": t["warnings"],
+        })
