@@ -6,21 +6,11 @@ per row, with every other column carried through unchanged. One pass collects al
 problems; nothing stops at the first. Errors raise `EvidenceError` (holding every
 `Problem`); warnings stay in the table.
 
-Accepted ways to state an effect (first match wins, in this order):
+Accepted ways to state an effect (first match wins, in this order; the list is
+`bayesnet.evidence.derivations.CONVERSIONS`, the formulas are in
+`bayesnet.evidence.conversions`):
 
-========================  =====================================================  ==========================
-columns                   formula (see `bayesnet.evidence.conversions`)          derivation tag
-========================  =====================================================  ==========================
-log_hr, se                as given                                               log_hr_se
-hr, ci_low, ci_high       ln HR, (ln U - ln L) / 2z                              hr_ci
-ci_low, ci_high           (ln L + ln U) / 2, as above                            imputed_point_estimate
-hr, p_value               |ln HR| / Phi^-1(1 - p/2)                              se_from_p / se_from_p_bound
-o_minus_e, v              (O-E)/V, 1/sqrt(V)                                     logrank_peto
-surv_treated/control + n  ln(-ln S_t) - ln(-ln S_c), sqrt(v_t + v_c),            from_survival_proportions
-                          v = (1 - S) / (n S (ln S)^2) per arm (delta method)
-median_treated/control    ln(M_c/M_t), sqrt(V_t + V_c), V = 1 / ((ln 2)^2 2 d),  from_medians[_events_approx]
-                          d = min(events, n/2); n/2 without events; events without n
-========================  =====================================================  ==========================
+{conversions}
 
 ``direction`` (``treated_vs_control``, the default, or ``control_vs_treated``) inverts.
 
@@ -58,16 +48,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
 from ..errors import EvidenceError
 from . import conversions as cv
+from . import derivations
 from .reading import ROW_COLUMN, read_table
 from .selection import _links, _text
 from .table import EvidenceTable, Problem
 
 __all__ = ["derive", "read_evidence", "normalise_columns",
            "NUMERIC_COLUMNS", "KNOWN_COLUMNS", "OUTPUT_COLUMNS"]
+
+if __doc__:  # the list of accepted inputs, from the one table (absent under python -OO)
+    __doc__ = __doc__.replace("{conversions}", derivations.text_table())
 
 NUMERIC_COLUMNS = (
     "hr", "ci_low", "ci_high", "ci_level", "log_hr", "se", "o_minus_e", "v",
@@ -333,7 +326,7 @@ def _derive_row(r: _Row) -> cv.Effect | None:
                       "write an exact p (0.002) or a bound (<0.001)")
             return None
 
-    eff = _effect(r, p_info, level)
+    eff = derivations.effect(r, level, p_info)
     if eff is not None and not (math.isfinite(eff.log_hr) and math.isfinite(eff.se) and eff.se > 0 and (
             not r.check_range or (SE_MIN <= eff.se <= SE_MAX and abs(eff.log_hr) <= LOG_HR_MAX))):
         r.problem("error", None, f"the values give log HR {eff.log_hr:.4g} with standard error {eff.se:.4g} "
@@ -376,108 +369,6 @@ def _check_both_statements(r: _Row, level: float) -> bool:
                       fix)
             ok = False
     return ok
-
-
-def _effect(r: _Row, p_info, level: float) -> cv.Effect | None:
-    v = r.values
-    try:
-        if r.has("log_hr", "se"):
-            return cv.from_log_hr_se(v["log_hr"], v["se"])
-        if r.has("hr", "ci_low", "ci_high"):
-            eff = cv.from_hr_ci(v["hr"], v["ci_low"], v["ci_high"], level)
-            _check_symmetry(r)
-            if p_info is not None:
-                _check_p_consistency(r, p_info, level)
-            return eff
-        if r.has("ci_low", "ci_high"):
-            return cv.from_ci_only(v["ci_low"], v["ci_high"], level)
-        if r.has("hr") and p_info is not None:
-            p, bound, _ = p_info
-            if v["hr"] == 1.0 or p >= 1.0:
-                r.problem("error", "p_value", f"HR = {v['hr']:g} with p = {p:g} gives no standard error",
-                          "find the CI or the standard error in the paper, or exclude the row")
-                return None
-            return cv.from_hr_p(v["hr"], p, bound)
-        if r.has("o_minus_e", "v"):
-            return cv.from_logrank(v["o_minus_e"], v["v"])
-        if r.has("surv_treated", "surv_control", "n_treated", "n_control"):
-            return cv.from_survival_proportions(v["surv_treated"], v["surv_control"], v["n_treated"], v["n_control"])
-        if r.has("median_treated", "median_control"):
-            if r.has("events_treated", "events_control"):
-                return cv.from_medians(v["median_treated"], v["median_control"],
-                                       v["events_treated"], v["events_control"],
-                                       n_treated=v.get("n_treated"), n_control=v.get("n_control"))
-            if r.has("n_treated", "n_control"):
-                r.problem("warning", None, "events not reported: approximated as half of each arm "
-                          "(at least half the patients have died by the median)",
-                          "give events_treated and events_control when the paper reports them")
-                return cv.from_medians(v["median_treated"], v["median_control"],
-                                       v["n_treated"] / 2.0, v["n_control"] / 2.0,
-                                       tag="from_medians_events_approx")
-    except (ValueError, ZeroDivisionError) as exc:  # defensive: reported, never a traceback
-        r.problem("error", None, f"the effect cannot be computed ({exc})", "check the numbers against the paper")
-        return None
-
-    missing_hint = ("an HR with a p-value but the p-value is missing" if r.has("hr") else "no effect columns")
-    r.problem("error", None, f"no usable effect ({missing_hint})",
-              "give one of: hr + ci_low + ci_high; ci_low + ci_high; hr + p_value; log_hr + se; "
-              "o_minus_e + v; surv_treated + surv_control + n_treated + n_control; "
-              "median_treated + median_control with events or arm sizes; or exclude the row")
-    return None
-
-
-def _check_symmetry(r: _Row) -> None:
-    """Warn when the CI is asymmetric around ln HR beyond what rounding explains."""
-    v = r.values
-    a = math.log(v["hr"]) - math.log(v["ci_low"])
-    b = math.log(v["ci_high"]) - math.log(v["hr"])
-    tol = (2 * r.half_unit("hr") / v["hr"] + r.half_unit("ci_low") / v["ci_low"]
-           + r.half_unit("ci_high") / v["ci_high"]) + 0.02 * (a + b)
-    if abs(a - b) > tol:
-        r.problem("warning", "ci_low",
-                  f"CI {v['ci_low']:g}-{v['ci_high']:g} is asymmetric around HR {v['hr']:g} on the log scale "
-                  f"(half-widths {a:.3f} below, {b:.3f} above) beyond rounding",
-                  "check the numbers against the paper; the CI may not be a Wald interval on the log scale")
-
-
-def _implied_p_range(r: _Row, level: float) -> tuple[float, float]:
-    v = r.values
-    z = cv.z_for_level(level)
-    ps = []
-    for dh in (-1, 1):
-        for dl in (-1, 1):
-            for du in (-1, 1):
-                h = v["hr"] + dh * r.half_unit("hr")
-                lo = v["ci_low"] + dl * r.half_unit("ci_low")
-                hi = v["ci_high"] + du * r.half_unit("ci_high")
-                if min(h, lo, hi) <= 0 or hi <= lo:
-                    continue
-                se = (math.log(hi) - math.log(lo)) / (2 * z)
-                ps.append(2 * ndtr(-abs(math.log(h)) / se))
-    if not ps:
-        p = cv.p_from_log_hr_se(math.log(v["hr"]), (math.log(v["ci_high"]) - math.log(v["ci_low"])) / (2 * z))
-        return p, p
-    return min(ps), max(ps)
-
-
-def _check_p_consistency(r: _Row, p_info: tuple[float, bool, int], level: float) -> None:
-    """Warn when the reported p cannot be reconciled with the CI, even allowing for the
-    rounding of the HR, the CI bounds and the p-value itself."""
-    p, bound, dec = p_info
-    p_lo, p_hi = _implied_p_range(r, level)
-    implied = cv.p_from_log_hr_se(math.log(r.values["hr"]),
-                                  (math.log(r.values["ci_high"]) - math.log(r.values["ci_low"])) / (2 * cv.z_for_level(level)))
-    if bound:
-        inconsistent = p_lo > p * 1.0000001
-    else:
-        half = 0.5 * 10.0 ** (-dec)
-        inconsistent = p_hi < p - half or p_lo > p + half
-    if inconsistent:
-        rep = f"p {'<' if bound else '='} {p:g}"
-        r.problem("warning", "p_value",
-                  f"reported {rep} is inconsistent with the CI {r.values['ci_low']:g}-{r.values['ci_high']:g}, "
-                  f"which implies p = {implied:.2g}",
-                  "check both against the paper; the CI is used for the standard error")
 
 
 def derive(data: pd.DataFrame | str | Path, source: str | None = None,
