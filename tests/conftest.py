@@ -57,13 +57,6 @@ def reference_path(name: str) -> Path:
     return p
 
 
-def shared_path(*parts) -> Path:
-    """Deprecated alias kept for tests written against ../shared/reference: resolves
-    ("reference", NAME) to tests/reference/NAME inside the repository. Use reference_path."""
-    assert len(parts) == 2 and parts[0] == "reference", f"tests may not read ../shared: {parts}"
-    return reference_path(parts[1])
-
-
 @pytest.fixture(scope="session")
 def published():
     """tests/reference/published.json: values from bayesmeta, metafor and papers."""

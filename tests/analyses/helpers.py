@@ -1,21 +1,9 @@
-import numpy as np
-import pandas as pd
+"""Comparison helpers and the brute-force oracle of the published-analysis tests (the
+exact fit of arrays is `tests.helpers.fit_arrays`)."""
 
-from bayesnet.engines.exact import fit_exact
-from bayesnet.evidence import derive
-from bayesnet.models import build_model_data
-from bayesnet.spec import spec_from_dict
+import numpy as np
 
 from ..conftest import TOL
-
-
-def fit_arrays(y, se, priors, model=None, **cols):
-    """Exact fit of effects y with standard errors se. The published examples are not all
-    log-HRs (eight schools: test scores), so the HR plausibility bounds are off here."""
-    ev = derive(pd.DataFrame({"study": [f"s{i}" for i in range(len(y))] if "study" not in cols else cols.pop("study"),
-                              "log_hr": y, "se": se, **cols}), plausible_range=False)
-    spec = spec_from_dict({"priors": priors, "model": model or {}})
-    return fit_exact(build_model_data(ev, spec), spec, ev)
 
 
 def close(a, b, tol=TOL["bayesmeta"]):

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from ..conftest import TOL
-from .helpers import brute_force_nnhm, close, fit_arrays
+from ..helpers import fit_arrays
+from .helpers import brute_force_nnhm, close
 
 
 @pytest.fixture(scope="module")

@@ -5,20 +5,10 @@ import subprocess
 import sys
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 
-from bayesnet.api import load_spec
-from bayesnet.engines.exact import fit_exact
-from bayesnet.evidence import derive
-from bayesnet.models import build_model_data
-
-
-def _fit(y, s, priors=None, model=None):
-    ev = derive(pd.DataFrame({"study": [f"s{i}" for i in range(len(y))], "log_hr": y, "se": s}))
-    spec = load_spec({"priors": priors or {}, "model": model or {}})
-    return fit_exact(build_model_data(ev, spec), spec, ev)
+from ..helpers import fit_arrays
 
 
 def test_exact_path_never_imports_pymc():
@@ -30,7 +20,7 @@ def test_exact_path_never_imports_pymc():
 
 def test_fixed_effect_flat_prior_is_inverse_variance():
     y, s = np.array([-0.5, -0.2, -0.8]), np.array([0.2, 0.3, 0.25])
-    post = _fit(y, s, {"mu": {"dist": "flat"}}, {"effects": "fixed"})
+    post = fit_arrays(y, s, {"mu": {"dist": "flat"}}, {"effects": "fixed"})
     w = 1 / s**2
     assert post["pooled"].mean() == pytest.approx((w * y).sum() / w.sum(), abs=1e-10)
     assert post["pooled"].sd() == pytest.approx(1 / np.sqrt(w.sum()), abs=1e-10)
@@ -38,14 +28,14 @@ def test_fixed_effect_flat_prior_is_inverse_variance():
 
 
 def test_probabilities_are_cdfs():
-    post = _fit([-0.5, -0.2, -0.8, -0.4], [0.2, 0.3, 0.25, 0.2])
+    post = fit_arrays([-0.5, -0.2, -0.8, -0.4], [0.2, 0.3, 0.25, 0.2])
     assert post.prob("pooled", 1.0) == pytest.approx(float(post["pooled"].cdf(0.0)))
     assert post.prob("pooled", 0.8) < post.prob("pooled", 1.0)
     assert post.prob("predictive", 1.25, "gt") == pytest.approx(1 - float(post["predictive"].cdf(np.log(1.25))))
 
 
 def test_quantiles_invert_cdf():
-    post = _fit([-0.5, 0.3, -0.8, -0.1, 0.6], [0.2, 0.3, 0.25, 0.2, 0.4])
+    post = fit_arrays([-0.5, 0.3, -0.8, -0.1, 0.6], [0.2, 0.3, 0.25, 0.2, 0.4])
     for key in ("pooled", "predictive", "tau"):
         q = post[key].quantile([0.1, 0.5, 0.9])
         assert post[key].cdf(q) == pytest.approx([0.1, 0.5, 0.9], abs=1e-6)
@@ -66,7 +56,7 @@ def test_calibration_on_simulated_meta_analyses():
         theta = mu + tau * rng.normal(size=k)
         y = theta + s * rng.normal(size=k)
         new = mu + tau * rng.normal()
-        post = _fit(y, s)
+        post = fit_arrays(y, s)
         u_mu.append(float(post["pooled"].cdf(mu)))
         u_new.append(float(post["predictive"].cdf(new)))
         lo, hi = post["pooled"].quantile([0.025, 0.975])
