@@ -9,13 +9,10 @@ import pytest
 
 from bayesnet.pubbias.averaging import fit_ensemble
 
-from .conftest import REF, load
+from .conftest import DATASETS, REF, load
 
 ROBMA_SETTING = {"effect": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
                  "heterogeneity": {"dist": "inv_gamma", "alpha": 1.0, "beta": 0.15}}
-AVAILABLE = sorted(p.stem.removeprefix("robma_") for p in REF.glob("robma_*.json"))
-
-
 def robma_key(row):
     b = row["bias"]
     if b == "":
@@ -34,7 +31,7 @@ def our_key(m):
     return (m["effect"], m["heterogeneity"], m["weightfunction"] or m["bias"])
 
 
-@pytest.fixture(scope="module", params=AVAILABLE)
+@pytest.fixture(scope="module", params=DATASETS)  # a missing robma_NAME.json fails
 def pair(request):
     name = request.param
     ref = json.loads((REF / f"robma_{name}.json").read_text())

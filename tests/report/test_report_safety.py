@@ -227,10 +227,9 @@ def test_derived_intervals_are_marked_and_labels_shown(tmp_path):
     assert "\u2020" in rows["b2"] and "\u2020" not in rows["Alpha 2001"]
     assert "not reported by the study" in md
     s = json.loads((out / "summary.json").read_text())
-    pi = s["frequentist"]["REML"]["hr_pi_t"] if "hr_pi_t" in s["frequentist"]["REML"] else None
+    pi = s["frequentist"]["REML"]["hr_pi_t"]
     assert "prediction interval (t, k-2 df)" in md and "Knapp-Hartung, untruncated" in md
-    if pi is not None:
-        assert f"{pi[0]:.2f}-{pi[1]:.2f}" in md
+    assert f"{pi[0]:.2f}-{pi[1]:.2f}" in md
 
 
 def test_long_flags_become_footnotes_and_table_does_not_scroll():
