@@ -281,29 +281,29 @@ def _blocks(summary: dict, an: ArmAnalysis) -> list:
     b = [Heading(1, title)]
     if summary["status"] != "ok":
         b.append(Paragraph("WARNING: the MCMC diagnostics of at least one fit failed; the numbers below are not "
-                       "reliable: " + "; ".join(w["diagnostics"]["problems"] + ((wo or {}).get("diagnostics", {}).get("problems", []) if wo else []))))
+                           "reliable: " + "; ".join(w["diagnostics"]["problems"] + ((wo or {}).get("diagnostics", {}).get("problems", []) if wo else []))))
     q = an.spec.report.get("question")
     if q:
         b.append(Paragraph(f"Question: {q}"))
     d = w["designs"]
     b.append(Paragraph((f"{d['hr']} studies reported as hazard ratios, " if d.get("hr") else "") +
-                   f"{d['comparative']} comparative studies (arms with and without the treatment) and "
-                   f"{d['case_series']} single-arm case series (treated patients only) enter one model of survival "
-                   "on the log cumulative hazard scale. Comparative studies inform the hazard ratio directly; a case "
-                   "series informs it only through two assumptions: that its patients' survival without treatment "
-                   "would have resembled the comparative studies' untreated arms, and the selection bias stated "
-                   "below. Both are assumptions, not estimates from the data."))
+                       f"{d['comparative']} comparative studies (arms with and without the treatment) and "
+                       f"{d['case_series']} single-arm case series (treated patients only) enter one model of survival "
+                       "on the log cumulative hazard scale. Comparative studies inform the hazard ratio directly; a case "
+                       "series informs it only through two assumptions: that its patients' survival without treatment "
+                       "would have resembled the comparative studies' untreated arms, and the selection bias stated "
+                       "below. Both are assumptions, not estimates from the data."))
     if not summary["bias_prior"]["common"]:
         b.append(Paragraph("Read every probability below with this in mind: the comparative studies are observational "
-                       "too. Patients selected for resection are usually fitter (confounding by indication), which "
-                       "makes resection look better than it is in every such study; no bias prior for this is stated "
-                       "in this analysis, so the probabilities assume the comparative studies are unbiased. Add [bias] "
-                       "common = { mu, sigma } to see how much such a bias would change them."))
+                           "too. Patients selected for resection are usually fitter (confounding by indication), which "
+                           "makes resection look better than it is in every such study; no bias prior for this is stated "
+                           "in this analysis, so the probabilities assume the comparative studies are unbiased. Add [bias] "
+                           "common = { mu, sigma } to see how much such a bias would change them."))
     else:
         c = summary["bias_prior"]["common"]
         b.append(Paragraph(f"Every probability below assumes a bias shared by all studies (confounding by indication): "
-                       f"reported HR / true HR centred at {math.exp(c['mu']):.2f} (log-scale SD {c['sigma']:g}). This is "
-                       f"an assumption stated by the analyst, not estimated from the data."))
+                           f"reported HR / true HR centred at {math.exp(c['mu']):.2f} (log-scale SD {c['sigma']:g}). This is "
+                           f"an assumption stated by the analyst, not estimated from the data."))
     b.append(Heading(2, "Pooled hazard ratio with and without the case series"))
     rows = [["with case series", str(w["k"]), _cri(w["pooled"]["hr"]), _cri(w["predictive"]["hr"])]
             + [fmt.p(w["prob"]["pooled"][k]) for k in w["prob"]["pooled"]]]
@@ -313,13 +313,13 @@ def _blocks(summary: dict, an: ArmAnalysis) -> list:
     header = ["analysis", "studies", "pooled HR", "HR in a new study"] + \
              ["P(" + fmt.prob_label(k) + ")" for k in w["prob"]["pooled"]]
     b.append(Table(header, rows, "HR < 1: lower risk of death with resection. Pooled = mean effect; a new "
-                                     "study = the effect expected in a new setting (predictive)."))
+                                 "study = the effect expected in a new setting (predictive)."))
     if wo:
         diff = w["pooled"]["log_hr"]["median"] - wo["pooled"]["log_hr"]["median"]
         b.append(Paragraph(f"Adding the case series changes the pooled HR by a factor of {math.exp(diff):.2f}. "
-                       + ("They barely move it: under the stated bias prior they carry little information on the "
-                          "treatment effect." if abs(diff) < 0.05 else
-                          "The change rests on the bias prior below: a different prior gives a different answer.")))
+                           + ("They barely move it: under the stated bias prior they carry little information on the "
+                              "treatment effect." if abs(diff) < 0.05 else
+                              "The change rests on the bias prior below: a different prior gives a different answer.")))
     b.append(Heading(2, "Assumed selection bias (a prior, not estimated from the data)"))
     lines = []
     for col, levels in summary["bias_prior"]["by"].items():
@@ -335,15 +335,15 @@ def _blocks(summary: dict, an: ArmAnalysis) -> list:
     b.append(Paragraph("Baseline model: " + "; ".join(f"{k} ~ {v}" for k, v in summary["baseline_priors"].items()) + "."))
     b.append(Heading(2, "Studies"))
     b.append(Table(["study", "design", "arms", "time (years)", "model HR (95% CrI)"],
-              [[s["label"], s["design"].replace("_", " "), str(s["arms"]), "" if s["time_years"] is None else f"{s['time_years']:g}",
-                fmt.hr_cri(s["shrunken_hr"], s["shrunken_ci95"], label="")]
-               for s in summary["studies"]],
-              "Model HR: the study's hazard ratio under the model (shrunk towards the pooled effect); for a case "
-              "series it is implied by the baseline model and the bias prior."))
+                   [[s["label"], s["design"].replace("_", " "), str(s["arms"]), "" if s["time_years"] is None else f"{s['time_years']:g}",
+                     fmt.hr_cri(s["shrunken_hr"], s["shrunken_ci95"], label="")]
+                    for s in summary["studies"]],
+                   "Model HR: the study's hazard ratio under the model (shrunk towards the pooled effect); for a case "
+                   "series it is implied by the baseline model and the bias prior."))
     b.append(Figure("arm_forest", "Survival at the reported time point, per arm."))
     b.append(Paragraph("Diagnostics: " + ("passed" if summary["status"] == "ok" else "FAILED") +
-                   f" (R-hat <= 1.01, ESS >= 400, no divergences). Seed {summary['provenance']['seed']}; "
-                   f"data sha256 {summary['provenance']['data_sha256'][:12]}."))
+                       f" (R-hat <= 1.01, ESS >= 400, no divergences). Seed {summary['provenance']['seed']}; "
+                       f"data sha256 {summary['provenance']['data_sha256'][:12]}."))
     return b
 
 

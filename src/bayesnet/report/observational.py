@@ -30,16 +30,16 @@ def bias_blocks(rep: dict) -> list[Block]:
     """'Could bias explain the benefit?': assumptions, tipping points, E-value, bias curve."""
     b: list[Block] = [Heading(2, "2b. Could bias explain the benefit?")]
     b.append(Paragraph("Every study here is observational: patients who were treated differ from those who were not "
-                   "(confounding by indication; often immortal time as well), and all designs share that bias, so a "
-                   "design covariate cannot remove it and the data cannot estimate it. What follows says how large "
-                   "such a bias would have to be to change the conclusion."))
+                       "(confounding by indication; often immortal time as well), and all designs share that bias, so a "
+                       "design covariate cannot remove it and the data cannot estimate it. What follows says how large "
+                       "such a bias would have to be to change the conclusion."))
     if rep.get("unadjusted"):
         b.append(Paragraph("The headline results above are bias-adjusted under these assumptions, which are priors stated "
-                       "by the analyst, not estimated from the data:"))
+                           "by the analyst, not estimated from the data:"))
         b.append(Bullets(rep.get("bias_assumptions") or ["(none stated)"]))
     else:
         b.append(Paragraph("No bias was assumed in the headline results (the spec has no [bias] section): they take the "
-                       "studies' hazard ratios at face value."))
+                           "studies' hazard ratios at face value."))
     for s in rep.get("tipping_sentences") or []:
         b.append(Paragraph(s))
     if rep.get("tipping_point_note"):
@@ -48,8 +48,8 @@ def bias_blocks(rep: dict) -> list[Block]:
         b.append(Paragraph(rep["evalue_sentence"] + " (E-value: VanderWeele & Ding 2017, for the HR as the studies report it.)"))
     if rep.get("bias_curve"):
         b.append(Figure("bias_curve", "Probability of benefit if every study exaggerated the benefit by a common "
-                                          "factor (reported HR / true HR, x-axis; 1 = no bias); pooled and new-study "
-                                          "effect; tipping points marked."))
+                                      "factor (reported HR / true HR, x-axis; 1 = no bias); pooled and new-study "
+                                      "effect; tipping points marked."))
     return b
 
 
@@ -75,28 +75,28 @@ def absolute_blocks(rep: dict, treatment: str = "the treatment") -> list[Block]:
                         f"{round(1000 * ts['ci95'][1])})",
                         f"{more(d['median'])} alive per 1000 ({more(lo)} to {more(hi)})"])
         b.append(Table(["baseline (without the treatment)", "time", "without the treatment",
-                            f"with {treatment} (95% CrI)", "difference (95% CrI)"], tab,
-                  "Absolute effects: people ALIVE per 1000 at the time point, S_treated = S_control^HR under "
-                  "proportional hazards, propagating the whole posterior of the pooled HR" +
-                  (" (bias-adjusted)" if rep.get("unadjusted") else "") + ". Baselines are other studies' untreated "
-                  "patients; their sources are named in the first column."))
+                        f"with {treatment} (95% CrI)", "difference (95% CrI)"], tab,
+                       "Absolute effects: people ALIVE per 1000 at the time point, S_treated = S_control^HR under "
+                       "proportional hazards, propagating the whole posterior of the pooled HR" +
+                       (" (bias-adjusted)" if rep.get("unadjusted") else "") + ". Baselines are other studies' untreated "
+                       "patients; their sources are named in the first column."))
         for r in rows:
             if r.get("predictive"):
                 d = r["predictive"]["difference_per_1000"]
                 b.append(Paragraph(f"In a new setting (predictive) at the baseline '{r['label']}': "
-                               f"{round(d['median'])} more alive per 1000 (95% interval {round(d['ci95'][0])} to "
-                               f"{round(d['ci95'][1])}; negative = fewer alive)."))
+                                   f"{round(d['median'])} more alive per 1000 (95% interval {round(d['ci95'][0])} to "
+                                   f"{round(d['ci95'][1])}; negative = fewer alive)."))
                 break
     else:
         b.append(Paragraph("No baseline survival was given ([[absolute]] in the spec), so absolute effects are not shown."))
     bt = rep.get("benefit_table") or []
     if bt:
         b.append(Table(["HR threshold t", "P(pooled HR < t)", "P(HR in a new study < t)"],
-                  [[fmt.threshold(r['threshold']), fmt.p(r["pooled"]), fmt.p(r["predictive"])] for r in bt],
-                  "Probability that the HR is below any threshold the panel chooses"))
+                       [[fmt.threshold(r['threshold']), fmt.p(r["pooled"]), fmt.p(r["predictive"])] for r in bt],
+                       "Probability that the HR is below any threshold the panel chooses"))
     if rep.get("benefit_curve"):
         b.append(Figure("benefit_curve", "P(HR < t) for t from 0.3 to 1.5, pooled and in a new study; the "
-                                             "spec's thresholds marked."))
+                                         "spec's thresholds marked."))
     return b
 
 
@@ -111,7 +111,7 @@ def publication_bias_blocks(rep: dict) -> list[Block]:
     b: list[Block] = [Heading(2, "6b. Publication bias and small-study effects")]
     if pb.get("caveat"):
         b.append(Paragraph(pb["caveat"] + " The numbers below show how far the estimate depends on the bias models' "
-                                      "priors; they cannot establish or exclude publication bias."))
+                                          "priors; they cannot establish or exclude publication bias."))
     rows = []
     eg = pb.get("egger")
     if eg:
@@ -132,25 +132,25 @@ def publication_bias_blocks(rep: dict) -> list[Block]:
                      "unreliable: " + "; ".join(pp.get("unreliable_because") or []) if not pp.get("reliable", True)
                      else "usable at this k and heterogeneity"])
     b.append(Table(["analysis", "result", "what it can show here"], rows,
-              f"Small-study effects ({k} studies; HR < 1 = benefit)"))
+                   f"Small-study effects ({k} studies; HR < 1 = benefit)"))
     avg = pb.get("averaging") or {}
     if pb.get("averaging_note"):
         b.append(Paragraph(pb["averaging_note"]))
     if avg:
         ip, bf = avg["inclusion_prob"], avg["inclusion_bf"]
         b.append(Table(["component", "posterior probability", "inclusion Bayes factor"],
-                  [[c, f"{ip[c]:.2f}", f"{bf[c]:.2f}"] for c in ("effect", "heterogeneity", "bias")],
-                  "Robust Bayesian model averaging (RoBMA-PSMA ensemble: effect, heterogeneity and publication bias "
-                  "each present or absent; selection models, PET and PEESE; Bartos et al. 2023)"))
+                       [[c, f"{ip[c]:.2f}", f"{bf[c]:.2f}"] for c in ("effect", "heterogeneity", "bias")],
+                       "Robust Bayesian model averaging (RoBMA-PSMA ensemble: effect, heterogeneity and publication bias "
+                       "each present or absent; selection models, PET and PEESE; Bartos et al. 2023)"))
         w, wo = avg["pooled"]["hr"], avg["without_bias_components"]["pooled"]["hr"]
         b.append(Paragraph(f"Model-averaged HR {w['median']:.2f} (95% CrI {fmt.ci(w['ci'])}) with the publication-bias "
-                       f"models; {wo['median']:.2f} ({fmt.ci(wo['ci'])}) without them."))
+                           f"models; {wo['median']:.2f} ({fmt.ci(wo['ci'])}) without them."))
     g = (rep.get("grade_draft") or {}).get("domains", {}).get("publication_bias")
     if g:
         b.append(Paragraph(g["sentence"]))
     b.append(Figure("funnel", "Contour-enhanced funnel plot: studies in the shaded regions would be significant "
-                                  "at p < 0.10, 0.05 or 0.01; dashed lines: 95% funnel around the pooled HR; studies "
-                                  "outside it are labelled."))
+                              "at p < 0.10, 0.05 or 0.01; dashed lines: 95% funnel around the pooled HR; studies "
+                              "outside it are labelled."))
     return b
 
 
@@ -161,7 +161,7 @@ def grade_draft_blocks(rep: dict) -> list[Block]:
     b: list[Block] = [Heading(2, "10b. GRADE certainty: a draft for the panel")]
     b.append(Paragraph(g["note"]))
     b.append(Bullets([d["sentence"] + f" [{d['concern']}]" for d in g["domains"].values()] +
-              [g["large_effect"]["sentence"]]))
+                     [g["large_effect"]["sentence"]]))
     b.append(Paragraph(g["overall"]["sentence"]))
     return b
 

@@ -143,8 +143,8 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
     if rep["question"]:
         b.append(Paragraph(rep["question"]))
     b.append(Paragraph(f"{rep['k']} study estimates from {rep['evidence']['source']}. Hazard ratios (HR) below 1 favour "
-                   f"the treatment. How each effect was derived is shown per study; crude derivations "
-                   f"(from p-values, survival proportions or medians) are less reliable."))
+                       f"the treatment. How each effect was derived is shown per study; crude derivations "
+                       f"(from p-values, survival proportions or medians) are less reliable."))
     studies = rep["evidence"]["studies"]
     hdr = [c for c in ("design", "data_source", "source_type", "overlap_group") if studies and c in studies[0]]
     st_by = {s["study"]: s for s in rep["studies"]}
@@ -171,19 +171,19 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
         b.append(Notes(foot))
     if rep["evidence"]["excluded"]:
         b.append(Table(["excluded row", "reason"], [[e["study"], e["reason"]] for e in rep["evidence"]["excluded"]],
-                  f"{len(rep['evidence']['excluded'])} rows excluded by the selection, and why"))
+                       f"{len(rep['evidence']['excluded'])} rows excluded by the selection, and why"))
     # 2 headline
     b.append(Heading(2, "2. Headline results"))
     p, pr = rep["pooled"]["hr"], rep["predictive"]["hr"]
     where = _reference_phrase(rep)
     b.append(Paragraph(f"Pooled HR{where} {fmt.hr(p['median'])} (95% credible interval {fmt.ci(p['ci95'])}). In a new study or "
-                   f"setting{where} the HR is expected between {fmt.hr(pr['ci95'][0])} and {fmt.hr(pr['ci95'][1])} "
-                   f"(95% predictive interval)."))
+                       f"setting{where} the HR is expected between {fmt.hr(pr['ci95'][0])} and {fmt.hr(pr['ci95'][1])} "
+                       f"(95% predictive interval)."))
     if rep.get("unadjusted"):
         pu = rep["unadjusted"]["pooled"]["hr"]
         b.append(Paragraph(f"These are the results under the bias assumptions stated in the next section, which the data "
-                       f"cannot check. Taking the studies' hazard ratios at face value, the pooled HR is "
-                       f"{fmt.hr(pu['median'])} ({fmt.ci(pu['ci95'])}); both are shown below."))
+                           f"cannot check. Taking the studies' hazard ratios at face value, the pooled HR is "
+                           f"{fmt.hr(pu['median'])} ({fmt.ci(pu['ci95'])}); both are shown below."))
     keys = list(rep["prob"]["pooled"])
     hrows = [["pooled HR" + where, fmt.hr(p["median"]), fmt.ci(p["ci95"]), fmt.ci(p["hpd95"])] +
              [fmt.p(rep["prob"]["pooled"][k]) for k in keys],
@@ -195,13 +195,13 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
     if unadj:
         hrows = [[r[0] + ", bias-adjusted"] + r[1:] for r in hrows] + unadj
     b.append(Table(["", "HR (median)", "95% CrI", "95% HPD"] + [f"P({fmt.prob_label(k)})" for k in keys], hrows,
-              "Pooled and predictive HR with the probabilities of benefit and harm" +
-              ("; bias-adjusted (under the assumptions in the next section) and as reported, side by side" if unadj else "")))
+                   "Pooled and predictive HR with the probabilities of benefit and harm" +
+                   ("; bias-adjusted (under the assumptions in the next section) and as reported, side by side" if unadj else "")))
     if rep.get("tau"):
         i2 = rep.get("i2")
         b.append(Paragraph(f"Heterogeneity between studies: tau {rep['tau']['median']:.2f} (95% CrI {rep['tau']['ci95'][0]:.2f}-"
-                       f"{rep['tau']['ci95'][1]:.2f}) on the log-HR scale" +
-                       (f"; share of variance due to heterogeneity (I2-like) {100 * i2['median']:.0f}%." if i2 else ".")))
+                           f"{rep['tau']['ci95'][1]:.2f}) on the log-HR scale" +
+                           (f"; share of variance due to heterogeneity (I2-like) {100 * i2['median']:.0f}%." if i2 else ".")))
     if "grade_draft" in rep:
         b += bias_blocks(rep)
         b += absolute_blocks(rep, rep.get("treatment") or "the treatment")
@@ -217,21 +217,21 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
                 rows.append([lev + (" (reference)" if v["reference"] else ""), str(v["n_studies"]), fmt.hr(v["hr"]["median"]),
                              fmt.ci(v["hr"]["ci95"]), fmt.ci(v["predictive"]["hr"]["ci95"])] + [fmt.p(v["prob"][k]) for k in keys])
             b.append(Table([cov, "studies", "HR", "95% CrI", "95% predictive"] + [f"P({fmt.prob_label(k)})" for k in keys],
-                      rows, f"Mean HR by {cov}, {note}"))
+                           rows, f"Mean HR by {cov}, {note}"))
         b.append(Paragraph("Differences between design strata show how much of the apparent benefit could come from the kind "
-                       "of study rather than from the treatment; with few studies per stratum they are uncertain."))
+                           "of study rather than from the treatment; with few studies per stratum they are uncertain."))
     else:
         b.append(Paragraph("No design column with two or more levels among the analysed studies."))
     # 4-5 figures
     b.append(Heading(2, "4. Forest plot"))
     b.append(Figure("forest", "Reported (grey squares; " + DAGGER + " = interval derived, not reported) and shrunken "
-                                   "(blue circles) estimates with their HR (95% CI) in the right-hand column; pooled HR "
-                                   "(diamond) and 95% predictive interval (orange bar); threshold lines labelled. Log "
-                                   "scale; intervals running past the axis end in an arrow." +
-              (" " + notes["forest"] if notes.get("forest") else "")))
+                               "(blue circles) estimates with their HR (95% CI) in the right-hand column; pooled HR "
+                               "(diamond) and 95% predictive interval (orange bar); threshold lines labelled. Log "
+                               "scale; intervals running past the axis end in an arrow." +
+                    (" " + notes["forest"] if notes.get("forest") else "")))
     b.append(Heading(2, "5. Posterior of the pooled HR"))
     b.append(Figure("density", "Posterior density with the benefit region(s) and the harm region shaded; "
-                                    "probabilities on the plot."))
+                                "probabilities on the plot."))
     # 6 sensitivity
     b.append(Heading(2, "6. Sensitivity: priors, influential studies and the selection"))
     sens = rep.get("sensitivity")
@@ -248,29 +248,29 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
 
         rows = [[r["tau_prior"], r["mu_prior"]] + nums(r) + [_status_cell(r)] for r in sens["sweep"]]
         b.append(Table(["tau prior", "mu prior", "HR", "95% CrI", "95% predictive", f"P(HR < {t_lab})",
-                            f"P(new HR < {t_lab})", "status"], rows, "Prior sensitivity"))
+                        f"P(new HR < {t_lab})", "status"], rows, "Prior sensitivity"))
         b.append(Figure("sweep", "Pooled HR and P(benefit) across prior settings."))
         names = {s["study"]: _display(s) for s in studies}
         rows = [[("all studies" if r["kind"] == "full" else "without " + names.get(r["omitted"], str(r["omitted"]))),
                  str(r["k"])] + nums(r) + ["most influential" if r.get("flag") else "", _status_cell(r)]
                 for r in sens["influence"]]
         b.append(Table(["analysis", "k", "HR", "95% CrI", "95% predictive", f"P(HR < {t_lab})",
-                            f"P(new HR < {t_lab})", "", "status"], rows,
-                  "Leave one study, or one kind of study, out"))
+                        f"P(new HR < {t_lab})", "", "status"], rows,
+                       "Leave one study, or one kind of study, out"))
         if sens.get("influence_note"):
             b.append(Paragraph(sens["influence_note"]))
         b.append(Figure("influence", "Influence of single studies and of kinds of study." +
-                  (" " + notes["influence"] if notes.get("influence") else "")))
+                        (" " + notes["influence"] if notes.get("influence") else "")))
         ov = sens.get("overlap") or []
         if ov:
             rows = [[str(r["analysis"]), str(r.get("k", "")), *nums(r), _status_cell(r)] for r in ov]
             b.append(Table(["selection", "k", "HR", "95% CrI", "95% predictive", f"P(HR < {t_lab})",
-                                f"P(new HR < {t_lab})", "status"], rows,
-                      "Overlapping populations: the analysis under each alternative selection rule and one registry "
-                      "family at a time"))
+                            f"P(new HR < {t_lab})", "status"], rows,
+                           "Overlapping populations: the analysis under each alternative selection rule and one registry "
+                           "family at a time"))
         else:
             b.append(Paragraph("Overlap sensitivity: the selection has no overlap rule, so there is no alternative selection "
-                           "to compare."))
+                               "to compare."))
     else:
         b.append(Paragraph("Sensitivity analyses were not run."))
     from .observational import publication_bias_blocks
@@ -281,12 +281,12 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
     d = rep["diagnostics"]
     if rep["engine"] == "mcmc":
         b.append(Paragraph(f"{d['chains']} chains x {d['draws']} draws. Max R-hat {d['max_r_hat']:.3f} (needs <= 1.01), "
-                       f"min bulk ESS {d['min_ess_bulk']:.0f} and tail ESS {d['min_ess_tail']:.0f} (need >= 400), "
-                       f"{d['divergences']} divergent transitions (need 0): "
-                       + ("passed." if d["passed"] else "FAILED: " + "; ".join(d["problems"]) + ". " + d["suggestion"])))
+                           f"min bulk ESS {d['min_ess_bulk']:.0f} and tail ESS {d['min_ess_tail']:.0f} (need >= 400), "
+                           f"{d['divergences']} divergent transitions (need 0): "
+                           + ("passed." if d["passed"] else "FAILED: " + "; ".join(d["problems"]) + ". " + d["suggestion"])))
     else:
         b.append(Paragraph(f"Not applicable: the exact engine computed the posterior without sampling "
-                       f"({d.get('method', 'quadrature')}, {d.get('grid_points', 0)} grid points)."))
+                           f"({d.get('method', 'quadrature')}, {d.get('grid_points', 0)} grid points)."))
     # 8 frequentist
     b.append(Heading(2, "8. Frequentist comparator"))
     f = rep.get("frequentist") or {}
@@ -303,19 +303,19 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
                              fmt.ci(x[pi_key]) if pi_key else "n/a (needs k >= 3)",
                              f"{x['tau2']:.3f}", f"{x['I2']:.0f}%"])
         b.append(Table(["method", "HR", "95% CI (Wald)", "95% CI (Knapp-Hartung, untruncated)",
-                            "95% prediction interval (t, k-2 df)", "tau2", "I2"], rows,
-                  "Random-effects meta-analysis as in Cochrane reviews"))
+                        "95% prediction interval (t, k-2 df)", "tau2", "I2"], rows,
+                       "Random-effects meta-analysis as in Cochrane reviews"))
         b.append(Paragraph("The prediction interval uses the t distribution with k-2 degrees of freedom (Cochrane Handbook "
-                       "10.10.4.3; Higgins, Thompson & Spiegelhalter 2009). The Knapp-Hartung interval is the untruncated "
-                       "version (its variance factor may be below 1)."))
+                           "10.10.4.3; Higgins, Thompson & Spiegelhalter 2009). The Knapp-Hartung interval is the untruncated "
+                           "version (its variance factor may be below 1)."))
         if "REML" in f and rep.get("unadjusted"):
             pu = rep["unadjusted"]["pooled"]["hr"]
             b.append(Paragraph(f"Bayesian pooled HR{where} as reported {fmt.hr(pu['median'])} ({fmt.ci(pu['ci95'])}; "
-                           f"bias-adjusted {fmt.hr(p['median'])}) vs REML "
-                           f"{fmt.hr(f['REML'].get('hr'))} ({fmt.ci(f['REML'].get('hr_ci_kh', [None, None]))}, Knapp-Hartung)."))
+                               f"bias-adjusted {fmt.hr(p['median'])}) vs REML "
+                               f"{fmt.hr(f['REML'].get('hr'))} ({fmt.ci(f['REML'].get('hr_ci_kh', [None, None]))}, Knapp-Hartung)."))
         elif "REML" in f:
             b.append(Paragraph(f"Bayesian pooled HR{where} {fmt.hr(p['median'])} ({fmt.ci(p['ci95'])}) vs REML "
-                           f"{fmt.hr(f['REML'].get('hr'))} ({fmt.ci(f['REML'].get('hr_ci_kh', [None, None]))}, Knapp-Hartung)."))
+                               f"{fmt.hr(f['REML'].get('hr'))} ({fmt.ci(f['REML'].get('hr_ci_kh', [None, None]))}, Knapp-Hartung)."))
     # 9 methods
     b.append(Heading(2, "9. Methods"))
     b.append(Paragraph(methods_paragraph(rep)))
@@ -329,8 +329,8 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
     seed = pv.get("seed") if pv.get("seed") is not None else "not used (exact computation)"
     b = _number_sections(b)
     b.append(Paragraph(f"Provenance: data sha256 {(pv.get('data_sha256') or '')[:16]}..., seed {seed}, "
-                   f"bayesnet {pv['versions'].get('bayesnet')}, created {pv.get('created')}. "
-                   f"Every number above comes from summary.json."))
+                       f"bayesnet {pv['versions'].get('bayesnet')}, created {pv.get('created')}. "
+                       f"Every number above comes from summary.json."))
     return b
 
 
