@@ -191,15 +191,18 @@ def to_json(obj) -> str:
     return json.dumps(clean(obj), indent=2, default=_json_default, allow_nan=False)
 
 
-def write_fit_outputs(post, out_dir: Path, summary: dict | None = None) -> dict:
-    """summary.json, studies.csv (evidence table + shrunken estimates), posterior.nc (mcmc)."""
+def write_fit_outputs(post, out_dir: Path, summary: dict | None = None, studies=None,
+                      posterior_nc: bool = True) -> dict:
+    """summary.json (`summary`, default post.summary()), studies.csv (evidence table +
+    shrunken estimates; `studies` is the per-study table when already computed, default
+    post.studies_table()) and, for MCMC with posterior_nc, posterior.nc."""
     summary = summary or post.summary()
-    (out_dir / "summary.json").write_text(to_json(summary))
-    st = post.studies_table()
+    (out_dir / "summary.json").write_text(to_json(summary), encoding="utf-8")
+    st = post.studies_table() if studies is None else studies
     ev = post.evidence.table.copy()
     merged = ev.merge(st[["study", "shrunken_hr", "shrunken_low", "shrunken_high"]], on="study", how="left")
     merged.to_csv(out_dir / "studies.csv", index=False)
-    if post.engine == "mcmc":
+    if post.engine == "mcmc" and posterior_nc:
         idata = post.extras["idata"]
         idata.to_netcdf(out_dir / "posterior.nc", engine="h5netcdf")
     return summary

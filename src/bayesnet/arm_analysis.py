@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import html
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -262,68 +261,66 @@ def arm_forest(table: pd.DataFrame, path_stem: Path) -> list[Path]:
 # ----------------------------------------------------------------------------- report
 
 def _md(s) -> str:
-    """Escape text from user data for Markdown tables and paragraphs."""
-    s = html.escape(str(s), quote=False).replace("\r", " ").replace("\n", " ")
-    for ch in "\\`*_[]#|":
-        s = s.replace(ch, "\\" + ch)
-    return s
+    """Escape text from user data for Markdown tables and paragraphs (the arm-level
+    report's rule, `bayesnet.report.render.md_escape_all`)."""
+    from .report.render import md_escape_all
+
+    return md_escape_all(s)
 
 
-def _p(x) -> str:
-    """A probability for a table cell: ">0.999", "<0.001" or three decimals."""
-    return ">0.999" if x > 0.999 else ("<0.001" if x < 0.001 else f"{x:.3f}")
+def _blocks(summary: dict, an: ArmAnalysis) -> list:
+    """The arm-level report as content blocks (`bayesnet.report.blocks`)."""
+    from . import format as fmt
+    from .report.blocks import Figure, Heading, Paragraph, Table
 
+    def _cri(S):  # "0.67 (95% CrI 0.41 to 0.93)"
+        return fmt.hr_cri(S["median"], S["ci95"])
 
-def _hr(S) -> str:
-    return f"{S['median']:.2f} (95% CrI {S['ci95'][0]:.2f} to {S['ci95'][1]:.2f})"
-
-
-def _blocks(summary: dict, an: ArmAnalysis) -> list[tuple]:
     w, wo = summary["with_case_series"], summary["without_case_series"]
     title = an.spec.report.get("title") or "Case series and cohorts in one model"
-    b = [("h1", title)]
+    b = [Heading(1, title)]
     if summary["status"] != "ok":
-        b.append(("p", "WARNING: the MCMC diagnostics of at least one fit failed; the numbers below are not "
-                       "reliable: " + "; ".join(w["diagnostics"]["problems"] + ((wo or {}).get("diagnostics", {}).get("problems", []) if wo else []))))
+        b.append(Paragraph("WARNING: the MCMC diagnostics of at least one fit failed; the numbers below are not "
+                           "reliable: " + "; ".join(w["diagnostics"]["problems"] + ((wo or {}).get("diagnostics", {}).get("problems", []) if wo else []))))
     q = an.spec.report.get("question")
     if q:
-        b.append(("p", f"Question: {q}"))
+        b.append(Paragraph(f"Question: {q}"))
     d = w["designs"]
-    b.append(("p", (f"{d['hr']} studies reported as hazard ratios, " if d.get("hr") else "") +
-                   f"{d['comparative']} comparative studies (arms with and without the treatment) and "
-                   f"{d['case_series']} single-arm case series (treated patients only) enter one model of survival "
-                   "on the log cumulative hazard scale. Comparative studies inform the hazard ratio directly; a case "
-                   "series informs it only through two assumptions: that its patients' survival without treatment "
-                   "would have resembled the comparative studies' untreated arms, and the selection bias stated "
-                   "below. Both are assumptions, not estimates from the data."))
+    b.append(Paragraph((f"{d['hr']} studies reported as hazard ratios, " if d.get("hr") else "") +
+                       f"{d['comparative']} comparative studies (arms with and without the treatment) and "
+                       f"{d['case_series']} single-arm case series (treated patients only) enter one model of survival "
+                       "on the log cumulative hazard scale. Comparative studies inform the hazard ratio directly; a case "
+                       "series informs it only through two assumptions: that its patients' survival without treatment "
+                       "would have resembled the comparative studies' untreated arms, and the selection bias stated "
+                       "below. Both are assumptions, not estimates from the data."))
     if not summary["bias_prior"]["common"]:
-        b.append(("p", "Read every probability below with this in mind: the comparative studies are observational "
-                       "too. Patients selected for resection are usually fitter (confounding by indication), which "
-                       "makes resection look better than it is in every such study; no bias prior for this is stated "
-                       "in this analysis, so the probabilities assume the comparative studies are unbiased. Add [bias] "
-                       "common = { mu, sigma } to see how much such a bias would change them."))
+        b.append(Paragraph("Read every probability below with this in mind: the comparative studies are observational "
+                           "too. Patients selected for resection are usually fitter (confounding by indication), which "
+                           "makes resection look better than it is in every such study; no bias prior for this is stated "
+                           "in this analysis, so the probabilities assume the comparative studies are unbiased. Add [bias] "
+                           "common = { mu, sigma } to see how much such a bias would change them."))
     else:
         c = summary["bias_prior"]["common"]
-        b.append(("p", f"Every probability below assumes a bias shared by all studies (confounding by indication): "
-                       f"reported HR / true HR centred at {math.exp(c['mu']):.2f} (log-scale SD {c['sigma']:g}). This is "
-                       f"an assumption stated by the analyst, not estimated from the data."))
-    b.append(("h2", "Pooled hazard ratio with and without the case series"))
-    rows = [["with case series", str(w["k"]), _hr(w["pooled"]["hr"]), _hr(w["predictive"]["hr"])]
-            + [_p(w["prob"]["pooled"][k]) for k in w["prob"]["pooled"]]]
+        b.append(Paragraph(f"Every probability below assumes a bias shared by all studies (confounding by indication): "
+                           f"reported HR / true HR centred at {math.exp(c['mu']):.2f} (log-scale SD {c['sigma']:g}). This is "
+                           f"an assumption stated by the analyst, not estimated from the data."))
+    b.append(Heading(2, "Pooled hazard ratio with and without the case series"))
+    rows = [["with case series", str(w["k"]), _cri(w["pooled"]["hr"]), _cri(w["predictive"]["hr"])]
+            + [fmt.p(w["prob"]["pooled"][k]) for k in w["prob"]["pooled"]]]
     if wo:
-        rows.append(["comparative studies only", str(wo["k"]), _hr(wo["pooled"]["hr"]), _hr(wo["predictive"]["hr"])]
-                    + [_p(wo["prob"]["pooled"][k]) for k in wo["prob"]["pooled"]])
+        rows.append(["comparative studies only", str(wo["k"]), _cri(wo["pooled"]["hr"]), _cri(wo["predictive"]["hr"])]
+                    + [fmt.p(wo["prob"]["pooled"][k]) for k in wo["prob"]["pooled"]])
     header = ["analysis", "studies", "pooled HR", "HR in a new study"] + \
-             ["P(" + k.replace("hr<", "HR < ").replace("hr>", "HR > ") + ")" for k in w["prob"]["pooled"]]
-    b.append(("table", header, rows, "HR < 1: lower risk of death with resection. Pooled = mean effect; a new "
-                                     "study = the effect expected in a new setting (predictive)."))
+             ["P(" + fmt.prob_label(k) + ")" for k in w["prob"]["pooled"]]
+    b.append(Table(header, rows, "HR < 1: lower risk of death with resection. Pooled = mean effect; a new "
+                                 "study = the effect expected in a new setting (predictive)."))
     if wo:
         diff = w["pooled"]["log_hr"]["median"] - wo["pooled"]["log_hr"]["median"]
-        b.append(("p", f"Adding the case series changes the pooled HR by a factor of {math.exp(diff):.2f}. "
-                       + ("They barely move it: under the stated bias prior they carry little information on the "
-                          "treatment effect." if abs(diff) < 0.05 else
-                          "The change rests on the bias prior below: a different prior gives a different answer.")))
-    b.append(("h2", "Assumed selection bias (a prior, not estimated from the data)"))
+        b.append(Paragraph(f"Adding the case series changes the pooled HR by a factor of {math.exp(diff):.2f}. "
+                           + ("They barely move it: under the stated bias prior they carry little information on the "
+                              "treatment effect." if abs(diff) < 0.05 else
+                              "The change rests on the bias prior below: a different prior gives a different answer.")))
+    b.append(Heading(2, "Assumed selection bias (a prior, not estimated from the data)"))
     lines = []
     for col, levels in summary["bias_prior"]["by"].items():
         for lv, v in levels.items():
@@ -333,67 +330,39 @@ def _blocks(summary: dict, an: ArmAnalysis) -> list[tuple]:
     if summary["bias_prior"]["common"]:
         c = summary["bias_prior"]["common"]
         lines.append(f"Every study: a shared bias N({c['mu']:g}, {c['sigma']:g}^2).")
-    b += [("p", x) for x in lines or ["No bias prior: only comparative studies."]]
+    b += [Paragraph(x) for x in lines or ["No bias prior: only comparative studies."]]
 
-    b.append(("p", "Baseline model: " + "; ".join(f"{k} ~ {v}" for k, v in summary["baseline_priors"].items()) + "."))
-    b.append(("h2", "Studies"))
-    b.append(("table", ["study", "design", "arms", "time (years)", "model HR (95% CrI)"],
-              [[s["label"], s["design"].replace("_", " "), str(s["arms"]), "" if s["time_years"] is None else f"{s['time_years']:g}",
-                f"{s['shrunken_hr']:.2f} ({s['shrunken_ci95'][0]:.2f} to {s['shrunken_ci95'][1]:.2f})"]
-               for s in summary["studies"]],
-              "Model HR: the study's hazard ratio under the model (shrunk towards the pooled effect); for a case "
-              "series it is implied by the baseline model and the bias prior."))
-    b.append(("fig", "arm_forest", "Survival at the reported time point, per arm."))
-    b.append(("p", "Diagnostics: " + ("passed" if summary["status"] == "ok" else "FAILED") +
-                   f" (R-hat <= 1.01, ESS >= 400, no divergences). Seed {summary['provenance']['seed']}; "
-                   f"data sha256 {summary['provenance']['data_sha256'][:12]}."))
+    b.append(Paragraph("Baseline model: " + "; ".join(f"{k} ~ {v}" for k, v in summary["baseline_priors"].items()) + "."))
+    b.append(Heading(2, "Studies"))
+    b.append(Table(["study", "design", "arms", "time (years)", "model HR (95% CrI)"],
+                   [[s["label"], s["design"].replace("_", " "), str(s["arms"]), "" if s["time_years"] is None else f"{s['time_years']:g}",
+                     fmt.hr_cri(s["shrunken_hr"], s["shrunken_ci95"], label="")]
+                    for s in summary["studies"]],
+                   "Model HR: the study's hazard ratio under the model (shrunk towards the pooled effect); for a case "
+                   "series it is implied by the baseline model and the bias prior."))
+    b.append(Figure("arm_forest", "Survival at the reported time point, per arm."))
+    b.append(Paragraph("Diagnostics: " + ("passed" if summary["status"] == "ok" else "FAILED") +
+                       f" (R-hat <= 1.01, ESS >= 400, no divergences). Seed {summary['provenance']['seed']}; "
+                       f"data sha256 {summary['provenance']['data_sha256'][:12]}."))
     return b
 
 
-def _render_md(blocks) -> str:
-    out = []
-    for bl in blocks:
-        if bl[0] == "h1":
-            out.append(f"# {_md(bl[1])}\n")
-        elif bl[0] == "h2":
-            out.append(f"## {_md(bl[1])}\n")
-        elif bl[0] == "p":
-            out.append(_md(bl[1]) + "\n")
-        elif bl[0] == "table":
-            _, header, rows, cap = bl
-            out.append("| " + " | ".join(_md(h) for h in header) + " |")
-            out.append("|" + "---|" * len(header))
-            out += ["| " + " | ".join(_md(c) for c in r) + " |" for r in rows]
-            out.append(f"\n{_md(cap)}\n")
-        elif bl[0] == "fig":
-            out.append(f"![{_md(bl[2])}](figures/{bl[1]}.svg)\n")
-    return "\n".join(out) + "\n"
+def _render_md(blocks, figures: dict | None = None) -> str:
+    """report.md: the shared Markdown renderer in the arm-level layout (captions under the
+    tables, figures linked as SVG)."""
+    from .report.render import ARM_MD, render_markdown
+
+    return render_markdown(blocks, figures, style=ARM_MD)
 
 
 def _render_html(blocks, figdir: Path) -> str:
-    import base64
+    """report.html: the panel report's template (autoescaped), figures read from
+    figdir/<key>.png."""
+    from .report.blocks import Figure
+    from .report.render import render_html
 
-    e = html.escape
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>",
-             e(blocks[0][1]), "</title><style>body{font-family:sans-serif;max-width:60em;margin:auto;padding:1em}"
-             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;font-size:.9em}"
-             "img{max-width:100%}</style></head><body>"]
-    for bl in blocks:
-        if bl[0] in ("h1", "h2"):
-            parts.append(f"<{bl[0]}>{e(bl[1])}</{bl[0]}>")
-        elif bl[0] == "p":
-            parts.append(f"<p>{e(bl[1])}</p>")
-        elif bl[0] == "table":
-            _, header, rows, cap = bl
-            parts.append("<table><caption>" + e(cap) + "</caption><tr>" + "".join(f"<th>{e(h)}</th>" for h in header)
-                         + "</tr>" + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows)
-                         + "</table>")
-        elif bl[0] == "fig":
-            data = base64.b64encode((figdir / f"{bl[1]}.png").read_bytes()).decode()
-            parts.append(f"<figure><img alt='{e(bl[2])}' src='data:image/png;base64,{data}'>"
-                         f"<figcaption>{e(bl[2])}</figcaption></figure>")
-    parts.append("</body></html>\n")
-    return "".join(parts)
+    figs = {b.key: Path(figdir) / f"{b.key}.png" for b in blocks if isinstance(b, Figure)}
+    return render_html(blocks, figs)
 
 
 def write_arm_report(spec_path, out: str | Path, seed: int | None = None, progress: bool = False,

@@ -9,8 +9,7 @@ from .cli import EXIT_OK, call_guarded
 
 def summary_text(pb: dict, domain: dict) -> str:
     """Plain-text headline of a ``publication_bias`` block."""
-    def p(x):
-        return ">0.999" if x > 0.999 else "<0.001" if x < 0.001 else f"{x:.3f}"
+    from .format import p
 
     lines = [f"{pb['k']} studies"]
     if pb.get("caveat"):

@@ -39,19 +39,20 @@ def load_and_fit(args, **kw):
 
 
 def headline(summary: dict) -> str:
+    """The lines `bayesnet fit` and `bayesnet report` print: engine, pooled and predictive
+    HR, tau, and every probability of summary.json (pooled and in a new study)."""
+    from . import format as fmt
+
     p, pr = summary["pooled"]["hr"], summary["predictive"]["hr"]
     lines = [f"engine: {summary['engine']}   k = {summary['k']}   status: {summary['status']}",
-             f"pooled HR {p['median']:.2f} (95% CrI {p['ci95'][0]:.2f}-{p['ci95'][1]:.2f})",
-             f"predictive HR for a new study: 95% interval {pr['ci95'][0]:.2f}-{pr['ci95'][1]:.2f}"]
+             f"pooled HR {fmt.hr(p['median'])} (95% CrI {fmt.ci(p['ci95'])})",
+             f"predictive HR for a new study: 95% interval {fmt.ci(pr['ci95'])}"]
     if summary.get("tau"):
         t = summary["tau"]
-        lines.append(f"tau {t['median']:.3f} (95% CrI {t['ci95'][0]:.3f}-{t['ci95'][1]:.3f})")
-    def fmt(p):
-        return ">0.999" if p > 0.999 else "<0.001" if p < 0.001 else f"{p:.3f}"
-
+        lines.append(f"tau {fmt.hr(t['median'], 3)} (95% CrI {fmt.ci(t['ci95'], 3)})")
     for k, v in summary["prob"]["pooled"].items():
-        label = k.replace("hr<", "HR < ").replace("hr>", "HR > ")
-        lines.append(f"P({label}): {fmt(v)} pooled, {fmt(summary['prob']['predictive'][k])} in a new study")
+        lines.append(f"P({fmt.prob_label(k)}): {fmt.p(v)} pooled, {fmt.p(summary['prob']['predictive'][k])} "
+                     f"in a new study")
     return "\n".join(lines)
 
 

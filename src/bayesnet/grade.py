@@ -12,6 +12,9 @@ computed from the numbers given, and the text says the panel decides.
 
 from __future__ import annotations
 
+from . import format as fmt
+from .format import p_words as _fmt_p
+
 __all__ = ["LEVELS", "grade_draft"]
 
 LEVELS = ("very low", "low", "moderate", "high")
@@ -19,17 +22,8 @@ DRAFT_NOTE = ("Draft computed by bayesnet from the numbers above. It is a starti
               "which makes the GRADE judgements and may rate differently.")
 
 
-def _fmt_p(p: float) -> str:
-    """A probability for clinicians: never "1.00" or "0.00"."""
-    if p > 0.999:
-        return "> 0.999"
-    if p < 0.001:
-        return "< 0.001"
-    return f"{p:.3f}" if (p > 0.99 or p < 0.01) else f"{p:.2f}"
-
-
 def _fmt_ci(ci) -> str:
-    return f"{ci[0]:.2f} to {ci[1]:.2f}"
+    return fmt.ci(ci, sep=" to ")
 
 
 def grade_draft(*, pooled_hr: float, pooled_ci95, predictive_ci95, thresholds, prob_pooled: dict,

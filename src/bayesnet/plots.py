@@ -23,6 +23,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FixedLocator, NullLocator  # noqa: E402
 
+from .format import p_eq  # noqa: E402
+
 __all__ = ["forest", "density", "sweep_plot", "influence_plot", "save"]
 
 BENEFIT, HARM, NEUTRAL = "#2b8a3e", "#c92a2a", "#495057"
@@ -39,11 +41,6 @@ def _hr_axis(ax, lo, hi, axis="x"):
     a.set_major_locator(FixedLocator(ticks))
     a.set_minor_locator(NullLocator())
     a.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-
-
-def _pf(p: float) -> str:
-    """A probability after its label: '= 0.123', '> 0.999', '< 0.001'."""
-    return "> 0.999" if p > 0.999 else "< 0.001" if p < 0.001 else f"= {p:.3f}"
 
 
 def _tx(x, width: int | None = None) -> str:
@@ -201,9 +198,9 @@ def density(post, title: str | None = None):
     ax.fill_between(h[mask], 0, dp[mask], color=HARM, alpha=0.25)
     ax.axvline(harm, color=HARM, lw=0.9, ls="--")
     ymax = max(dp.max(), dq.max())
-    texts = [f"P(HR < {t:g}) {_pf(post.prob('pooled', t))}  (new study {_pf(post.prob('predictive', t))})" for t in th]
-    texts.append(f"P(HR > {harm:g}) {_pf(post.prob('pooled', harm, 'gt'))}  "
-                 f"(new study {_pf(post.prob('predictive', harm, 'gt'))})")
+    texts = [f"P(HR < {t:g}) {p_eq(post.prob('pooled', t))}  (new study {p_eq(post.prob('predictive', t))})" for t in th]
+    texts.append(f"P(HR > {harm:g}) {p_eq(post.prob('pooled', harm, 'gt'))}  "
+                 f"(new study {p_eq(post.prob('predictive', harm, 'gt'))})")
     ax.text(0.98, 0.95, "\n".join(texts), transform=ax.transAxes, ha="right", va="top", fontsize=8.5,
             bbox=dict(facecolor="white", edgecolor="#ced4da"))
     _hr_axis(ax, float(h.min()), float(h.max()))

@@ -33,6 +33,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from .errors import BayesnetError, ModelError, SpecError
+from .format import threshold_as_written as threshold_label
 from .priors import Prior, parse_prior
 
 __all__ = ["community_priors", "default_grid", "read_grid", "sweep", "influence", "overlap_sensitivity",
@@ -84,11 +85,6 @@ def read_grid(path) -> dict[str, list[Prior]]:
                 raise SpecError(f"{path}: [[{name}]] must be a non-empty array of prior tables")
             out[name] = [parse_prior(t, f"{path}: [[{name}]] #{i + 1}", kind) for i, t in enumerate(raw[name])]
     return out
-
-
-def threshold_label(t) -> str:
-    """A threshold as written in the spec (1.0 -> '1.0', 0.8 -> '0.8')."""
-    return str(t)
 
 
 def row_from_posterior(post) -> dict:

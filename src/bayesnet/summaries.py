@@ -14,6 +14,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from .format import threshold as _fmt
+
 __all__ = ["S", "assert_finite", "observational_summary", "pooled_label", "prob_block", "prob_key", "studies_table", "summary_dict", "tidy_table", "to_xarray"]
 
 
@@ -74,10 +76,6 @@ def pooled_label(md) -> str:
     if not md.reference:
         return "pooled HR"
     return "HR at the reference levels (" + ", ".join(f"{c} = {lv}" for c, lv in md.reference.items()) + ")"
-
-
-def _fmt(t: float) -> str:
-    return f"{t:g}"
 
 
 def prob_key(t: float, side: str = "lt") -> str:

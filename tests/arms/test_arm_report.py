@@ -7,6 +7,7 @@ import pytest
 
 from bayesnet.arm_analysis import _blocks, _md, _render_html, _render_md, read_arm_spec
 from bayesnet.errors import SpecError
+from bayesnet.report import Figure
 
 
 def test_markdown_escape_neutralises_html_and_table_breakers():
@@ -44,7 +45,7 @@ def test_user_text_is_escaped_in_both_renderings(tmp_path):
         report = {"title": "<img src=x onerror=alert(1)>", "question": "q\n# injected"}
 
     blocks = [b for b in _blocks(_summary("<script>alert(1)</script>|x"), ArmAnalysis(Spec(), {}, {}))
-              if b[0] != "fig"]
+              if not isinstance(b, Figure)]
     md = _render_md(blocks)
     assert "<script>" not in md and "<img" not in md and "\n# injected" not in md
     h = _render_html(blocks, tmp_path)

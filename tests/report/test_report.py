@@ -78,7 +78,8 @@ def test_html_escapes_user_data(tmp_path):
     write_report(SPEC, tmp_path / "r", data=f)
     page = (tmp_path / "r" / "report.html").read_text()
     assert "<script" not in page.lower()
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    # Jinja2's autoescape (markupsafe) spells the quote &#34; (html.escape wrote &quot;)
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &#34;quoted&#34; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
     assert "<b>bold</b>" not in page
 
 

@@ -14,6 +14,10 @@ import pytest
 from bayesnet import plots
 from bayesnet.api import fit, load_spec
 from bayesnet.report import (
+    Heading,
+    Notes,
+    Paragraph,
+    Table,
     build_report,
     content,
     md_escape,
@@ -206,7 +210,7 @@ def test_headline_reference_levels_and_methods_list_every_prior():
                       "report": {"thresholds": [1.0, 0.8]}})
     rep, post = build_report(spec, sensitivity=False)
     blocks = content(rep, {})
-    head = next(b[1] for b in blocks if b[0] == "p" and b[1].startswith("Pooled HR"))
+    head = next(b.text for b in blocks if isinstance(b, Paragraph) and b.text.startswith("Pooled HR"))
     assert head.startswith("Pooled HR at the reference levels (registry) ")
     m = methods_paragraph(rep)
     assert "source_type:institutional" in m and "sigma=0.3" in m and "[priors.coef]" in m
@@ -235,7 +239,7 @@ def test_derived_intervals_are_marked_and_labels_shown(tmp_path):
 def test_long_flags_become_footnotes_and_table_does_not_scroll():
     from bayesnet.report import CSS, render_html
 
-    rep_blocks = [("h1", "t"), ("table", ["study", "flags"], [["a", "see note [1]"]], "cap"), ("notes", ["[1] long"])]
+    rep_blocks = [Heading(1, "t"), Table(["study", "flags"], [["a", "see note [1]"]], "cap"), Notes(["[1] long"])]
     page = render_html(rep_blocks, {})
     assert "overflow-x" not in CSS and "display:block" not in CSS
     assert "[1] long" in page

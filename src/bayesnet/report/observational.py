@@ -6,22 +6,11 @@ text is plain and escaped by the renderers."""
 
 from __future__ import annotations
 
+from .. import format as fmt
+from .blocks import Block, Bullets, Figure, Heading, Paragraph, Table
+
 __all__ = ["headline_rows_unadjusted", "bias_blocks", "absolute_blocks", "grade_draft_blocks",
            "observational_figures", "publication_bias_blocks"]
-
-
-def _hr(x) -> str:
-    return "n/a" if x is None else f"{x:.2f}"
-
-
-def _p(x) -> str:
-    if x is None:
-        return "n/a"
-    return ">0.999" if x > 0.999 else ("<0.001" if x < 0.001 else f"{x:.3f}")
-
-
-def _ci(pair) -> str:
-    return f"{_hr(pair[0])}-{_hr(pair[1])}"
 
 
 def headline_rows_unadjusted(rep: dict, keys: list[str], where: str) -> list[list[str]]:
@@ -31,45 +20,45 @@ def headline_rows_unadjusted(rep: dict, keys: list[str], where: str) -> list[lis
     if not u:
         return []
     p, pr = u["pooled"]["hr"], u["predictive"]["hr"]
-    return [["pooled HR" + where + ", as reported (no bias adjustment)", _hr(p["median"]), _ci(p["ci95"]),
-             _ci(p["hpd95"])] + [_p(u["prob"]["pooled"][k]) for k in keys],
-            ["new study" + where + ", as reported (no bias adjustment)", _hr(pr["median"]), _ci(pr["ci95"]),
-             _ci(pr["hpd95"])] + [_p(u["prob"]["predictive"][k]) for k in keys]]
+    return [["pooled HR" + where + ", as reported (no bias adjustment)", fmt.hr(p["median"]), fmt.ci(p["ci95"]),
+             fmt.ci(p["hpd95"])] + [fmt.p(u["prob"]["pooled"][k]) for k in keys],
+            ["new study" + where + ", as reported (no bias adjustment)", fmt.hr(pr["median"]), fmt.ci(pr["ci95"]),
+             fmt.ci(pr["hpd95"])] + [fmt.p(u["prob"]["predictive"][k]) for k in keys]]
 
 
-def bias_blocks(rep: dict) -> list[tuple]:
+def bias_blocks(rep: dict) -> list[Block]:
     """'Could bias explain the benefit?': assumptions, tipping points, E-value, bias curve."""
-    b: list[tuple] = [("h2", "2b. Could bias explain the benefit?")]
-    b.append(("p", "Every study here is observational: patients who were treated differ from those who were not "
-                   "(confounding by indication; often immortal time as well), and all designs share that bias, so a "
-                   "design covariate cannot remove it and the data cannot estimate it. What follows says how large "
-                   "such a bias would have to be to change the conclusion."))
+    b: list[Block] = [Heading(2, "2b. Could bias explain the benefit?")]
+    b.append(Paragraph("Every study here is observational: patients who were treated differ from those who were not "
+                       "(confounding by indication; often immortal time as well), and all designs share that bias, so a "
+                       "design covariate cannot remove it and the data cannot estimate it. What follows says how large "
+                       "such a bias would have to be to change the conclusion."))
     if rep.get("unadjusted"):
-        b.append(("p", "The headline results above are bias-adjusted under these assumptions, which are priors stated "
-                       "by the analyst, not estimated from the data:"))
-        b.append(("ul", rep.get("bias_assumptions") or ["(none stated)"]))
+        b.append(Paragraph("The headline results above are bias-adjusted under these assumptions, which are priors stated "
+                           "by the analyst, not estimated from the data:"))
+        b.append(Bullets(rep.get("bias_assumptions") or ["(none stated)"]))
     else:
-        b.append(("p", "No bias was assumed in the headline results (the spec has no [bias] section): they take the "
-                       "studies' hazard ratios at face value."))
+        b.append(Paragraph("No bias was assumed in the headline results (the spec has no [bias] section): they take the "
+                           "studies' hazard ratios at face value."))
     for s in rep.get("tipping_sentences") or []:
-        b.append(("p", s))
+        b.append(Paragraph(s))
     if rep.get("tipping_point_note"):
-        b.append(("p", "Tipping point not computed: " + rep["tipping_point_note"]))
+        b.append(Paragraph("Tipping point not computed: " + rep["tipping_point_note"]))
     if rep.get("evalue_sentence"):
-        b.append(("p", rep["evalue_sentence"] + " (E-value: VanderWeele & Ding 2017, for the HR as the studies report it.)"))
+        b.append(Paragraph(rep["evalue_sentence"] + " (E-value: VanderWeele & Ding 2017, for the HR as the studies report it.)"))
     if rep.get("bias_curve"):
-        b.append(("figure", "bias_curve", "Probability of benefit if every study exaggerated the benefit by a common "
-                                          "factor (reported HR / true HR, x-axis; 1 = no bias); pooled and new-study "
-                                          "effect; tipping points marked."))
+        b.append(Figure("bias_curve", "Probability of benefit if every study exaggerated the benefit by a common "
+                                      "factor (reported HR / true HR, x-axis; 1 = no bias); pooled and new-study "
+                                      "effect; tipping points marked."))
     return b
 
 
-def absolute_blocks(rep: dict, treatment: str = "the treatment") -> list[tuple]:
+def absolute_blocks(rep: dict, treatment: str = "the treatment") -> list[Block]:
     """Summary-of-Findings style absolute effects (alive per 1000) and P(HR < t) across
     thresholds."""
-    b: list[tuple] = []
+    b: list[Block] = []
     rows = rep.get("absolute") or []
-    b.append(("h2", "2c. Absolute effects and the probability of benefit at any threshold"))
+    b.append(Heading(2, "2c. Absolute effects and the probability of benefit at any threshold"))
     if rows:
         tab = []
         for r in rows:
@@ -85,33 +74,33 @@ def absolute_blocks(rep: dict, treatment: str = "the treatment") -> list[tuple]:
                         f"{round(1000 * ts['median'])} per 1000 alive ({round(1000 * ts['ci95'][0])} to "
                         f"{round(1000 * ts['ci95'][1])})",
                         f"{more(d['median'])} alive per 1000 ({more(lo)} to {more(hi)})"])
-        b.append(("table", ["baseline (without the treatment)", "time", "without the treatment",
-                            f"with {treatment} (95% CrI)", "difference (95% CrI)"], tab,
-                  "Absolute effects: people ALIVE per 1000 at the time point, S_treated = S_control^HR under "
-                  "proportional hazards, propagating the whole posterior of the pooled HR" +
-                  (" (bias-adjusted)" if rep.get("unadjusted") else "") + ". Baselines are other studies' untreated "
-                  "patients; their sources are named in the first column."))
+        b.append(Table(["baseline (without the treatment)", "time", "without the treatment",
+                        f"with {treatment} (95% CrI)", "difference (95% CrI)"], tab,
+                       "Absolute effects: people ALIVE per 1000 at the time point, S_treated = S_control^HR under "
+                       "proportional hazards, propagating the whole posterior of the pooled HR" +
+                       (" (bias-adjusted)" if rep.get("unadjusted") else "") + ". Baselines are other studies' untreated "
+                       "patients; their sources are named in the first column."))
         for r in rows:
             if r.get("predictive"):
                 d = r["predictive"]["difference_per_1000"]
-                b.append(("p", f"In a new setting (predictive) at the baseline '{r['label']}': "
-                               f"{round(d['median'])} more alive per 1000 (95% interval {round(d['ci95'][0])} to "
-                               f"{round(d['ci95'][1])}; negative = fewer alive)."))
+                b.append(Paragraph(f"In a new setting (predictive) at the baseline '{r['label']}': "
+                                   f"{round(d['median'])} more alive per 1000 (95% interval {round(d['ci95'][0])} to "
+                                   f"{round(d['ci95'][1])}; negative = fewer alive)."))
                 break
     else:
-        b.append(("p", "No baseline survival was given ([[absolute]] in the spec), so absolute effects are not shown."))
+        b.append(Paragraph("No baseline survival was given ([[absolute]] in the spec), so absolute effects are not shown."))
     bt = rep.get("benefit_table") or []
     if bt:
-        b.append(("table", ["HR threshold t", "P(pooled HR < t)", "P(HR in a new study < t)"],
-                  [[f"{r['threshold']:g}", _p(r["pooled"]), _p(r["predictive"])] for r in bt],
-                  "Probability that the HR is below any threshold the panel chooses"))
+        b.append(Table(["HR threshold t", "P(pooled HR < t)", "P(HR in a new study < t)"],
+                       [[fmt.threshold(r['threshold']), fmt.p(r["pooled"]), fmt.p(r["predictive"])] for r in bt],
+                       "Probability that the HR is below any threshold the panel chooses"))
     if rep.get("benefit_curve"):
-        b.append(("figure", "benefit_curve", "P(HR < t) for t from 0.3 to 1.5, pooled and in a new study; the "
-                                             "spec's thresholds marked."))
+        b.append(Figure("benefit_curve", "P(HR < t) for t from 0.3 to 1.5, pooled and in a new study; the "
+                                         "spec's thresholds marked."))
     return b
 
 
-def publication_bias_blocks(rep: dict) -> list[tuple]:
+def publication_bias_blocks(rep: dict) -> list[Block]:
     """Publication bias and small-study effects (bayesnet.pubbias): the small-k caveat
     first, the tests with their power, PET-PEESE, the RoBMA-PSMA model average with and
     without the bias components, and the funnel plot."""
@@ -119,61 +108,61 @@ def publication_bias_blocks(rep: dict) -> list[tuple]:
     if not pb:
         return []
     k = pb["k"]
-    b: list[tuple] = [("h2", "6b. Publication bias and small-study effects")]
+    b: list[Block] = [Heading(2, "6b. Publication bias and small-study effects")]
     if pb.get("caveat"):
-        b.append(("p", pb["caveat"] + " The numbers below show how far the estimate depends on the bias models' "
-                                      "priors; they cannot establish or exclude publication bias."))
+        b.append(Paragraph(pb["caveat"] + " The numbers below show how far the estimate depends on the bias models' "
+                                          "priors; they cannot establish or exclude publication bias."))
     rows = []
     eg = pb.get("egger")
     if eg:
-        rows.append(["Egger's regression test (metafor regtest default)", f"z = {eg['z']:.2f}, p = {_p(eg['p'])}",
+        rows.append(["Egger's regression test (metafor regtest default)", f"z = {eg['z']:.2f}, p = {fmt.p(eg['p'])}",
                      eg["power"]])
     db = pb.get("debray")
     if db:
         rows.append([f"Debray's test on events ({db['variant']}, {db['k']} studies)",
-                     f"t = {db['t']:.2f}, p = {_p(db['p'])}", db["power"]])
+                     f"t = {db['t']:.2f}, p = {fmt.p(db['p'])}", db["power"]])
     else:
         rows.append(["Debray's test on events", "not run", "needs the number of events in at least 3 studies"])
     pp = pb.get("pet_peese")
     if pp:
         cond = pp["conditional"]
         hr = cond["hr"]
-        txt = f"{cond['uses'].upper()} (conditional PET-PEESE): bias-corrected HR {hr['median']:.2f} ({_ci(hr['ci'])})"
+        txt = f"{cond['uses'].upper()} (conditional PET-PEESE): bias-corrected HR {hr['median']:.2f} ({fmt.ci(hr['ci'])})"
         rows.append(["PET-PEESE (Bayesian meta-regression on SE or SE^2)", txt,
                      "unreliable: " + "; ".join(pp.get("unreliable_because") or []) if not pp.get("reliable", True)
                      else "usable at this k and heterogeneity"])
-    b.append(("table", ["analysis", "result", "what it can show here"], rows,
-              f"Small-study effects ({k} studies; HR < 1 = benefit)"))
+    b.append(Table(["analysis", "result", "what it can show here"], rows,
+                   f"Small-study effects ({k} studies; HR < 1 = benefit)"))
     avg = pb.get("averaging") or {}
     if pb.get("averaging_note"):
-        b.append(("p", pb["averaging_note"]))
+        b.append(Paragraph(pb["averaging_note"]))
     if avg:
         ip, bf = avg["inclusion_prob"], avg["inclusion_bf"]
-        b.append(("table", ["component", "posterior probability", "inclusion Bayes factor"],
-                  [[c, f"{ip[c]:.2f}", f"{bf[c]:.2f}"] for c in ("effect", "heterogeneity", "bias")],
-                  "Robust Bayesian model averaging (RoBMA-PSMA ensemble: effect, heterogeneity and publication bias "
-                  "each present or absent; selection models, PET and PEESE; Bartos et al. 2023)"))
+        b.append(Table(["component", "posterior probability", "inclusion Bayes factor"],
+                       [[c, f"{ip[c]:.2f}", f"{bf[c]:.2f}"] for c in ("effect", "heterogeneity", "bias")],
+                       "Robust Bayesian model averaging (RoBMA-PSMA ensemble: effect, heterogeneity and publication bias "
+                       "each present or absent; selection models, PET and PEESE; Bartos et al. 2023)"))
         w, wo = avg["pooled"]["hr"], avg["without_bias_components"]["pooled"]["hr"]
-        b.append(("p", f"Model-averaged HR {w['median']:.2f} (95% CrI {_ci(w['ci'])}) with the publication-bias "
-                       f"models; {wo['median']:.2f} ({_ci(wo['ci'])}) without them."))
+        b.append(Paragraph(f"Model-averaged HR {w['median']:.2f} (95% CrI {fmt.ci(w['ci'])}) with the publication-bias "
+                           f"models; {wo['median']:.2f} ({fmt.ci(wo['ci'])}) without them."))
     g = (rep.get("grade_draft") or {}).get("domains", {}).get("publication_bias")
     if g:
-        b.append(("p", g["sentence"]))
-    b.append(("figure", "funnel", "Contour-enhanced funnel plot: studies in the shaded regions would be significant "
-                                  "at p < 0.10, 0.05 or 0.01; dashed lines: 95% funnel around the pooled HR; studies "
-                                  "outside it are labelled."))
+        b.append(Paragraph(g["sentence"]))
+    b.append(Figure("funnel", "Contour-enhanced funnel plot: studies in the shaded regions would be significant "
+                              "at p < 0.10, 0.05 or 0.01; dashed lines: 95% funnel around the pooled HR; studies "
+                              "outside it are labelled."))
     return b
 
 
-def grade_draft_blocks(rep: dict) -> list[tuple]:
+def grade_draft_blocks(rep: dict) -> list[Block]:
     g = rep.get("grade_draft")
     if not g:
         return []
-    b: list[tuple] = [("h2", "10b. GRADE certainty: a draft for the panel")]
-    b.append(("p", g["note"]))
-    b.append(("ul", [d["sentence"] + f" [{d['concern']}]" for d in g["domains"].values()] +
-              [g["large_effect"]["sentence"]]))
-    b.append(("p", g["overall"]["sentence"]))
+    b: list[Block] = [Heading(2, "10b. GRADE certainty: a draft for the panel")]
+    b.append(Paragraph(g["note"]))
+    b.append(Bullets([d["sentence"] + f" [{d['concern']}]" for d in g["domains"].values()] +
+                     [g["large_effect"]["sentence"]]))
+    b.append(Paragraph(g["overall"]["sentence"]))
     return b
 
 

@@ -1,0 +1,153 @@
+"""Rendering content blocks (`bayesnet.report.blocks`) as HTML and Markdown.
+
+HTML comes from the Jinja2 templates in `bayesnet/report/templates/` (package data),
+rendered with autoescaping on: every text a block carries is HTML-escaped by default,
+with no escaping call to remember. Figures are embedded as PNG data URIs and the page
+has a Content-Security-Policy that allows no script, so report.html is one
+self-contained, inert file.
+
+Markdown is written here too; its text passes through `md_escape` (or, for the
+arm-level report, the stricter `md_escape_all`), which makes user text inert.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from .blocks import Bullets, Figure, Heading, Notes, Paragraph, Table
+
+__all__ = ["CSS", "render_html", "render_markdown", "md_escape", "md_escape_all", "MarkdownStyle", "PANEL_MD",
+           "ARM_MD", "template_files"]
+
+TEMPLATES = "templates"
+
+
+def template_files() -> list[str]:
+    """Names of the template and style files shipped in bayesnet/report/templates/."""
+    return sorted(f.name for f in resources.files(__package__).joinpath(TEMPLATES).iterdir()
+                  if f.name.endswith((".html", ".css")))
+
+
+@cache
+def _environment():
+    import jinja2
+
+    # PackageLoader reads the templates through importlib.resources: they must be package data
+    return jinja2.Environment(loader=jinja2.PackageLoader("bayesnet.report", TEMPLATES), autoescape=True,
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+
+
+def _read_css() -> str:
+    return resources.files(__package__).joinpath(TEMPLATES, "report.css").read_text(encoding="utf-8").rstrip("\n")
+
+
+CSS = _read_css()
+
+
+def _one_line(x) -> str:
+    """Line breaks of any kind (\\r\\n, \\r, \\n, U+2028/2029, vertical tab, form feed) and
+    other control characters become a space: user text cannot start a new Markdown block
+    or split a table row."""
+    return re.sub(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+", " ", str(x))
+
+
+def render_html(blocks, figures: dict[str, Path]) -> str:
+    """The blocks as one self-contained HTML page (templates/report.html); every text is
+    HTML-escaped by the template's autoescaping. `figures` maps a Figure's key to its PNG
+    file; figures without a file are left out."""
+    blocks = list(blocks)
+    images = {b.key: base64.b64encode(Path(figures[b.key]).read_bytes()).decode()
+              for b in blocks if isinstance(b, Figure) and b.key in figures}
+    title = next((b.text for b in blocks if isinstance(b, Heading)), "")
+    page = _environment().get_template("report.html").render(title=_one_line(title), css=CSS, blocks=blocks,
+                                                             images=images)
+    return page
+
+
+# ----------------------------------------------------------------------------- Markdown
+
+_MD_ALWAYS = re.compile(r"([\\`*\[\]|#~])")
+_MD_LEADING = re.compile(r"^(\s*)([-+=]|\d+[.)])(?=\s|$|[-=])")
+_MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
+def md_escape(x) -> str:
+    """Plain text -> inert Markdown: one line; HTML metacharacters as entities (&, <, >),
+    so no tag or attribute (``<script>``, ``onerror=``) survives a Markdown
+    renderer; Markdown punctuation backslash-escaped (CommonMark 6.1), including ``|``
+    for tables, ``[``/``]`` for links and images, emphasis and strike markers and a
+    leading list, quote or heading marker."""
+    s = html.escape(_one_line(x), quote=False)
+    s = _MD_ALWAYS.sub(r"\\\1", s)
+    s = _MD_UNDERSCORE.sub(r"\\_", s)
+    return _MD_LEADING.sub(lambda m: m.group(1) + (m.group(2)[:-1] + "\\" + m.group(2)[-1] if m.group(2)[0].isdigit()
+                                                   else "\\" + m.group(2)), s)
+
+
+def md_escape_all(x) -> str:
+    """Plain text -> inert Markdown, the arm-level report's rule: HTML metacharacters as
+    entities, \\r and \\n as spaces, and every one of \\ ` * _ [ ] # | backslash-escaped
+    (also inside words, e.g. case\\_series)."""
+    s = html.escape(str(x), quote=False).replace("\r", " ").replace("\n", " ")
+    for ch in "\\`*_[]#|":
+        s = s.replace(ch, "\\" + ch)
+    return s
+
+
+@dataclass(frozen=True)
+class MarkdownStyle:
+    """How a report's Markdown is laid out.
+
+    escape: plain text -> Markdown; escape_h2: escape second-level headings too (the panel
+    report's section headings are bayesnet's own text and only made one line);
+    caption_below: a table's caption after the table as a paragraph (else bold, above);
+    figure_svg: link figures/<key>.svg for every figure (else the PNG file named in the
+    figures mapping, and only when it exists); final_newline: end the file with an empty line."""
+    escape: Callable[[object], str] = md_escape
+    escape_h2: bool = False
+    caption_below: bool = False
+    figure_svg: bool = False
+    final_newline: bool = False
+
+
+PANEL_MD = MarkdownStyle()
+ARM_MD = MarkdownStyle(escape=md_escape_all, escape_h2=True, caption_below=True, figure_svg=True,
+                       final_newline=True)
+
+
+def render_markdown(blocks, figures: dict[str, Path] | None = None, style: MarkdownStyle = PANEL_MD) -> str:
+    """The blocks as GitHub-flavoured Markdown; every text is escaped by `style.escape`
+    (`md_escape` for the panel report)."""
+    e, figures, out = style.escape, figures or {}, []
+    for b in blocks:
+        if isinstance(b, Heading):
+            text = e(b.text) if (b.level == 1 or style.escape_h2) else _one_line(b.text)
+            out.append(f"{'#' * b.level} {text}\n")
+        elif isinstance(b, Paragraph):
+            out.append(f"{e(b.text)}\n")
+        elif isinstance(b, Bullets):
+            out.append("\n".join(f"- {e(x)}" for x in b.items) + "\n")
+        elif isinstance(b, Notes):
+            out.append("\n".join(f"{e(x)}  " for x in b.items) + "\n")
+        elif isinstance(b, Table):
+            if not style.caption_below:
+                out.append(f"**{e(b.caption)}**\n")
+            out.append("| " + " | ".join(e(h) for h in b.header) + " |")
+            out.append("|" + "---|" * len(b.header))
+            out += ["| " + " | ".join(e(c) for c in r) + " |" for r in b.rows]
+            out.append(f"\n{e(b.caption)}\n" if style.caption_below else "")
+        elif isinstance(b, Figure):
+            if style.figure_svg:
+                out.append(f"![{e(b.caption)}](figures/{b.key}.svg)\n")
+            elif b.key in figures:
+                out.append(f"![{e(b.caption)}](figures/{Path(figures[b.key]).name})\n")
+        else:
+            raise TypeError(f"not a report block: {b!r}")
+    return "\n".join(out) + ("\n" if style.final_newline else "")
