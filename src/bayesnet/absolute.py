@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import SpecError
+from .evidence.conversions import interval_tails
 from .posterior import DrawsMarginal, Marginal, MixtureMarginal
 
 __all__ = [
@@ -110,16 +111,17 @@ def _mixture_moments(m: MixtureMarginal, f) -> tuple[float, float]:
     return e1, math.sqrt(max(e2 - e1 * e1, 0.0))
 
 
-def _summary_decreasing(marg: Marginal, f) -> dict:
-    """S = {mean, sd, median, ci95, hpd95} of f(X) for a decreasing f of the log HR X."""
+def _summary_decreasing(marg: Marginal, f, ci_prob: float = 0.95) -> dict:
+    """S = {mean, sd, median, ci95, hpd95} of f(X) for a decreasing f of the log HR X
+    (intervals with probability `ci_prob`)."""
     marg = getattr(marg, "base", marg)  # post[...] wraps the marginal with its scale
-    q = marg.quantile([0.5, 0.025, 0.975])
+    q = marg.quantile([0.5, *interval_tails(ci_prob)])
     if isinstance(marg, MixtureMarginal):
         mean, sd = _mixture_moments(marg, f)
     else:
         mean, sd = marg.mean(f), marg.sd(f)
     neg = lambda x: -f(x)
-    lo_neg, hi_neg = Marginal.hpd(marg, 0.95, neg)
+    lo_neg, hi_neg = Marginal.hpd(marg, ci_prob, neg)
     return {"mean": mean, "sd": sd, "median": float(f(q[0])), "ci95": [float(f(q[2])), float(f(q[1]))],
             "hpd95": [float(-hi_neg), float(-lo_neg)]}
 
@@ -134,14 +136,15 @@ def _draws(marg: Marginal, n: int, rng) -> np.ndarray:
     return marg.quantile(rng.uniform(size=n))
 
 
-def _summary_draws(v: np.ndarray) -> dict:
-    q = np.quantile(v, [0.5, 0.025, 0.975])
-    hpd = DrawsMarginal(v).hpd(0.95)
+def _summary_draws(v: np.ndarray, ci_prob: float = 0.95) -> dict:
+    q = np.quantile(v, [0.5, *interval_tails(ci_prob)])
+    hpd = DrawsMarginal(v).hpd(ci_prob)
     return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)), "median": float(q[0]),
             "ci95": [float(q[1]), float(q[2])], "hpd95": [float(hpd[0]), float(hpd[1])]}
 
 
-def absolute_effect(marg: Marginal, row: AbsoluteRow, seed: int = SEED, n_draws: int = N_DRAWS) -> dict:
+def absolute_effect(marg: Marginal, row: AbsoluteRow, seed: int = SEED, n_draws: int = N_DRAWS,
+                    ci_prob: float = 0.95) -> dict:
     """{treated_survival: S, difference_per_1000: S} for one baseline and a log-HR
     marginal (pooled or predictive). Fixed baseline: exact monotone maps; with `row.n`:
     Monte Carlo (fixed seed) over the HR and S_control ~ Beta(n S, n (1 - S))."""
@@ -150,17 +153,19 @@ def absolute_effect(marg: Marginal, row: AbsoluteRow, seed: int = SEED, n_draws:
         ls0 = math.log(S0)
         g = lambda x: np.exp(ls0 * np.exp(x))
         d = lambda x: 1000.0 * (np.exp(ls0 * np.exp(x)) - S0)
-        return {"treated_survival": _summary_decreasing(marg, g), "difference_per_1000": _summary_decreasing(marg, d),
+        return {"treated_survival": _summary_decreasing(marg, g, ci_prob),
+                "difference_per_1000": _summary_decreasing(marg, d, ci_prob),
                 "method": "exact (monotone transform of the HR posterior)"}
     rng = np.random.default_rng(seed)
     x = _draws(marg, n_draws, rng)
     s0 = rng.beta(row.n * S0, row.n * (1.0 - S0), size=x.shape)
     st = s0 ** np.exp(x)
-    return {"treated_survival": _summary_draws(st), "difference_per_1000": _summary_draws(1000.0 * (st - s0)),
+    return {"treated_survival": _summary_draws(st, ci_prob),
+            "difference_per_1000": _summary_draws(1000.0 * (st - s0), ci_prob),
             "method": f"Monte Carlo, {len(x)} draws, seed {seed}, baseline Beta(n S, n (1 - S)) with n = {row.n:g}"}
 
 
-def absolute_effects(post, rows: list[AbsoluteRow], seed: int = SEED) -> list[dict]:
+def absolute_effects(post, rows: list[AbsoluteRow], seed: int = SEED, ci_prob: float = 0.95) -> list[dict]:
     """One dict per baseline: {label, time_years, baseline_survival, baseline_n,
     treated_survival: S, difference_per_1000: S (pooled HR), predictive: {treated_survival,
     difference_per_1000} (the HR in a new setting), method}. `post` is a Posterior (or a
@@ -168,8 +173,8 @@ def absolute_effects(post, rows: list[AbsoluteRow], seed: int = SEED) -> list[di
     mg = post.marginals if hasattr(post, "marginals") else post
     out = []
     for r in rows:
-        pooled = absolute_effect(mg[("pooled",)], r, seed)
-        pred = absolute_effect(mg[("predictive",)], r, seed)
+        pooled = absolute_effect(mg[("pooled",)], r, seed, ci_prob=ci_prob)
+        pred = absolute_effect(mg[("predictive",)], r, seed, ci_prob=ci_prob)
         out.append({"label": r.label, "time_years": r.time_years, "baseline_survival": r.survival,
                     "baseline_n": r.n, "treated_survival": pooled["treated_survival"],
                     "difference_per_1000": pooled["difference_per_1000"],

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import SpecError
+from .evidence.conversions import interval_tails
 from .priors import parse_prior
 
 __all__ = ["ArmAnalysis", "read_arm_spec", "is_arm_spec", "fit_arm_analysis", "write_arm_report"]
@@ -190,20 +191,20 @@ def fit_arm_analysis(spec_path, seed: int | None = None, progress: bool = False)
 
 # ----------------------------------------------------------------------------- summary
 
-def _summary(res) -> dict:
+def _summary(res, ci_prob: float = 0.95) -> dict:
     from .engines.arms import arm_summary
     from .provenance import created_timestamp, package_versions, portable_path
 
     an, t = res["analysis"], res["table"]
     th, harm = an.spec.thresholds, an.spec.harm
     out = {"model": "arm-level survival synthesis (bayesnet.engines.arms)"}
-    out["with_case_series"] = arm_summary(res["fits"]["all"], th, harm)
+    out["with_case_series"] = arm_summary(res["fits"]["all"], th, harm, ci_prob)
     wo = res["fits"]["without_case_series"]
-    out["without_case_series"] = arm_summary(wo, th, harm) if wo is not None else None
+    out["without_case_series"] = arm_summary(wo, th, harm, ci_prob) if wo is not None else None
     out["status"] = "ok" if all(f is None or f.ok for f in res["fits"].values()) else "failed_diagnostics"
     post = res["fits"]["all"]
     md = post.model_data
-    lo_hi = lambda m: [float(np.exp(q)) for q in m.quantile([0.025, 0.975])]  # noqa: E731
+    lo_hi = lambda m: [float(np.exp(q)) for q in m.quantile(interval_tails(ci_prob))]  # noqa: E731
     studies = []
     for st, design in zip(md.studies, md.design):
         g = t[t["study"] == st]
@@ -311,7 +312,7 @@ def _blocks(summary: dict, an: ArmAnalysis) -> list:
         rows.append(["comparative studies only", str(wo["k"]), _cri(wo["pooled"]["hr"]), _cri(wo["predictive"]["hr"])]
                     + [fmt.p(wo["prob"]["pooled"][k]) for k in wo["prob"]["pooled"]])
     header = ["analysis", "studies", "pooled HR", "HR in a new study"] + \
-             ["P(" + fmt.prob_label(k) + ")" for k in w["prob"]["pooled"]]
+             [fmt.prob_label(k) for k in w["prob"]["pooled"]]
     b.append(Table(header, rows, "HR < 1: lower risk of death with resection. Pooled = mean effect; a new "
                                  "study = the effect expected in a new setting (predictive)."))
     if wo:

@@ -51,7 +51,7 @@ def headline(summary: dict) -> str:
         t = summary["tau"]
         lines.append(f"tau {fmt.hr(t['median'], 3)} (95% CrI {fmt.ci(t['ci95'], 3)})")
     for k, v in summary["prob"]["pooled"].items():
-        lines.append(f"P({fmt.prob_label(k)}): {fmt.p(v)} pooled, {fmt.p(summary['prob']['predictive'][k])} "
+        lines.append(f"{fmt.prob_label(k)}: {fmt.p(v)} pooled, {fmt.p(summary['prob']['predictive'][k])} "
                      f"in a new study")
     return "\n".join(lines)
 

@@ -8,9 +8,8 @@ by quadrature or from draws is never exactly 0 or 1 to the precision shown.
 
 from __future__ import annotations
 
-import math
-
-__all__ = ["hr", "p", "p_eq", "p_words", "ci", "hr_cri", "prob_label", "threshold", "threshold_as_written"]
+__all__ = ["hr", "p", "p_eq", "p_words", "ci", "hr_cri", "is_prob_key", "parse_prob_key", "prob_key", "prob_label",
+           "threshold"]
 
 MISSING = "n/a"
 
@@ -66,23 +65,59 @@ def hr_cri(median, pair, label: str = "95% CrI ") -> str:
     return f"{hr(median)} ({label}{hr(pair[0])} to {hr(pair[1])})"
 
 
-def prob_label(key: str) -> str:
-    """A probability key of summary.json as read aloud: "hr<0.8" -> "HR < 0.8",
-    "hr>1.25" -> "HR > 1.25" (wrap it in P(...) for a column header)."""
-    return key.replace("hr<", "HR < ").replace("hr>", "HR > ")
-
-
 def threshold(t) -> str:
-    """A threshold in its shortest form (Python's "g" format): 1.0 -> "1", 0.8 ->
-    "0.8", 1.25 -> "1.25". Used in summary.json keys ("hr<1") and in sentences."""
-    return f"{float(t):g}"
+    """A threshold in its canonical short form: 1.0 -> "1", 0.8 -> "0.8", 1.25 -> "1.25"
+    (Python's "g" format; the shortest round-tripping repr when "g" would round). Used in
+    probability keys ("p_hr_lt_1") and in sentences."""
+    t = float(t)
+    s = f"{t:g}"
+    return s if float(s) == t else repr(t)
 
 
-def threshold_as_written(t, written=None) -> str:
-    """A threshold as the spec writes it, for the sweep/influence column names
-    ("p_hr_lt_1.0"): the entry of `written` (the spec's raw [report].thresholds) equal to
-    `t`, else str(t) (1.0 -> "1.0", 0.8 -> "0.8")."""
-    for r in written or []:
-        if math.isclose(float(r), float(t)):
-            return str(r)
-    return str(t)
+_SIDES = {"lt": "<", "gt": ">"}
+
+
+def prob_key(t, side: str = "lt", predictive: bool = False) -> str:
+    """The one spelling of a probability, used as summary.json key, sweep/influence CSV
+    column, tidy-table column and xarray variable: P(HR < t) is "p_hr_lt_<t>", P(HR > t)
+    "p_hr_gt_<t>", and for the predictive HR (a new study) "p_pred_hr_lt_<t>", with <t>
+    in the canonical short form of `threshold` (0.8 -> "p_hr_lt_0.8", 1.0 -> "p_hr_lt_1")."""
+    if side not in _SIDES:
+        raise ValueError(f"side must be 'lt' or 'gt', not {side!r}")
+    return f"p_{'pred_' if predictive else ''}hr_{side}_{threshold(t)}"
+
+
+def parse_prob_key(key: str) -> tuple[str, float, bool]:
+    """(side, threshold, predictive) of a key written by `prob_key`: "p_hr_lt_0.8" ->
+    ("lt", 0.8, False), "p_pred_hr_gt_1.25" -> ("gt", 1.25, True). Raises ValueError for
+    anything else (a change column "d_p_hr_lt_1" is "d_" + a key)."""
+    rest, predictive = key, False
+    if not rest.startswith("p_"):
+        raise ValueError(f"not a probability key: {key!r}")
+    rest = rest[2:]
+    if rest.startswith("pred_"):
+        rest, predictive = rest[5:], True
+    for side in _SIDES:
+        head = f"hr_{side}_"
+        if rest.startswith(head):
+            try:
+                return side, float(rest[len(head):]), predictive
+            except ValueError:
+                break
+    raise ValueError(f"not a probability key: {key!r}")
+
+
+def is_prob_key(key: str) -> bool:
+    """True when `key` is a probability key written by `prob_key`."""
+    try:
+        parse_prob_key(key)
+    except ValueError:
+        return False
+    return True
+
+
+def prob_label(key: str) -> str:
+    """A probability key read aloud: "p_hr_lt_0.8" -> "P(HR < 0.8)", "p_hr_gt_1.25" ->
+    "P(HR > 1.25)", "p_pred_hr_lt_1" -> "P(new HR < 1)" (the HR of a new study)."""
+    side, t, predictive = parse_prob_key(key)
+    return f"P({'new ' if predictive else ''}HR {_SIDES[side]} {threshold(t)})"

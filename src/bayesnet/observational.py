@@ -22,19 +22,21 @@ from .bias import (
 )
 from .errors import ModelError
 from .evalue import evalue_sentence, evalue_summary
+from .evidence.conversions import interval_tails
 from .grade import grade_draft
 
 __all__ = ["observational_blocks"]
 
 
-def _hr_block(m) -> dict:
-    q = m.quantile([0.5, 0.025, 0.975])
+def _hr_block(m, ci_prob: float = 0.95) -> dict:
+    q = m.quantile([0.5, *interval_tails(ci_prob)])
     return {"hr": math.exp(q[0]), "ci95": [math.exp(q[1]), math.exp(q[2])]}
 
 
 def observational_blocks(post, *, md=None, spec=None, unadjusted=None, bias=None, evidence=None,
                          absolute_rows=(), tipping_overrides=None, rare_outcome: bool = False,
-                         treatment: str = "the treatment", indirectness=None, seed: int = SEED) -> dict:
+                         treatment: str = "the treatment", indirectness=None, seed: int = SEED,
+                         ci_prob: float = 0.95) -> dict:
     """summary.json blocks for `post` (the headline posterior: bias-adjusted when `bias` is
     given, with `unadjusted` the fit without bias; otherwise `post` is unadjusted).
 
@@ -60,17 +62,17 @@ def observational_blocks(post, *, md=None, spec=None, unadjusted=None, bias=None
     ev = evalue_summary(raw[("pooled",)], rare_outcome=rare_outcome)
     out["evalue"] = ev
     out["evalue_sentence"] = evalue_sentence(ev, treatment)
-    out["absolute"] = absolute_effects(post, list(absolute_rows), seed=seed)
+    out["absolute"] = absolute_effects(post, list(absolute_rows), seed=seed, ci_prob=ci_prob)
     out["absolute_sentences"] = [absolute_sentence(r, treatment) for r in out["absolute"]]
     out["benefit_curve"] = benefit_curve(post)
     out["benefit_table"] = benefit_table(post)
-    pooled = _hr_block(raw[("pooled",)])
+    pooled = _hr_block(raw[("pooled",)], ci_prob)
     adjusted = None
     if unadjusted is not None:
-        adjusted = {**_hr_block(post[("pooled",)]),
+        adjusted = {**_hr_block(post[("pooled",)], ci_prob),
                     "prob": {t: float(post[("pooled",)].cdf(math.log(t))) for t in th}}
     out["grade_draft"] = grade_draft(
-        pooled_hr=pooled["hr"], pooled_ci95=pooled["ci95"], predictive_ci95=_hr_block(raw[("predictive",)])["ci95"],
+        pooled_hr=pooled["hr"], pooled_ci95=pooled["ci95"], predictive_ci95=_hr_block(raw[("predictive",)], ci_prob)["ci95"],
         thresholds=th, prob_pooled={t: float(raw[("pooled",)].cdf(math.log(t))) for t in th},
         tipping_point=out["tipping_point"], adjusted=adjusted,
         bias_assumptions=out["bias_assumptions"] if bias is not None else None, indirectness=indirectness,

@@ -23,7 +23,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FixedLocator, NullLocator  # noqa: E402
 
-from .format import p_eq  # noqa: E402
+from .evidence.conversions import interval_tails  # noqa: E402
+from .format import p_eq, parse_prob_key, prob_key, prob_label  # noqa: E402
 
 __all__ = ["forest", "density", "sweep_plot", "influence_plot", "save"]
 
@@ -73,17 +74,19 @@ def _clip_interval(ax, lo, hi, y, xlim, color, lw):
 
 
 def forest(post, group: str | None = None, title: str | None = None, studies=None, labels: dict | None = None,
-           max_rows: int | None = 40, with_note: bool = False):
+           max_rows: int | None = 40, with_note: bool = False, ci_prob: float = 0.95):
     """Forest plot: for each study the reported HR (square, 95% CI; a dagger marks an
     interval derived by bayesnet rather than reported) and the shrunken HR (circle, 95%
-    credible interval), grouped by `group` (default: the first covariate, or design);
+    credible interval), grouped by `group` (default: the heterogeneity column, the first
+    covariate, or the first of the spec's `[report] group_columns` with two or more levels);
     the pooled HR (diamond) and the 95% predictive interval (bar) at the bottom; a right
     column prints each HR (95% CI). The x-axis spans the point estimates, the pooled and
     predictive intervals and the thresholds; longer intervals end in an arrow. With more
     than `max_rows` studies only the `max_rows` with the largest random-effects weight
     1/(se^2 + tau^2) are drawn (tau: posterior median). Returns the figure, or
-    (figure, note) with with_note=True (note says what was left out, else "")."""
-    st = post.studies_table() if studies is None else studies
+    (figure, note) with with_note=True (note says what was left out, else ""). The
+    intervals have probability `ci_prob` (95% by default, as the legend says)."""
+    st = post.studies_table(ci_prob) if studies is None else studies
     labels = labels or {}
     note = ""
     k = len(st)
@@ -96,7 +99,7 @@ def forest(post, group: str | None = None, title: str | None = None, studies=Non
                 f"{k} are drawn; the pooled and predictive rows use all {k}; every study is in studies.csv.")
     grp = group or post.model_data.het_column or (list(post.model_data.covariates)[0] if post.model_data.covariates else None)
     if grp is None:
-        grp = next((c for c in ("source_type", "design_class", "design", "data_source")
+        grp = next((c for c in post.spec.report.get("group_columns", ())
                     if c in st.columns and st[c].astype(str).nunique() >= 2), None)
     if grp and grp in st.columns:
         st = st.sort_values([grp, "hr"], kind="stable")
@@ -114,8 +117,10 @@ def forest(post, group: str | None = None, title: str | None = None, studies=Non
     y += 0.5
     n = y + 2
     pooled, pred = post["pooled"], post["predictive"]
-    q = np.exp(pooled.quantile([0.025, 0.5, 0.975]))
-    qp = np.exp(pred.quantile([0.025, 0.975]))
+    lo_p, hi_p = interval_tails(ci_prob)
+    pct = f"{100 * ci_prob:g}%"
+    q = np.exp(pooled.quantile([lo_p, 0.5, hi_p]))
+    qp = np.exp(pred.quantile([lo_p, hi_p]))
     pts = np.concatenate([st["hr"], st["shrunken_hr"], q, qp, [1.0, post.spec.harm], list(post.spec.thresholds)])
     pts = pts[np.isfinite(pts) & (pts > 0)]
     xlim = (max(float(pts.min()) / 1.5, 0.01), min(float(pts.max()) * 1.5, 100.0))
@@ -124,22 +129,22 @@ def forest(post, group: str | None = None, title: str | None = None, studies=Non
     first = rows[0][0] if rows else None
     for yy, r in rows:
         _clip_interval(ax, r["hr_low"], r["hr_high"], yy - 0.15, xlim, NEUTRAL, 1.2)
-        ax.plot(r["hr"], yy - 0.15, "s", color=NEUTRAL, ms=5, label="reported (95% CI)" if yy == first else None)
+        ax.plot(r["hr"], yy - 0.15, "s", color=NEUTRAL, ms=5, label=f"reported ({pct} CI)" if yy == first else None)
         _clip_interval(ax, r["shrunken_low"], r["shrunken_high"], yy + 0.15, xlim, "#1c7ed6", 1.2)
         ax.plot(r["shrunken_hr"], yy + 0.15, "o", color="#1c7ed6", ms=5,
-                label="shrunken (95% CrI)" if yy == first else None)
+                label=f"shrunken ({pct} CrI)" if yy == first else None)
         mark = "\u2020" if _derived(r.get("derivation")) else ""
         axn.text(0.0, yy - 0.15, f"{r['hr']:.2f} ({r['hr_low']:.2f}-{r['hr_high']:.2f}){mark}", va="center",
                  fontsize=8, color=NEUTRAL)
         axn.text(0.0, yy + 0.15, f"{r['shrunken_hr']:.2f} ({r['shrunken_low']:.2f}-{r['shrunken_high']:.2f})",
                  va="center", fontsize=8, color="#1c7ed6")
     yd = y
-    ax.fill([q[0], q[1], q[2], q[1]], [yd, yd - 0.3, yd, yd + 0.3], color="black", label="pooled HR (95% CrI)")
+    ax.fill([q[0], q[1], q[2], q[1]], [yd, yd - 0.3, yd, yd + 0.3], color="black", label=f"pooled HR ({pct} CrI)")
     _clip_interval(ax, qp[0], qp[1], yd + 1, xlim, "#e8590c", 4)
-    ax.plot([], [], color="#e8590c", lw=4, label="95% predictive interval")
+    ax.plot([], [], color="#e8590c", lw=4, label=f"{pct} predictive interval")
     axn.text(0.0, yd, f"{q[1]:.2f} ({q[0]:.2f}-{q[2]:.2f})", va="center", fontsize=8, fontweight="bold")
     axn.text(0.0, yd + 1, f"({qp[0]:.2f}-{qp[1]:.2f})", va="center", fontsize=8, color="#e8590c", fontweight="bold")
-    axn.text(0.0, -0.9, "HR (95% CI)", va="center", fontsize=8.5, fontweight="bold")
+    axn.text(0.0, -0.9, f"HR ({pct} CI)", va="center", fontsize=8.5, fontweight="bold")
     ylab += [(yd, "Pooled (reference levels)" if post.model_data.covariates else "Pooled", True),
              (yd + 1, "New study (predictive)", True)]
     lines = [(1.0, "black", "-", "HR 1")]
@@ -212,9 +217,9 @@ def density(post, title: str | None = None):
     return fig
 
 
-def _interval_panel(ax, df, labels, colors=NEUTRAL, reference: float | None = None):
+def _interval_panel(ax, df, labels, colors=NEUTRAL, reference: float | None = None, ci_prob: float = 0.95):
     """Left panel shared by the sweep and influence figures: pooled HR medians with their
-    95% intervals, one row per setting, on a log axis. Rows without numbers (a refit that
+    intervals (hr_low, hr_high: probability `ci_prob`), one row per setting, on a log axis. Rows without numbers (a refit that
     was not possible) are labelled 'not estimable'."""
     y = np.arange(len(df))
     ok = df["hr_median"].notna().to_numpy() if "hr_median" in df else np.ones(len(df), bool)
@@ -233,14 +238,15 @@ def _interval_panel(ax, df, labels, colors=NEUTRAL, reference: float | None = No
     ax.set_yticks(y)
     ax.set_yticklabels(labels, fontsize=7.5)
     ax.set_ylim(len(df) - 0.5, -0.5)
-    ax.set_xlabel("pooled HR, 95% CrI")
+    ax.set_xlabel(f"pooled HR, {100 * ci_prob:g}% CrI")
     return y
 
 
-def sweep_plot(df, threshold_col: str | None = None, title: str | None = None):
-    """Left: pooled HR (median, 95% interval) per prior setting; right: P(benefit)."""
-    pcols = [c for c in df.columns if c.startswith("p_hr_lt_")]
-    col = threshold_col or (sorted(pcols, key=lambda c: float(c[len("p_hr_lt_"):]))[0] if pcols else None)
+def sweep_plot(df, threshold_col: str | None = None, title: str | None = None, ci_prob: float = 0.95):
+    """Left: pooled HR (median and the `ci_prob` interval of the sweep rows) per prior
+    setting; right: P(benefit)."""
+    lt = {c: parse_prob_key(c)[1] for c in df.columns if isinstance(c, str) and c.startswith("p_hr_lt_")}
+    col = threshold_col or (min(lt, key=lt.get) if lt else None)
     import textwrap
 
     labels = ["\n".join(textwrap.wrap(_tx(f"tau: {a}", 120), 44) + textwrap.wrap(_tx(f"mu: {b}", 120), 44))
@@ -249,12 +255,12 @@ def sweep_plot(df, threshold_col: str | None = None, title: str | None = None):
     lines = max((lb.count("\n") + 1 for lb in labels), default=2)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 0.2 * lines * n + 2.0), sharey=True, layout="constrained",
                                  gridspec_kw={"width_ratios": [1.4, 1]})
-    y = _interval_panel(a1, df, labels)
-    t = col[len("p_hr_lt_"):]
-    a2.barh(y, df[col].fillna(0), color=BENEFIT, alpha=0.7, label=f"P(HR < {t}) pooled")
-    pc = col.replace("p_hr_lt_", "p_pred_hr_lt_")
+    y = _interval_panel(a1, df, labels, ci_prob=ci_prob)
+    side, t, _ = parse_prob_key(col)
+    a2.barh(y, df[col].fillna(0), color=BENEFIT, alpha=0.7, label=f"{prob_label(col)} pooled")
+    pc = prob_key(t, side, predictive=True)
     if pc in df:
-        a2.plot(df[pc], y, "D", color="#e8590c", ms=4, label=f"P(HR < {t}) new study")
+        a2.plot(df[pc], y, "D", color="#e8590c", ms=4, label=f"{prob_label(col)} new study")
     a2.axvline(0.95, color="black", lw=0.8, ls=":")
     a2.set_xlim(0, 1)
     a2.set_xlabel("probability")
@@ -264,13 +270,14 @@ def sweep_plot(df, threshold_col: str | None = None, title: str | None = None):
 
 
 def influence_plot(df, title: str | None = None, labels: dict | None = None, max_rows: int | None = 40,
-                   with_note: bool = False):
+                   with_note: bool = False, ci_prob: float = 0.95):
     """Pooled HR and P(benefit) when each study or level is left out (full analysis first).
     With more than `max_rows` leave-one-study-out rows only the `max_rows` that move
     P(benefit) most (column benefit_shift) are drawn, with every level row. Returns the
     figure, or (figure, note) with with_note=True."""
     col = df.attrs.get("benefit_column") or next(c for c in df.columns if c.startswith("p_hr_lt_"))
-    pc = col.replace("p_hr_lt_", "p_pred_hr_lt_")
+    side, t, _ = parse_prob_key(col)
+    pc = prob_key(t, side, predictive=True)
     labels = labels or {}
     note = ""
     n_st = int((df["kind"] == "study").sum())
@@ -287,11 +294,10 @@ def influence_plot(df, title: str | None = None, labels: dict | None = None, max
     colors = [HARM if f else NEUTRAL for f in df.get("flag", [False] * n)]
     ylabels = [_tx("without " + labels.get(str(o), str(o)), 48) if k != "full" else "all studies"
                for o, k in zip(df["omitted"], df["kind"])]
-    y = _interval_panel(a1, df, ylabels, colors, reference=df["hr_median"].iloc[0])
-    t = col[len("p_hr_lt_"):]
-    a2.plot(df[col], y, "o", color=BENEFIT, label=f"P(HR < {t}) pooled")
+    y = _interval_panel(a1, df, ylabels, colors, reference=df["hr_median"].iloc[0], ci_prob=ci_prob)
+    a2.plot(df[col], y, "o", color=BENEFIT, label=f"{prob_label(col)} pooled")
     if pc in df:
-        a2.plot(df[pc], y, "D", color="#e8590c", ms=4, label=f"P(HR < {t}) new study")
+        a2.plot(df[pc], y, "D", color="#e8590c", ms=4, label=f"{prob_label(col)} new study")
     a2.set_xlim(0, 1.02)
     a2.set_xlabel("probability")
     a2.legend(fontsize=8, loc="lower left")

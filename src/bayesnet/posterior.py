@@ -326,22 +326,22 @@ class Posterior:
         p = float(self[key].cdf(np.log(hr)))
         return p if side == "lt" else 1.0 - p
 
-    def summary(self, observational: bool = True) -> dict:
+    def summary(self, observational: bool = True, ci_prob: float = 0.95) -> dict:
         from .summaries import summary_dict
 
-        return summary_dict(self, observational=observational)
+        return summary_dict(self, observational=observational, ci_prob=ci_prob)
 
-    def tidy(self):
+    def tidy(self, ci_prob: float = 0.95):
         from .summaries import tidy_table
 
-        return tidy_table(self)
+        return tidy_table(self, ci_prob)
 
-    def studies_table(self):
+    def studies_table(self, ci_prob: float = 0.95):
         from .summaries import studies_table
 
-        return studies_table(self)
+        return studies_table(self, ci_prob)
 
-    def to_xarray(self):
+    def to_xarray(self, ci_prob: float = 0.95):
         from .summaries import to_xarray
 
-        return to_xarray(self)
+        return to_xarray(self, ci_prob)

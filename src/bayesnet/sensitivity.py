@@ -33,11 +33,12 @@ import pandas as pd
 from scipy.special import ndtri
 
 from .errors import BayesnetError, ModelError, SpecError
-from .format import threshold_as_written as threshold_label
+from .evidence.conversions import interval_tails
+from .format import prob_key
 from .priors import Prior, parse_prior
 
 __all__ = ["community_priors", "default_grid", "read_grid", "sweep", "influence", "overlap_sensitivity",
-           "power_scaling", "threshold_label", "row_from_posterior"]
+           "power_scaling", "row_from_posterior"]
 
 
 def clinical_threshold(thresholds) -> float:
@@ -87,21 +88,23 @@ def read_grid(path) -> dict[str, list[Prior]]:
     return out
 
 
-def row_from_posterior(post) -> dict:
-    """The numbers a sweep or influence row reports (no HPDs: fast)."""
+def row_from_posterior(post, ci_prob: float = 0.95) -> dict:
+    """The numbers a sweep or influence row reports (no HPDs: fast): the pooled HR's median
+    and equal-tailed interval with probability `ci_prob` (hr_low, hr_high), the predictive
+    interval (pred_hr_low, pred_hr_high), tau's median and the probabilities keyed by
+    `format.prob_key` (p_hr_lt_<t>, p_pred_hr_lt_<t> per threshold, p_hr_gt_<harm>)."""
     spec = post.spec
     pooled, pred = post["pooled"], post["predictive"]
-    q = pooled.quantile([0.5, 0.025, 0.975])
-    qp = pred.quantile([0.025, 0.975])
+    tails = interval_tails(ci_prob)
+    q = pooled.quantile([0.5, *tails])
+    qp = pred.quantile(list(tails))
     row = {"hr_median": float(np.exp(q[0])), "hr_low": float(np.exp(q[1])), "hr_high": float(np.exp(q[2])),
            "pred_hr_low": float(np.exp(qp[0])), "pred_hr_high": float(np.exp(qp[1])),
            "tau_median": float(post["tau"].quantile([0.5])[0]) if ("tau",) in post.marginals else 0.0}
-    raw_th = spec.raw.get("report", {}).get("thresholds", spec.thresholds)
-    for t in raw_th:
-        row[f"p_hr_lt_{threshold_label(t)}"] = post.prob("pooled", float(t))
-        row[f"p_pred_hr_lt_{threshold_label(t)}"] = post.prob("predictive", float(t))
-    harm = spec.raw.get("report", {}).get("harm_threshold", spec.harm)
-    row[f"p_hr_gt_{threshold_label(harm)}"] = post.prob("pooled", float(harm), "gt")
+    for t in spec.thresholds:
+        row[prob_key(t)] = post.prob("pooled", float(t))
+        row[prob_key(t, predictive=True)] = post.prob("predictive", float(t))
+    row[prob_key(spec.harm, "gt")] = post.prob("pooled", float(spec.harm), "gt")
     row["k"] = post.k
     row["engine"] = post.engine
     row["diagnostics_passed"] = post.ok
@@ -246,8 +249,8 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
     """Leave-one-out and leave-one-level-out refits.
 
     One row for the full analysis, one per omitted study and one per omitted level of
-    each covariate (the spec's covariates and the design columns found in the data:
-    design, data_source, source_type, design_class). Reports the pooled HR, its 95%
+    each covariate (`covariates`, the spec's covariates and its `[report] group_columns`
+    found in the data). Reports the pooled HR, its 95%
     interval, the predictive interval, P(HR < t) for every threshold and their changes
     from the full analysis (d_...). A covariate left with one level is dropped from the
     model for that refit. A refit that is not possible (e.g. the remaining covariates are
@@ -286,7 +289,7 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
                 f"each other study moves P(HR < {c:g}) by {bound} in that approximation.")
     jobs = [(f"{st}", "study", t[t["study"] != st]) for st in ids]
     cand = list(dict.fromkeys((covariates or []) + list(spec.model["covariates"]) +
-                              ["design", "data_source", "source_type", "design_class"]))
+                              list(spec.report["group_columns"])))
     for cov in cand:
         if cov not in t.columns:
             continue
@@ -314,14 +317,13 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
     base = df.iloc[0]
     for col in [c_ for c_ in df.columns if c_.startswith(("p_", "hr_", "pred_hr_"))]:
         df[f"d_{col}"] = df[col] - base[col]
-    key = next(k for k in df.columns if k.startswith("d_p_hr_lt_") and math.isclose(float(k[len("d_p_hr_lt_"):]), c))
-    key_pred = key.replace("d_p_hr_lt_", "d_p_pred_hr_lt_")
-    df["benefit_shift"] = df[key].abs() + df[key_pred].abs()
+    key, key_pred = prob_key(c), prob_key(c, predictive=True)
+    df["benefit_shift"] = df["d_" + key].abs() + df["d_" + key_pred].abs()
     df["flag"] = False
     shifts = df.loc[df["kind"] == "study", "benefit_shift"].dropna()
     if len(shifts):
         df.loc[shifts.idxmax(), "flag"] = True
-    df.attrs["benefit_column"] = key[2:]
+    df.attrs["benefit_column"] = key
     df.attrs["note"] = note
     return df
 
@@ -341,21 +343,16 @@ def _load_with_selection(spec, sel):
 
 
 def _keep_rules() -> list[str]:
-    from .evidence import selection as selmod
+    from .evidence.selection import KEEP_RULES
 
-    return [r for r in getattr(selmod, "KEEP_RULES", ("largest", "most_recent", "all")) if r != "all"]
+    return [r for r in KEEP_RULES if r != "all"]
 
 
 def _family_subset(table: pd.DataFrame, family: str, column: str) -> pd.DataFrame:
-    """Rows of one registry family plus the rows with no family (select_family when the
-    evidence package has it)."""
-    from .evidence import selection as selmod
+    """Rows of one registry family plus the rows with no family (evidence.selection.select_family)."""
+    from .evidence.selection import select_family
 
-    if hasattr(selmod, "select_family"):
-        out = selmod.select_family(table, family, column=column)
-        return out[0] if isinstance(out, tuple) else out
-    txt = table[column].fillna("").astype(str).str.strip()
-    return table[(txt == family) | (txt == "")]
+    return select_family(table, family, column=column)[0]
 
 
 def overlap_sensitivity(spec, engine: str = "auto", seed: int | None = None, evidence=None,

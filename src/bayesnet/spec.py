@@ -4,7 +4,8 @@ and in the README ("The model spec").
     [data]     dataset | path, select | include/exclude
     [model]    effects, random_dist, random_df, covariates, reference, heterogeneity, population
     [priors]   mu, beta, tau, omega, and [priors.coef] per-coefficient overrides
-    [report]   thresholds, harm_threshold, title, question, tipping_probability, rare_outcome, treatment
+    [report]   thresholds, harm_threshold, title, question, tipping_probability, rare_outcome, treatment,
+               group_columns
     [mcmc]     chains, draws, tune, target_accept, seed
     [bias]     common = {mu, sigma}, [bias.by.<column>] <level> = {mu, sigma}   (bayesnet.bias)
     [[absolute]]  time_years, label, survival, n                               (bayesnet.absolute)
@@ -32,7 +33,7 @@ ALLOWED = {
     "model": {"effects", "random_dist", "random_df", "covariates", "reference", "heterogeneity", "population"},
     "priors": {"mu", "beta", "tau", "omega", "coef"},
     "report": {"thresholds", "harm_threshold", "title", "question", "tipping_probability", "rare_outcome",
-               "treatment"},
+               "treatment", "group_columns"},
     "mcmc": {"chains", "draws", "tune", "target_accept", "seed"},
 }
 DEFAULTS = {
@@ -44,7 +45,8 @@ DEFAULTS = {
                "tau": {"dist": "half_normal", "sigma": 0.5},
                "omega": {"dist": "half_normal", "sigma": 0.5}},
     "report": {"thresholds": [1.0, 0.8], "harm_threshold": 1.25, "title": None, "question": None,
-               "tipping_probability": None, "rare_outcome": False, "treatment": None},
+               "tipping_probability": None, "rare_outcome": False, "treatment": None,
+               "group_columns": None},
     "mcmc": {"chains": 4, "draws": 1000, "tune": 1000, "target_accept": 0.95, "seed": 20261122},
 }
 
@@ -276,6 +278,14 @@ def spec_from_dict(raw: dict, path: Path | None = None) -> Spec:
             P.check("report", k, report[k], lambda v: isinstance(v, str), "a text string in quotes")
     P.check("report", "rare_outcome", report["rare_outcome"], lambda v: isinstance(v, bool),
             "true or false (true: the outcome is rare, < 15%, so E-values use the HR as a risk ratio)")
+    if report["group_columns"] is None:
+        report["group_columns"] = list(covs)
+    elif P.check("report", "group_columns", report["group_columns"],
+                 lambda v: isinstance(v, list) and all(isinstance(c, str) and c for c in v) and len(set(v)) == len(v),
+                 "a list of distinct evidence column names, e.g. [\"design\", \"data_source\"]"):
+        report["group_columns"] = list(report["group_columns"])
+    else:
+        report["group_columns"] = list(covs)
     if report["tipping_probability"] is not None:
         from .bias import parse_tipping_probability
 

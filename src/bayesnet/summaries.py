@@ -2,9 +2,10 @@
 tidy pandas tables and a labelled xarray Dataset.
 
 S (a summary of one quantity on one scale) = {mean, sd, median, ci95: [lo, hi],
-hpd95: [lo, hi]}: ci95 is the 95% equal-tailed interval, hpd95 the shortest 95%
-interval on that scale (HR-scale HPDs are computed on the HR density, not exponentiated
-from the log scale).
+hpd95: [lo, hi]}: ci95 is the equal-tailed interval with probability `ci_prob` (default
+0.95, which names the keys), hpd95 the shortest interval with that probability on that
+scale (HR-scale HPDs are computed on the HR density, not exponentiated from the log
+scale). Probabilities are keyed by `format.prob_key` ("p_hr_lt_0.8", "p_hr_gt_1.25").
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from .format import threshold as _fmt
+from .evidence.conversions import interval_tails, z_for_level
+from .format import prob_key
 
-__all__ = ["S", "assert_finite", "observational_summary", "pooled_label", "prob_block", "prob_key", "studies_table", "summary_dict", "tidy_table", "to_xarray"]
+__all__ = ["S", "assert_finite", "observational_summary", "pooled_label", "prob_block", "studies_table", "summary_dict", "tidy_table", "to_xarray"]
 
 
 def _exp(x):
@@ -33,17 +35,18 @@ def _fin(v):
     return v if math.isfinite(v) else None
 
 
-def S(m, scale: str = "log") -> dict:
-    """Summary of a marginal on the log-HR scale ("log"), the HR scale ("hr") or as is ("raw").
-    On the HR scale, values too large for a float are None (see _exp)."""
-    q = m.quantile([0.5, 0.025, 0.975])
+def S(m, scale: str = "log", ci_prob: float = 0.95) -> dict:
+    """Summary of a marginal on the log-HR scale ("log"), the HR scale ("hr") or as is ("raw"):
+    mean, sd, median, the equal-tailed interval ("ci95") and the HPD interval ("hpd95") with
+    probability `ci_prob`. On the HR scale, values too large for a float are None (see _exp)."""
+    q = m.quantile([0.5, *interval_tails(ci_prob)])
     if scale == "hr":
         with np.errstate(over="ignore", invalid="ignore"):
-            mean, sd, hpd = m.mean(np.exp), m.sd(np.exp), list(m.hpd(0.95, np.exp))
+            mean, sd, hpd = m.mean(np.exp), m.sd(np.exp), list(m.hpd(ci_prob, np.exp))
         return {"mean": _fin(mean), "sd": _fin(sd), "median": _exp(q[0]),
                 "ci95": [_exp(q[1]), _exp(q[2])], "hpd95": [_fin(x) for x in hpd]}
     return {"mean": m.mean(), "sd": m.sd(), "median": float(q[0]), "ci95": [float(q[1]), float(q[2])],
-            "hpd95": list(m.hpd(0.95))}
+            "hpd95": list(m.hpd(ci_prob))}
 
 
 def assert_finite(obj, path: str = "summary") -> None:
@@ -78,25 +81,24 @@ def pooled_label(md) -> str:
     return "HR at the reference levels (" + ", ".join(f"{c} = {lv}" for c, lv in md.reference.items()) + ")"
 
 
-def prob_key(t: float, side: str = "lt") -> str:
-    return f"hr{'<' if side == 'lt' else '>'}{_fmt(t)}"
-
-
 def prob_block(m, thresholds, harm) -> dict:
-    """{"hr<1": P(HR < 1), "hr<0.8": ..., "hr>1.25": P(HR > 1.25)} for a log-HR marginal."""
+    """{"p_hr_lt_1": P(HR < 1), "p_hr_lt_0.8": ..., "p_hr_gt_1.25": P(HR > 1.25)} for a
+    log-HR marginal (keys from `format.prob_key`; the block's place says whether the HR is
+    the pooled or a predictive one)."""
     out = {prob_key(t): float(m.cdf(math.log(t))) for t in thresholds}
     out[prob_key(harm, "gt")] = float(1.0 - m.cdf(math.log(harm)))
     return out
 
 
-def _both(m) -> dict:
-    return {"log_hr": S(m, "log"), "hr": S(m, "hr")}
+def _both(m, ci_prob: float = 0.95) -> dict:
+    return {"log_hr": S(m, "log", ci_prob), "hr": S(m, "hr", ci_prob)}
 
 
-def summary_dict(post, observational: bool = True) -> dict:
+def summary_dict(post, observational: bool = True, ci_prob: float = 0.95) -> dict:
     """The summary.json content (schema in the README). `observational` adds the blocks of
     `observational_summary` (bias, tipping points, E-values, absolute effects, GRADE
-    draft); refits inside sensitivity analyses leave them out."""
+    draft); refits inside sensitivity analyses leave them out. Intervals ("ci95", "hpd95")
+    have probability `ci_prob` (recorded as "ci_prob")."""
     from .provenance import provenance
 
     md, spec = post.model_data, post.spec
@@ -106,9 +108,10 @@ def summary_dict(post, observational: bool = True) -> dict:
         "engine": post.engine,
         "k": md.k,
         "status": "ok" if post.ok else "failed_diagnostics",
-        "pooled": _both(mg[("pooled",)]),
-        "tau": S(mg[("tau",)], "raw") if ("tau",) in mg else None,
-        "predictive": _both(mg[("predictive",)]),
+        "ci_prob": ci_prob,
+        "pooled": _both(mg[("pooled",)], ci_prob),
+        "tau": S(mg[("tau",)], "raw", ci_prob) if ("tau",) in mg else None,
+        "predictive": _both(mg[("predictive",)], ci_prob),
         "prob": {"pooled": prob_block(mg[("pooled",)], th, harm),
                  "predictive": prob_block(mg[("predictive",)], th, harm)},
     }
@@ -119,7 +122,7 @@ def summary_dict(post, observational: bool = True) -> dict:
                         f"mainly by its prior ({spec.priors['tau'].describe()}); read tau, I2 and the predictive "
                         f"interval as prior-driven")
     if ("tau_scale",) in mg:
-        out["tau_scale"] = S(mg[("tau_scale",)], "raw")
+        out["tau_scale"] = S(mg[("tau_scale",)], "raw", ci_prob)
     if ("tau",) in mg:
         out["tau_sd"] = out["tau"]
     elif spec.model["effects"] == "random":
@@ -129,7 +132,7 @@ def summary_dict(post, observational: bool = True) -> dict:
                         f"between-study SD = tau_scale x sqrt(nu/(nu-2)), nu = {spec.model['random_df']:g}; "
                         f"the tau prior is on tau_scale")
     if ("predictive_new_group",) in mg:
-        out["predictive_new_group"] = {**_both(mg[("predictive_new_group",)]),
+        out["predictive_new_group"] = {**_both(mg[("predictive_new_group",)], ci_prob),
                                        "prob": prob_block(mg[("predictive_new_group",)], th, harm),
                                        "label": f"a new study in a new {md.het_column} group (its tau drawn "
                                                 f"from the population of group taus)"}
@@ -139,30 +142,30 @@ def summary_dict(post, observational: bool = True) -> dict:
         ("a new study in a new " + md.het_column + " group" if md.het_column else
          ("a new study at the reference levels" if md.reference else "a new study")))
     if ("i2",) in mg:
-        out["i2"] = S(mg[("i2",)], "raw")
-    by_group = {k[1]: S(v, "raw") for k, v in mg.items() if k[0] == "tau" and len(k) == 2}
+        out["i2"] = S(mg[("i2",)], "raw", ci_prob)
+    by_group = {k[1]: S(v, "raw", ci_prob) for k, v in mg.items() if k[0] == "tau" and len(k) == 2}
     if by_group:
         out["tau_by_group"] = {"column": md.het_column, "levels": by_group}
     if ("omega",) in mg:
-        out["omega"] = S(mg[("omega",)], "raw")
+        out["omega"] = S(mg[("omega",)], "raw", ci_prob)
     strata = {}
     for cov, lev in md.strata():
         m = mg[("stratum", cov, lev)]
         mp = mg[("stratum_predictive", cov, lev)]
         strata.setdefault(cov, {})[lev] = {
-            **_both(m), "reference": lev == md.reference[cov],
+            **_both(m, ci_prob), "reference": lev == md.reference[cov],
             "n_studies": int(sum(v == lev for v in md.covariate_values[cov])),
             "prob": prob_block(m, th, harm),
-            "predictive": {**_both(mp), "prob": prob_block(mp, th, harm)},
+            "predictive": {**_both(mp, ci_prob), "prob": prob_block(mp, th, harm)},
         }
     out["strata"] = strata
     out["reference"] = md.reference
-    out["coefficients"] = {k[1]: {"log_hr": S(v, "log"), "hr_ratio": S(v, "hr"),
+    out["coefficients"] = {k[1]: {"log_hr": S(v, "log", ci_prob), "hr_ratio": S(v, "hr", ci_prob),
                                   "prob_lt_0": float(v.cdf(0.0))}
                            for k, v in mg.items() if k[0] == "coef"}
     hr_cols = ("hr", "hr_low", "hr_high", "shrunken_hr", "shrunken_low", "shrunken_high")
     out["studies"] = [{k: (None if k in hr_cols and isinstance(v, float) and not math.isfinite(v) else v)
-                       for k, v in r.items()} for r in studies_table(post).to_dict(orient="records")]
+                       for k, v in r.items()} for r in studies_table(post, ci_prob).to_dict(orient="records")]
     out["frequentist"] = post.extras.get("frequentist")
     out["diagnostics"] = post.diagnostics
     out["provenance"] = provenance(post)
@@ -172,12 +175,12 @@ def summary_dict(post, observational: bool = True) -> dict:
                         "not available (null); check the evidence for an implausible HR or standard error")
     out["warnings"] = warnings
     if observational:
-        out.update(observational_summary(post))
+        out.update(observational_summary(post, ci_prob))
     assert_finite({k: v for k, v in out.items() if k not in ("provenance", "diagnostics")})
     return out
 
 
-def observational_summary(post) -> dict:
+def observational_summary(post, ci_prob: float = 0.95) -> dict:
     """The observational-evidence blocks (bayesnet.observational): with ``[bias]``, the
     analysis as reported under ``unadjusted`` (same schema); bias assumptions, tipping
     points and the bias curve, E-values, absolute effects (``[[absolute]]``), P(HR < t)
@@ -189,33 +192,38 @@ def observational_summary(post) -> dict:
     unadjusted = post.extras.get("unadjusted")
     out = {}
     if unadjusted is not None:
-        out["unadjusted"] = summary_dict(unadjusted, observational=False)
+        out["unadjusted"] = summary_dict(unadjusted, observational=False, ci_prob=ci_prob)
     out.update(observational_blocks(
         post, spec=spec, unadjusted=unadjusted, bias=getattr(spec, "bias", None), evidence=post.evidence,
         absolute_rows=list(getattr(spec, "absolute", None) or ()), tipping_overrides=r.get("tipping_probability"),
-        rare_outcome=bool(r.get("rare_outcome", False)), treatment=r.get("treatment") or "the treatment"))
+        rare_outcome=bool(r.get("rare_outcome", False)), treatment=r.get("treatment") or "the treatment",
+        ci_prob=ci_prob))
     return out
 
 
-def studies_table(post) -> pd.DataFrame:
-    """One row per study: reported HR and 95% CI, shrunken HR (posterior median) with its
-    95% equal-tailed credible interval, the derivation and the warnings."""
+def studies_table(post, ci_prob: float = 0.95) -> pd.DataFrame:
+    """One row per study: reported HR with its confidence interval and the shrunken HR
+    (posterior median) with its equal-tailed credible interval, both with probability
+    `ci_prob`; the covariates, the spec's `[report] group_columns`, overlap_group, the
+    derivation and the warnings."""
     md, ev = post.model_data, post.evidence
     rows = []
     t = ev.table.set_index("study") if ev is not None else None
+    z, tails = z_for_level(ci_prob), interval_tails(ci_prob)
+    extra = ("derivation", "warnings", *post.spec.report.get("group_columns", ()), "overlap_group")
     for i, st in enumerate(md.studies):
         m = post.marginals[("study", st)]
-        q = m.quantile([0.5, 0.025, 0.975])
+        q = m.quantile([0.5, *tails])
         row = {"study": st, "log_hr": float(md.y[i]), "se": float(md.s[i]),
-               "hr": _exp(md.y[i]), "hr_low": _exp(md.y[i] - 1.959963984540054 * md.s[i]),
-               "hr_high": _exp(md.y[i] + 1.959963984540054 * md.s[i]),
+               "hr": _exp(md.y[i]), "hr_low": _exp(md.y[i] - z * md.s[i]),
+               "hr_high": _exp(md.y[i] + z * md.s[i]),
                "shrunken_hr": _exp(q[0]), "shrunken_low": _exp(q[1]),
                "shrunken_high": _exp(q[2]),
                "shrunken_log_hr_mean": m.mean()}
         for cov, vals in md.covariate_values.items():
             row[cov] = vals[i]
         if t is not None:
-            for col in ("derivation", "warnings", "design", "data_source", "source_type", "overlap_group"):
+            for col in dict.fromkeys(extra):
                 if col in t.columns and col not in row:
                     v = t.loc[st, col]
                     row[col] = "" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v)
@@ -223,34 +231,37 @@ def studies_table(post) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def tidy_table(post) -> pd.DataFrame:
-    """Tidy frame: one row per quantity, on the HR scale (tau, omega, I^2 as they are)."""
+def tidy_table(post, ci_prob: float = 0.95) -> pd.DataFrame:
+    """Tidy frame: one row per quantity, on the HR scale (tau, omega, I^2 as they are):
+    mean, sd, median, the equal-tailed (ci_low, ci_high) and HPD (hpd_low, hpd_high)
+    intervals with probability `ci_prob`, and for HRs the probabilities keyed by
+    `format.prob_key` (p_hr_lt_<t>, p_hr_gt_<harm>)."""
     th, harm = post.spec.thresholds, post.spec.harm
     rows = []
     for key, m in post.marginals.items():
         kind = key[0]
         ratio = kind not in ("tau", "omega", "i2")
-        s = S(m, "hr" if ratio else "raw")
+        s = S(m, "hr" if ratio else "raw", ci_prob)
         row = {"quantity": kind, "covariate": key[1] if kind.startswith("stratum") else None,
                "level": key[2] if kind.startswith("stratum") else (key[1] if len(key) > 1 else None),
                "scale": "hr" if ratio else "raw", "mean": s["mean"], "sd": s["sd"], "median": s["median"],
                "ci_low": s["ci95"][0], "ci_high": s["ci95"][1], "hpd_low": s["hpd95"][0], "hpd_high": s["hpd95"][1]}
         if ratio:
-            for k, v in prob_block(m, th, harm).items():
-                row[f"p_{k}"] = v
+            row.update(prob_block(m, th, harm))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def to_xarray(post):
+def to_xarray(post, ci_prob: float = 0.95):
     """Labelled xarray Dataset: pooled/predictive summaries by stat, strata by
-    (covariate_level, stat), studies by (study, stat), on the HR scale."""
+    (covariate_level, stat), studies by (study, stat), on the HR scale; intervals with
+    probability `ci_prob` (attribute "ci_prob")."""
     import xarray as xr
 
     stats_ = ["mean", "sd", "median", "ci_low", "ci_high", "hpd_low", "hpd_high"]
 
     def vec(m, scale="hr"):
-        s = S(m, scale)
+        s = S(m, scale, ci_prob)
         return [s["mean"], s["sd"], s["median"], *s["ci95"], *s["hpd95"]]
 
     mg, md = post.marginals, post.model_data
@@ -265,4 +276,4 @@ def to_xarray(post):
         coords["stratum"] = [f"{c}={lv}" for c, lv in strata]
         data["stratum_hr"] = (("stratum", "stat"), [vec(mg[("stratum", c, lv)]) for c, lv in strata])
         data["stratum_predictive_hr"] = (("stratum", "stat"), [vec(mg[("stratum_predictive", c, lv)]) for c, lv in strata])
-    return xr.Dataset(data, coords=coords, attrs={"engine": post.engine, "k": md.k})
+    return xr.Dataset(data, coords=coords, attrs={"engine": post.engine, "k": md.k, "ci_prob": ci_prob})

@@ -367,14 +367,15 @@ def fit_arms(md: ArmModelData, priors: dict[str, Prior], arm_priors: dict[str, P
                      diagnostics=diag, extras={"idata": idata}, seed=seed)
 
 
-def arm_summary(post: Posterior, thresholds=(1.0, 0.8), harm: float = 1.25) -> dict:
+def arm_summary(post: Posterior, thresholds=(1.0, 0.8), harm: float = 1.25, ci_prob: float = 0.95) -> dict:
     """The headline of an arm-level fit in summary.json's schema (pooled, predictive,
-    tau, prob, strata, diagnostics, design counts, bias assumptions)."""
+    tau, prob, strata, diagnostics, design counts, bias assumptions; intervals with
+    probability `ci_prob`)."""
     from ..summaries import S, prob_block
 
     md = post.model_data
     mg = post.marginals
-    both = lambda m: {"log_hr": S(m, "log"), "hr": S(m, "hr")}  # noqa: E731
+    both = lambda m: {"log_hr": S(m, "log", ci_prob), "hr": S(m, "hr", ci_prob)}  # noqa: E731
     out = {"engine": post.engine, "k": md.k, "status": "ok" if post.ok else "failed_diagnostics",
            "designs": {d: md.design.count(d) for d in ("hr", "comparative", "case_series")},
            "pooled": both(mg[("pooled",)]), "predictive": both(mg[("predictive",)]),
@@ -382,5 +383,5 @@ def arm_summary(post: Posterior, thresholds=(1.0, 0.8), harm: float = 1.25) -> d
                     "predictive": prob_block(mg[("predictive",)], thresholds, harm)},
            "bias_assumptions": md.bias_text, "diagnostics": post.diagnostics}
     if ("tau",) in mg:
-        out["tau"] = S(mg[("tau",)])
+        out["tau"] = S(mg[("tau",)], "log", ci_prob)
     return out

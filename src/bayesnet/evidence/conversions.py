@@ -37,6 +37,7 @@ __all__ = [
     "median_log_variance",
     "p_from_log_hr_se",
     "survival_log_log_variance",
+    "interval_tails",
     "z_for_level",
 ]
 
@@ -53,6 +54,15 @@ class Effect:
 def z_for_level(level: float = 0.95) -> float:
     """Standard-normal quantile z = Phi^-1((1 + level) / 2) for a two-sided interval."""
     return float(ndtri((1.0 + level) / 2.0))
+
+
+def interval_tails(level: float = 0.95) -> tuple[float, float]:
+    """The lower and upper tail probabilities of a two-sided equal-tailed interval with
+    probability `level`: 0.95 -> (0.025, 0.975), 0.9 -> (0.05, 0.95) (rounded to 12
+    decimals so that the default gives exactly 0.025, not 0.025000000000000022)."""
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"interval probability must be between 0 and 1, not {level!r}")
+    return round((1.0 - level) / 2.0, 12), round((1.0 + level) / 2.0, 12)
 
 
 def from_hr_ci(hr: float, ci_low: float, ci_high: float, level: float = 0.95) -> Effect:

@@ -1,5 +1,6 @@
 """Building the report dict: the primary fit's summary.json plus the design strata (an
-auxiliary meta-regression when the spec has no covariates), the sensitivity analyses
+auxiliary meta-regression on the first `[report] group_columns` column with two or more
+levels when the spec has no covariates), the sensitivity analyses
 (prior sweep, influence, overlap selections), publication bias and the evidence base.
 Every number the report shows is computed here; `bayesnet.report.text` only formats it."""
 
@@ -7,20 +8,21 @@ from __future__ import annotations
 
 from ..errors import DiagnosticsFailed
 
-__all__ = ["build_report", "DESIGN_COLUMNS"]
+__all__ = ["build_report"]
 
-DESIGN_COLUMNS = ("source_type", "design_class", "design", "data_source")
+# evidence columns the studies table shows besides the spec's group columns (evidence schema)
+STUDY_COLUMNS = ("overlap_group", "derivation", "warnings")
 
 
 def _design_strata(spec, ev, engine, seed):
     """Strata by design: the spec's own covariates, or an auxiliary meta-regression on
-    the first design column with two or more levels."""
+    the first of the spec's `[report] group_columns` with two or more levels."""
     from ..api import fit
 
     if spec.model["covariates"]:
         return None
     t = ev.table
-    for col in DESIGN_COLUMNS:
+    for col in spec.report["group_columns"]:
         if col in t.columns and t[col].astype(str).nunique() >= 2:
             sp = spec.with_model(covariates=[col], reference={})
             post = fit(sp, evidence=ev, engine=engine, seed=seed, log_likelihood=False, frequentist=False)
@@ -77,7 +79,7 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
     rep["question"] = spec.report.get("question") or ""
     rep["design_strata"] = _design_strata(spec, ev, engine, seed)
     t = ev.table
-    cols = [c for c in ("study", "label", "design", "data_source", "source_type", "overlap_group", "derivation", "warnings")
+    cols = [c for c in dict.fromkeys(("study", "label", *spec.report["group_columns"], *STUDY_COLUMNS))
             if c in t.columns]
     rep["evidence"] = {
         "source": portable_text(ev.source),

@@ -23,7 +23,7 @@ def grade_statements(rep: dict) -> list[str]:
     handbook): imprecision, inconsistency, robustness across the prior community and
     across the overlap selection rules."""
     out = []
-    ths = [float(k[3:]) for k in rep["prob"]["pooled"] if k.startswith("hr<")]
+    ths = [t for side, t, _ in map(fmt.parse_prob_key, rep["prob"]["pooled"]) if side == "lt"]
     clinical = max([t for t in ths if t < 1.0], default=None)
     lo, hi = rep["pooled"]["hr"]["ci95"]
     plo, phi = rep["predictive"]["hr"]["ci95"]
@@ -44,7 +44,7 @@ def grade_statements(rep: dict) -> list[str]:
                    f"(95% CrI {rep['tau']['ci95'][0]:.2f}-{rep['tau']['ci95'][1]:.2f}).")
     sens = rep.get("sensitivity")
     if sens and clinical is not None:
-        key = f"p_hr_lt_{_thr_label(rep, clinical)}"
+        key = fmt.prob_key(clinical)
         vals = [r[key] for r in _ok_rows(sens["sweep"]) if r.get(key) is not None]
         if vals:
             mn, mx = min(vals), max(vals)
@@ -52,7 +52,7 @@ def grade_statements(rep: dict) -> list[str]:
             out.append(f"Robustness to the prior: across {len(vals)} prior settings, including the sceptical and "
                        f"enthusiastic priors of the community, P(HR < {clinical:g}) ranges from {fmt.p(mn)} to {fmt.p(mx)}; "
                        f"the benefit {'holds (>= 0.95) under every prior' if robust else 'does not hold under every prior'}.")
-        k1 = "p_hr_lt_" + _thr_label(rep, 1.0) if 1.0 in ths else None
+        k1 = fmt.prob_key(1.0) if 1.0 in ths else None
         if k1:
             v1 = [r[k1] for r in _ok_rows(sens["sweep"]) if r.get(k1) is not None]
             if v1:
@@ -67,8 +67,8 @@ def selection_statements(rep: dict, rows: list[dict]) -> list[str]:
     checked are 'P(HR < 1) > 0.95' and 'the 95% predictive interval excludes 1'."""
     if not rows:
         return []
-    k1 = "p_hr_lt_" + _thr_label(rep, 1.0)
-    base_p = rep["prob"]["pooled"].get("hr<1") or rep["prob"]["pooled"].get("hr<1.0")
+    k1 = fmt.prob_key(1.0)
+    base_p = rep["prob"]["pooled"].get(k1)
     plo, phi = rep["predictive"]["hr"]["ci95"]
     out = []
     names = ", ".join(str(r["analysis"]) for r in rows)
@@ -91,11 +91,6 @@ def selection_statements(rep: dict, rows: list[dict]) -> list[str]:
     else:
         out.append(f"The 95% predictive interval {what} in the primary analysis and under every alternative selection.")
     return out
-
-
-def _thr_label(rep, t) -> str:
-    """Threshold `t` as the spec writes it (the sweep/influence column suffix)."""
-    return fmt.threshold_as_written(t, rep["provenance"]["spec"].get("report", {}).get("thresholds"))
 
 
 # ----------------------------------------------------------------------------- content
@@ -146,7 +141,8 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
                        f"the treatment. How each effect was derived is shown per study; crude derivations "
                        f"(from p-values, survival proportions or medians) are less reliable."))
     studies = rep["evidence"]["studies"]
-    hdr = [c for c in ("design", "data_source", "source_type", "overlap_group") if studies and c in studies[0]]
+    # the spec's group columns and overlap_group, as build_report chose them
+    hdr = [c for c in (studies[0] if studies else ()) if c not in ("study", "label", "derivation", "warnings")]
     st_by = {s["study"]: s for s in rep["studies"]}
     rows, flag_notes, any_derived = [], [], False
     for s in studies:
@@ -194,7 +190,7 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
     unadj = headline_rows_unadjusted(rep, keys, where)
     if unadj:
         hrows = [[r[0] + ", bias-adjusted"] + r[1:] for r in hrows] + unadj
-    b.append(Table(["", "HR (median)", "95% CrI", "95% HPD"] + [f"P({fmt.prob_label(k)})" for k in keys], hrows,
+    b.append(Table(["", "HR (median)", "95% CrI", "95% HPD"] + [fmt.prob_label(k) for k in keys], hrows,
                    "Pooled and predictive HR with the probabilities of benefit and harm" +
                    ("; bias-adjusted (under the assumptions in the next section) and as reported, side by side" if unadj else "")))
     if rep.get("tau"):
@@ -216,7 +212,7 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
             for lev, v in levels.items():
                 rows.append([lev + (" (reference)" if v["reference"] else ""), str(v["n_studies"]), fmt.hr(v["hr"]["median"]),
                              fmt.ci(v["hr"]["ci95"]), fmt.ci(v["predictive"]["hr"]["ci95"])] + [fmt.p(v["prob"][k]) for k in keys])
-            b.append(Table([cov, "studies", "HR", "95% CrI", "95% predictive"] + [f"P({fmt.prob_label(k)})" for k in keys],
+            b.append(Table([cov, "studies", "HR", "95% CrI", "95% predictive"] + [fmt.prob_label(k) for k in keys],
                            rows, f"Mean HR by {cov}, {note}"))
         b.append(Paragraph("Differences between design strata show how much of the apparent benefit could come from the kind "
                            "of study rather than from the treatment; with few studies per stratum they are uncertain."))
@@ -237,25 +233,26 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
     sens = rep.get("sensitivity")
     if sens:
         bc = sens["benefit_column"]
-        t_lab = bc[len("p_hr_lt_"):]
+        _, t_bc, _ = fmt.parse_prob_key(bc)
+        bc_pred = fmt.prob_key(t_bc, predictive=True)
 
         def nums(r, pred_p=True):
             if r.get("status", "ok") != "ok" or r.get("hr_median") is None:
                 return ["n/a"] * (5 if pred_p else 4)
             out = [fmt.hr(r["hr_median"]), fmt.ci([r["hr_low"], r["hr_high"]]), fmt.ci([r["pred_hr_low"], r["pred_hr_high"]]),
                    fmt.p(r[bc])]
-            return out + ([fmt.p(r["p_pred_hr_lt_" + t_lab])] if pred_p else [])
+            return out + ([fmt.p(r[bc_pred])] if pred_p else [])
 
         rows = [[r["tau_prior"], r["mu_prior"]] + nums(r) + [_status_cell(r)] for r in sens["sweep"]]
-        b.append(Table(["tau prior", "mu prior", "HR", "95% CrI", "95% predictive", f"P(HR < {t_lab})",
-                        f"P(new HR < {t_lab})", "status"], rows, "Prior sensitivity"))
+        b.append(Table(["tau prior", "mu prior", "HR", "95% CrI", "95% predictive", fmt.prob_label(bc),
+                        fmt.prob_label(bc_pred), "status"], rows, "Prior sensitivity"))
         b.append(Figure("sweep", "Pooled HR and P(benefit) across prior settings."))
         names = {s["study"]: _display(s) for s in studies}
         rows = [[("all studies" if r["kind"] == "full" else "without " + names.get(r["omitted"], str(r["omitted"]))),
                  str(r["k"])] + nums(r) + ["most influential" if r.get("flag") else "", _status_cell(r)]
                 for r in sens["influence"]]
-        b.append(Table(["analysis", "k", "HR", "95% CrI", "95% predictive", f"P(HR < {t_lab})",
-                        f"P(new HR < {t_lab})", "", "status"], rows,
+        b.append(Table(["analysis", "k", "HR", "95% CrI", "95% predictive", fmt.prob_label(bc),
+                        fmt.prob_label(bc_pred), "", "status"], rows,
                        "Leave one study, or one kind of study, out"))
         if sens.get("influence_note"):
             b.append(Paragraph(sens["influence_note"]))
@@ -264,8 +261,8 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
         ov = sens.get("overlap") or []
         if ov:
             rows = [[str(r["analysis"]), str(r.get("k", "")), *nums(r), _status_cell(r)] for r in ov]
-            b.append(Table(["selection", "k", "HR", "95% CrI", "95% predictive", f"P(HR < {t_lab})",
-                            f"P(new HR < {t_lab})", "status"], rows,
+            b.append(Table(["selection", "k", "HR", "95% CrI", "95% predictive", fmt.prob_label(bc),
+                            fmt.prob_label(bc_pred), "status"], rows,
                            "Overlapping populations: the analysis under each alternative selection rule and one registry "
                            "family at a time"))
         else:
