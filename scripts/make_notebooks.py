@@ -56,7 +56,7 @@ NB = {
                "P(HR < 0.8) (a clinically relevant benefit) and P(HR > 1.25) (harm), for the pooled "
                "and for the predictive HR. A stricter threshold can only be less probable."),
         ("code", "pp = s['prob']['pooled']\n"
-                 "assert pp['hr<0.8'] <= pp['hr<1']\n"
+                 "assert pp['p_hr_lt_0.8'] <= pp['p_hr_lt_1']\n"
                  "s['prob']"),
         ("md", "**One posterior object answers every question.** `post.prob` gives P(HR < x) for any "
                "x, here P(HR < 0.7) in a new setting (it lies between P(HR < 0.6) and P(HR < 0.8)); "
@@ -84,7 +84,7 @@ NB = {
                  "for lev, v in strata.items():\n"
                  "    lo, hi = v['hr']['ci95']\n"
                  "    print(f\"{lev:14s} HR {v['hr']['median']:.2f} ({lo:.2f}-{hi:.2f}), \"\n"
-                 "          f\"P(HR < 0.8) {fmt_p(v['prob']['hr<0.8'])}\")"),
+                 "          f\"P(HR < 0.8) {fmt_p(v['prob']['p_hr_lt_0.8'])}\")"),
         ("md", "**The design coefficient.** `hr_ratio` is the ratio of the institutional HR to the "
                "registry HR (1 = no difference by design); `prob_lt_0` is the probability that "
                "institutional series show the larger benefit."),

@@ -29,7 +29,7 @@ def test_spec_errors_of_bias_and_arm_model_are_collected(tmp_path):
 def _summary(label):
     S = {"median": 0.3, "ci95": [0.2, 0.4], "mean": 0.3, "sd": 0.05, "hpd95": [0.2, 0.4]}
     block = {"k": 3, "designs": {"hr": 0, "comparative": 2, "case_series": 1}, "pooled": {"hr": S, "log_hr": S},
-             "predictive": {"hr": S, "log_hr": S}, "prob": {"pooled": {"hr<1": 0.99, "hr>1.25": 0.0001}},
+             "predictive": {"hr": S, "log_hr": S}, "prob": {"pooled": {"p_hr_lt_1": 0.99, "p_hr_gt_1.25": 0.0001}},
              "diagnostics": {"problems": []}}
     return {"with_case_series": block, "without_case_series": None, "status": "ok",
             "bias_prior": {"by": {"design": {"case_series": {"mu": -0.2, "sigma": 0.3}}}, "common": None},

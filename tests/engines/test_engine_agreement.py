@@ -72,5 +72,5 @@ def test_summary_same_schema(both):
     ex, mc = both
     a, b = ex.summary(), mc.summary()
     assert set(a) == set(b)
-    assert set(a["prob"]["pooled"]) == {"hr<1", "hr<0.8", "hr>1.25"}
+    assert set(a["prob"]["pooled"]) == {"p_hr_lt_1", "p_hr_lt_0.8", "p_hr_gt_1.25"}
     assert b["diagnostics"]["passed"] is True

@@ -3,6 +3,7 @@ the headline's label."""
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -48,3 +49,59 @@ def test_covariate_headline_label():
 def test_assert_finite_catches_nan():
     with pytest.raises(RuntimeError, match="internal error"):
         assert_finite({"pooled": {"hr": {"ci95": [0.5, float("nan")]}}})
+
+
+def test_ci_prob_sets_the_interval_everywhere():
+    """ci_prob = 0.9 gives the 5% and 95% quantiles (equal-tailed) and the 90% HPD, in the
+    summary, the studies table, the tidy table, xarray and the sweep row; 0.95 is the default."""
+    from scipy.special import ndtri
+
+    from bayesnet.sensitivity import row_from_posterior
+    from bayesnet.summaries import studies_table, tidy_table, to_xarray
+
+    df = pd.DataFrame({"study": list("abcd"), "log_hr": [-0.4, -0.6, -0.1, -0.3], "se": [0.2, 0.3, 0.25, 0.2]})
+    post = _fit(df)
+    m = post.marginals[("pooled",)]
+    q05, q95 = (float(math.exp(v)) for v in m.quantile([0.05, 0.95]))
+    s90, s95 = summary_dict(post, observational=False, ci_prob=0.9), summary_dict(post, observational=False)
+    assert s90["ci_prob"] == 0.9 and s95["ci_prob"] == 0.95
+    assert s90["pooled"]["hr"]["ci95"] == pytest.approx([q05, q95], rel=1e-10)
+    assert s90["pooled"]["hr"]["hpd95"] == pytest.approx(list(m.hpd(0.9, np.exp)), rel=1e-10)
+    assert s95["pooled"]["hr"]["ci95"] == pytest.approx([math.exp(v) for v in m.quantile([0.025, 0.975])], rel=1e-12)
+    st = studies_table(post, ci_prob=0.9)
+    assert st["hr_low"].iloc[0] == pytest.approx(math.exp(-0.4 - float(ndtri(0.95)) * 0.2), rel=1e-12)
+    assert studies_table(post)["hr_high"].iloc[0] == pytest.approx(math.exp(-0.4 + 1.959963984540054 * 0.2), rel=1e-12)
+    pooled = tidy_table(post, ci_prob=0.9).set_index("quantity").loc["pooled"]
+    assert [pooled["ci_low"], pooled["ci_high"]] == pytest.approx([q05, q95], rel=1e-10)
+    x = to_xarray(post, ci_prob=0.9)
+    assert x["pooled_hr"].sel(stat=["ci_low", "ci_high"]).values.tolist() == pytest.approx([q05, q95], rel=1e-10)
+    row = row_from_posterior(post, ci_prob=0.9)
+    assert [row["hr_low"], row["hr_high"]] == pytest.approx([q05, q95], rel=1e-10)
+
+
+def test_one_probability_key_scheme():
+    """summary.json, the tidy table and the sweep rows use the same keys (format.prob_key):
+    p_hr_lt_<t> / p_hr_gt_<t> / p_pred_hr_lt_<t>, t in its canonical short form."""
+    from bayesnet.format import parse_prob_key, prob_key
+    from bayesnet.sensitivity import row_from_posterior
+    from bayesnet.summaries import tidy_table
+
+    assert prob_key(1.0) == "p_hr_lt_1" and prob_key(0.8) == "p_hr_lt_0.8"
+    assert prob_key(1.25, "gt") == "p_hr_gt_1.25" and prob_key(1, predictive=True) == "p_pred_hr_lt_1"
+    for key in ("p_hr_lt_1", "p_hr_gt_1.25", "p_pred_hr_lt_0.8", "p_pred_hr_gt_2"):
+        side, t, pred = parse_prob_key(key)
+        assert prob_key(t, side, pred) == key
+    for bad in ("hr<1", "p_hr<1", "p_hr_lt_", "p_hr_eq_1", "d_p_hr_lt_1"):
+        with pytest.raises(ValueError):
+            parse_prob_key(bad)
+    df = pd.DataFrame({"study": list("abc"), "log_hr": [-0.4, -0.6, -0.1], "se": [0.2, 0.3, 0.25]})
+    post = _fit(df)
+    keys = {"p_hr_lt_1", "p_hr_lt_0.8", "p_hr_gt_1.25"}
+    s = summary_dict(post, observational=False)
+    assert set(s["prob"]["pooled"]) == keys == set(s["prob"]["predictive"])
+    pooled = tidy_table(post).set_index("quantity").loc["pooled"]
+    row = row_from_posterior(post)
+    for k in keys:
+        assert pooled[k] == pytest.approx(s["prob"]["pooled"][k], rel=1e-12)
+        assert row[k] == pytest.approx(s["prob"]["pooled"][k], rel=1e-12)
+    assert row["p_pred_hr_lt_1"] == pytest.approx(s["prob"]["predictive"]["p_hr_lt_1"], rel=1e-12)

@@ -96,9 +96,10 @@ def test_number_formats():
     assert fmt.ci([0.41, 0.93], sep=" to ") == "0.41 to 0.93"
     assert fmt.hr_cri(0.67, [0.41, 0.93]) == "0.67 (95% CrI 0.41 to 0.93)"
     assert fmt.hr_cri(0.67, [0.41, 0.93], label="") == "0.67 (0.41 to 0.93)"
-    assert fmt.prob_label("hr<0.8") == "HR < 0.8" and fmt.prob_label("hr>1.25") == "HR > 1.25"
+    assert fmt.prob_label("p_hr_lt_0.8") == "P(HR < 0.8)" and fmt.prob_label("p_hr_gt_1.25") == "P(HR > 1.25)"
+    assert fmt.prob_label("p_pred_hr_lt_1") == "P(new HR < 1)"
     assert [fmt.threshold(t) for t in (1.0, 0.8, 1.25, 1)] == ["1", "0.8", "1.25", "1"]
-    assert fmt.threshold_as_written(1.0) == "1.0" and fmt.threshold_as_written(1, [0.8, 1.0]) == "1.0"
+    assert fmt.threshold(0.1234567) == "0.1234567"  # "g" would round to 0.123457: the key must round-trip
     assert [fmt.p_words(x) for x in (0.9995, 0.995, 0.87, 0.005, 0.0001)] == ["> 0.999", "0.995", "0.87", "0.005",
                                                                                "< 0.001"]
 

@@ -248,10 +248,10 @@ def test_long_flags_become_footnotes_and_table_does_not_scroll():
 def test_selection_dependence_sentences():
     from bayesnet.report import _selection_statements
 
-    rep = {"prob": {"pooled": {"hr<1.0": 0.97}}, "predictive": {"hr": {"ci95": [0.3, 0.9]}},
+    rep = {"prob": {"pooled": {"p_hr_lt_1": 0.97}}, "predictive": {"hr": {"ci95": [0.3, 0.9]}},
            "provenance": {"spec": {"report": {"thresholds": [1.0, 0.8]}}}}
-    rows = [{"analysis": "keep largest (primary)", "p_hr_lt_1.0": 0.97, "pred_hr_low": 0.3, "pred_hr_high": 0.9},
-            {"analysis": "SEER only", "p_hr_lt_1.0": 0.90, "pred_hr_low": 0.2, "pred_hr_high": 1.3}]
+    rows = [{"analysis": "keep largest (primary)", "p_hr_lt_1": 0.97, "pred_hr_low": 0.3, "pred_hr_high": 0.9},
+            {"analysis": "SEER only", "p_hr_lt_1": 0.90, "pred_hr_low": 0.2, "pred_hr_high": 1.3}]
     txt = " ".join(_selection_statements(rep, rows))
     assert "depends on which overlapping studies are kept" in txt and "SEER only" in txt
     assert "the inconsistency judgement depends on the selection" in txt

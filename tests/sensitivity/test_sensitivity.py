@@ -31,7 +31,7 @@ def test_default_grid_and_columns():
     df = sweep(SPEC)
     assert len(df) == 5 * 4
     for col in ("tau_prior", "mu_prior", "hr_median", "hr_low", "hr_high", "pred_hr_low", "pred_hr_high",
-                "tau_median", "p_hr_lt_1.0", "p_hr_lt_0.8", "p_pred_hr_lt_1.0", "p_pred_hr_lt_0.8", "p_hr_gt_1.25"):
+                "tau_median", "p_hr_lt_1", "p_hr_lt_0.8", "p_pred_hr_lt_1", "p_pred_hr_lt_0.8", "p_hr_gt_1.25"):
         assert col in df.columns, col
     assert set(df["tau_dist"]) == {"half_normal", "half_cauchy", "inv_gamma"}
     assert df.loc[df["tau_prior"].str.startswith("inverse-gamma"), "tau_beta"].iloc[0] == 0.30
@@ -50,7 +50,7 @@ def test_sweep_row_equals_direct_fit(tmp_path):
     row = df.iloc[1]
     assert row["hr_median"] == pytest.approx(float(np.exp(post["pooled"].quantile([0.5])[0])), rel=1e-12)
     assert row["p_hr_lt_0.8"] == pytest.approx(post.prob("pooled", 0.8), rel=1e-12)
-    assert row["p_pred_hr_lt_1.0"] == pytest.approx(post.prob("predictive", 1.0), rel=1e-12)
+    assert row["p_pred_hr_lt_1"] == pytest.approx(post.prob("predictive", 1.0), rel=1e-12)
 
 
 def test_grid_errors_name_the_key(tmp_path):
@@ -95,7 +95,7 @@ def test_influence_flags_a_constructed_outlier():
     se = [0.15] * 7 + [0.12]
     data = _spec_for(y, se)
     data["design"] = ["cohort"] * 4 + ["case_series"] * 4
-    df = influence(load_spec({"report": {"thresholds": [1.0, 0.8]}}), data=data)
+    df = influence(load_spec({"report": {"thresholds": [1.0, 0.8], "group_columns": ["design"]}}), data=data)
     flagged = df.loc[df["flag"], "omitted"].tolist()
     assert flagged == ["s7"]
     assert "design=case_series" in set(df["omitted"]) and "design=cohort" in set(df["omitted"])

@@ -49,6 +49,8 @@ def test_bad_toml_is_reported(tmp_path):
     ({"mcmc": {"target_accept": [0.9]}}, "[mcmc].target_accept: found [0.9]"),
     ({"mcmc": {"target_accept": "high"}}, "[mcmc].target_accept: found 'high'"),
     ({"mcmc": {"seed": -1}}, "[mcmc].seed: found -1"),
+    ({"report": {"group_columns": "design"}}, "[report].group_columns: found 'design'"),
+    ({"report": {"group_columns": ["design", "design"]}}, "[report].group_columns: found"),
 ])
 def test_bad_types_name_the_key(raw, needle):
     with pytest.raises(SpecError) as exc:
@@ -92,3 +94,11 @@ def test_public_load_evidence_takes_select_and_deprecates_select_():
     with pytest.warns(DeprecationWarning, match="select_"):
         ev2 = bayesnet.load_evidence(dataset="gepnet_ptr", select_="primary")
     assert list(ev.table["study"]) == list(ev2.table["study"])
+
+
+def test_group_columns_default_to_the_covariates():
+    assert spec_from_dict({}).report["group_columns"] == []
+    s = spec_from_dict({"model": {"covariates": ["design"]}})
+    assert s.report["group_columns"] == ["design"]
+    s = spec_from_dict({"model": {"covariates": ["design"]}, "report": {"group_columns": ["site", "design"]}})
+    assert s.report["group_columns"] == ["site", "design"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ..errors import DiagnosticsFailed  # noqa: F401  (re-exported)
 from .blocks import Block, Bullets, Figure, Heading, Notes, Paragraph, Table
-from .build import DESIGN_COLUMNS, build_report
+from .build import build_report
 from .output import FOREST_MAX_ROWS, write_report
 from .render import CSS, md_escape, render_html, render_markdown
 from .text import content, grade_statements, methods_paragraph, selection_statements
@@ -25,5 +25,5 @@ from .text import content, grade_statements, methods_paragraph, selection_statem
 _selection_statements = selection_statements  # the name tests and notebooks of issue 8 use
 
 __all__ = ["build_report", "write_report", "content", "render_html", "render_markdown", "grade_statements",
-           "methods_paragraph", "selection_statements", "md_escape", "CSS", "DESIGN_COLUMNS", "FOREST_MAX_ROWS",
+           "methods_paragraph", "selection_statements", "md_escape", "CSS", "FOREST_MAX_ROWS",
            "Block", "Heading", "Paragraph", "Bullets", "Notes", "Table", "Figure"]
