@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import FixedLocator, NullLocator  # noqa: E402
 
 from .evidence.conversions import interval_tails  # noqa: E402
+from .evidence.table import is_blank  # noqa: E402
 from .format import p_eq, parse_prob_key, prob_key, prob_label  # noqa: E402
 
 __all__ = ["forest", "density", "sweep_plot", "influence_plot", "save"]
@@ -58,7 +59,7 @@ REPORTED_DERIVATIONS = ("log_hr_se", "hr_ci")
 
 
 def _derived(derivation) -> bool:
-    d = "" if derivation is None or (isinstance(derivation, float) and np.isnan(derivation)) else str(derivation)
+    d = "" if is_blank(derivation) else str(derivation)
     d = d.split("+")[0]
     return bool(d) and d not in REPORTED_DERIVATIONS
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .evidence.conversions import interval_tails, z_for_level
+from .evidence.table import is_blank
 from .format import prob_key
 
 __all__ = ["S", "assert_finite", "observational_summary", "pooled_label", "prob_block", "studies_table", "summary_dict", "tidy_table", "to_xarray"]
@@ -226,7 +227,7 @@ def studies_table(post, ci_prob: float = 0.95) -> pd.DataFrame:
             for col in dict.fromkeys(extra):
                 if col in t.columns and col not in row:
                     v = t.loc[st, col]
-                    row[col] = "" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v)
+                    row[col] = "" if is_blank(v) else str(v)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -26,5 +26,5 @@ from .selection import (  # noqa: F401
     select_family,
     select_overlap,
 )
-from .table import EvidenceError, EvidenceTable, Problem  # noqa: F401
+from .table import EvidenceError, EvidenceTable, Problem, is_blank  # noqa: F401
 from .validation import derive, parse_p, read_evidence  # noqa: F401

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EvidenceError
-from .table import Problem
+from .table import Problem, is_blank
 
 __all__ = ["ARM_COLUMNS", "ArmTable", "derive_arms", "is_arm_table", "split_mixed", "arm_log_cumhaz"]
 
@@ -76,8 +76,6 @@ class ArmTable:
         return [s for s in self.studies if int((t["study"] == s).sum()) == 1]
 
 
-def _blank(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == ""
 
 
 def is_arm_table(df: pd.DataFrame) -> bool:
@@ -92,7 +90,7 @@ def split_mixed(df: pd.DataFrame, source: str = "<DataFrame>") -> tuple[pd.DataF
     never both (EvidenceError naming the study)."""
     if "arm" not in df.columns:
         return df, df.iloc[0:0]
-    is_arm = ~df["arm"].map(_blank)
+    is_arm = ~df["arm"].map(is_blank)
     hr, arms = df[~is_arm], df[is_arm]
     both = sorted(set(hr["study"].astype(str)) & set(arms["study"].astype(str)))
     if both:
@@ -132,9 +130,9 @@ def derive_arms(data, source: str | None = None) -> ArmTable:
     treated, n, surv, t = [], [], [], []
     for r, (_, rec) in zip(rows_no, df.iterrows()):
         st = str(rec["study"]).strip()
-        if _blank(rec["study"]):
+        if is_blank(rec["study"]):
             err(r, None, "study", "the row has no study id", "give every arm its study's id")
-        if _blank(rec["arm"]):
+        if is_blank(rec["arm"]):
             err(r, st, "arm", "the arm label is empty", "name the arm (e.g. liver_resection)")
         tv = str(rec["treated"]).strip().lower()
         if tv in _TRUE:
@@ -148,7 +146,7 @@ def derive_arms(data, source: str | None = None) -> ArmTable:
 
         def num(col):
             raw = rec[col]
-            if _blank(raw):
+            if is_blank(raw):
                 return None
             try:
                 v = float(str(raw).strip())
@@ -161,14 +159,14 @@ def derive_arms(data, source: str | None = None) -> ArmTable:
             return v
 
         nv = num("n")
-        if nv is None and _blank(rec["n"]):
+        if nv is None and is_blank(rec["n"]):
             err(r, st, "n", "the arm size is missing", "give the number of patients in the arm")
         elif nv is not None and (nv < 1 or nv != int(nv)):
             err(r, st, "n", f"{nv:g} is not a positive whole number of patients", "give the arm size")
             nv = None
         n.append(nv)
         sv = num("surv")
-        if sv is None and _blank(rec["surv"]):
+        if sv is None and is_blank(rec["surv"]):
             err(r, st, "surv", "survival at the time point is missing",
                 "give the proportion alive at surv_time_years (e.g. 0.45)")
         elif sv is not None:
@@ -182,13 +180,13 @@ def derive_arms(data, source: str | None = None) -> ArmTable:
                 sv = None
         surv.append(sv)
         tv_ = num("surv_time_years")
-        if tv_ is None and _blank(rec["surv_time_years"]):
+        if tv_ is None and is_blank(rec["surv_time_years"]):
             err(r, st, "surv_time_years", "the time point is missing", "give the time point in years (e.g. 5)")
         elif tv_ is not None and tv_ <= 0:
             err(r, st, "surv_time_years", f"{tv_:g} is not a positive time", "give the time point in years")
             tv_ = None
         t.append(tv_)
-        if "events" in df.columns and not _blank(rec["events"]):
+        if "events" in df.columns and not is_blank(rec["events"]):
             ev = num("events")
             if ev is not None and nv is not None and not 0 <= ev <= nv:
                 err(r, st, "events", f"{ev:g} deaths in an arm of {nv:g}", "check the events and the arm size")

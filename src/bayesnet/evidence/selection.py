@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SelectionError
+from .table import is_blank
 
 __all__ = [
     "KEEP_RULES",
@@ -124,7 +125,7 @@ def load_selection(path: str | Path) -> Selection:
 
 
 def _text(v) -> str:
-    return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+    return "" if is_blank(v) else str(v).strip()
 
 
 _SEP = re.compile(r"[;,]")

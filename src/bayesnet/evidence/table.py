@@ -13,7 +13,22 @@ import pandas as pd
 from ..errors import EvidenceError
 from .conversions import z_for_level
 
-__all__ = ["Problem", "EvidenceError", "EvidenceTable"]
+__all__ = ["Problem", "EvidenceError", "EvidenceTable", "is_blank", "MISSING_TOKENS"]
+
+# text a spreadsheet or CSV writes for "no value"
+MISSING_TOKENS = ("", "NA", "NaN", "nan", "N/A", "n/a", "None", "null")
+
+
+def is_blank(v) -> bool:
+    """True when an evidence cell holds no value: None, a float NaN, pandas NA/NaT, or
+    text that is empty, whitespace or a missing-value token (MISSING_TOKENS: "NA",
+    "N/A", "NaN", "None", "null", ...). The one test of "is this cell empty" used by the
+    reader, the validator, the arm tables, the selections and the summaries."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, (float, np.floating)):
+        return bool(np.isnan(v))
+    return isinstance(v, str) and v.strip() in MISSING_TOKENS
 
 
 @dataclass(frozen=True)

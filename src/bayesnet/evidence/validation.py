@@ -54,7 +54,7 @@ from . import conversions as cv
 from . import derivations
 from .reading import ROW_COLUMN, read_table
 from .selection import _links, _text
-from .table import EvidenceTable, Problem
+from .table import EvidenceTable, Problem, is_blank
 
 __all__ = ["derive", "read_evidence", "normalise_columns",
            "NUMERIC_COLUMNS", "KNOWN_COLUMNS", "OUTPUT_COLUMNS"]
@@ -95,14 +95,6 @@ def _decimals(text: str) -> int:
     return max(0, -exp) if isinstance(exp, int) else 6
 
 
-def _is_missing(v) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, float) and math.isnan(v):
-        return True
-    if v is pd.NA or v is pd.NaT:
-        return True
-    return isinstance(v, str) and v.strip() in ("", "NA", "NaN", "nan", "N/A", "n/a", "None", "null")
 
 
 def _as_text(v) -> str:
@@ -216,7 +208,7 @@ class _Row:
             if col not in self.row.index:
                 continue
             raw = self.row[col]
-            if _is_missing(raw):
+            if is_blank(raw):
                 continue
             text = _as_text(raw)
             try:
@@ -246,7 +238,7 @@ class _Row:
 def _study_label(row: _Record) -> str | None:
     """The study id, or None when it is missing (empty, NA, N/A, None, nan, null)."""
     for c in STUDY_COLUMNS:
-        if c in row.index and not _is_missing(row[c]):
+        if c in row.index and not is_blank(row[c]):
             return str(row[c]).strip()
     return None
 
@@ -316,7 +308,7 @@ def _derive_row(r: _Row) -> cv.Effect | None:
         return None
 
     p_info = None
-    if "p_value" in r.row.index and not _is_missing(r.row["p_value"]):
+    if "p_value" in r.row.index and not is_blank(r.row["p_value"]):
         try:
             p_info = parse_p(r.row["p_value"])
             if not 0.0 < p_info[0] <= 1.0:
@@ -441,7 +433,7 @@ def derive(data: pd.DataFrame | str | Path, source: str | None = None,
             first_seen[studies[i]] = rownos[i]
         r.parse_numeric(NUMERIC_COLUMNS)
         direction = "treated_vs_control"
-        if "direction" in row.index and not _is_missing(row["direction"]):
+        if "direction" in row.index and not is_blank(row["direction"]):
             direction = str(row["direction"]).strip()
             if direction not in DIRECTIONS:
                 r.problem("error", "direction", f"unknown direction '{direction}'",
@@ -472,7 +464,7 @@ def derive(data: pd.DataFrame | str | Path, source: str | None = None,
     table = df.copy()
     for c in NUMERIC_COLUMNS:  # numeric columns become numbers
         if c in table.columns:
-            table[c] = pd.to_numeric(table[c].map(lambda x: np.nan if _is_missing(x) else x), errors="coerce")
+            table[c] = pd.to_numeric(table[c].map(lambda x: np.nan if is_blank(x) else x), errors="coerce")
     if "study_id" in table.columns and "study" not in table.columns:
         table.insert(0, "study", studies)
     else:
@@ -495,7 +487,7 @@ def _overlap_warnings(df: pd.DataFrame, studies: list) -> list[tuple[int, str, s
     ``overlaps_with``). Linear in the number of rows; messages name at most 5 rows."""
     if "overlap_group" not in df.columns:
         return []
-    group = [_text(g) if not _is_missing(g) else "" for g in df["overlap_group"]]
+    group = [_text(g) if not is_blank(g) else "" for g in df["overlap_group"]]
     links = [_links(x) for x in df["overlaps_with"]] if "overlaps_with" in df.columns else [set()] * len(df)
     members: dict[str, set[int]] = {}
     listed_by: dict[str, set[int]] = {}  # group -> rows whose overlaps_with names it
