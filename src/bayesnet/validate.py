@@ -73,13 +73,14 @@ class Problems:
             self.add(f"{loc(section, key)}: found {value!r} ({type(value).__name__}); allowed: {allowed}")
         return good
 
-    def keys(self, section: str, d: dict, allowed, noun: str = "key(s)") -> bool:
-        """Record "[section]: unknown key(s) a, b; allowed: x, y" for keys of `d` not in `allowed`."""
+    def keys(self, section: str, d: dict, allowed, noun: str = "key(s)", shown: str | None = None) -> bool:
+        """Record "[section]: unknown key(s) a, b; allowed: x, y" for keys of `d` not in
+        `allowed` (`shown`: the allowed keys as listed, default sorted)."""
         unknown = set(d) - set(allowed)
         if unknown:
             head = f"{loc(section)}: " if section else ""
             self.add(f"{head}unknown {noun} {', '.join(sorted(map(str, unknown)))}; "
-                     f"allowed: {', '.join(sorted(allowed))}")
+                     f"allowed: {shown or ', '.join(sorted(allowed))}")
         return not unknown
 
     def choice(self, section: str, key: str, value, allowed) -> bool:
@@ -96,7 +97,8 @@ class Problems:
         """Record "[section]: found V (TYPE); allowed: a table ..." unless value is a dict."""
         if isinstance(value, dict):
             return True
-        self.add(f"{loc(section)}: found {value!r} ({type(value).__name__}); allowed: a table, e.g. {example}")
+        head = f"{loc(section)}: " if section else ""
+        self.add(f"{head}found {value!r} ({type(value).__name__}); allowed: a table, e.g. {example}")
         return False
 
     def run(self, fn, *args):
