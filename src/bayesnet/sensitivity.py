@@ -72,18 +72,20 @@ def default_grid(thresholds) -> dict[str, list[Prior]]:
 
 def read_grid(path) -> dict[str, list[Prior]]:
     """GRID.toml: arrays of tables [[tau]], [[mu]], optionally [[beta]], each in the spec's
-    prior syntax with an optional label."""
+    prior syntax with an optional label. Every problem is reported in one SpecError
+    (bayesnet.validate style)."""
+    from .validate import Problems
+
     with open(path, "rb") as fh:
         raw = tomllib.load(fh)
-    bad = set(raw) - {"tau", "mu", "beta"}
-    if bad:
-        raise SpecError(f"{path}: unknown grid key(s) {sorted(bad)}; allowed: tau, mu, beta")
+    P = Problems(where=str(path))
+    P.keys("", raw, ("tau", "mu", "beta"), noun="grid key(s)")
     out = {}
     for name, kind in (("tau", "scale"), ("mu", "effect"), ("beta", "effect")):
-        if name in raw:
-            if not isinstance(raw[name], list) or not raw[name]:
-                raise SpecError(f"{path}: [[{name}]] must be a non-empty array of prior tables")
-            out[name] = [parse_prior(t, f"{path}: [[{name}]] #{i + 1}", kind) for i, t in enumerate(raw[name])]
+        if name in raw and P.check(f"[[{name}]]", "", raw[name], lambda v: isinstance(v, list) and v,
+                                   "a non-empty array of prior tables"):
+            out[name] = [P.run(parse_prior, t, f"[[{name}]] #{i + 1}", kind) for i, t in enumerate(raw[name])]
+    P.raise_if_any()
     return out
 
 
@@ -186,7 +188,7 @@ def sweep(spec, grid: dict[str, list[Prior]] | None = None, data=None, engine: s
     grid = grid or default_grid(spec.thresholds)
     ev = evidence if evidence is not None else evidence_for(spec, data)
     settings = list(_settings(grid))
-    base_seed = int(spec.mcmc["seed"] if seed is None else seed)
+    base_seed = int(spec.mcmc.seed if seed is None else seed)
     engines = [choose_engine(spec.with_priors(**s), engine) for s in settings]
     jobs = [(spec, ev, s, e, base_seed + i) for i, (s, e) in enumerate(zip(settings, engines))]
     needs_mcmc = any(e == "mcmc" for e in engines)
@@ -264,7 +266,7 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
 
     spec = load_spec(spec)
     ev = evidence if evidence is not None else evidence_for(spec, data)
-    seed = int(spec.mcmc["seed"] if seed is None else seed)
+    seed = int(spec.mcmc.seed if seed is None else seed)
     full = fit(spec, evidence=ev, engine=engine, seed=seed, log_likelihood=False, frequentist=False)
     rows = [{"omitted": "(none)", "kind": "full", **row_from_posterior(full), "status": "ok", "reason": ""}]
     t = ev.table
@@ -285,7 +287,7 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
                 f"approximate influence (closed-form inverse-variance leave-one-out, Viechtbauer & Cheung 2010); "
                 f"each other study moves P(HR < {c:g}) by {bound} in that approximation.")
     jobs = [(f"{st}", "study", t[t["study"] != st]) for st in ids]
-    cand = list(dict.fromkeys((covariates or []) + list(spec.model["covariates"]) +
+    cand = list(dict.fromkeys((covariates or []) + list(spec.model.covariates) +
                               ["design", "data_source", "source_type", "design_class"]))
     for cov in cand:
         if cov not in t.columns:
@@ -297,11 +299,11 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
     for name, kind, sub in _progress(jobs, len(jobs), "influence"):
         try:
             sp = spec
-            keep = [c_ for c_ in spec.model["covariates"] if sub[c_].astype(str).nunique() > 1]
-            if keep != list(spec.model["covariates"]):
+            keep = [c_ for c_ in spec.model.covariates if sub[c_].astype(str).nunique() > 1]
+            if keep != list(spec.model.covariates):
                 sp = spec.with_model(covariates=keep,
-                                     reference={c_: v for c_, v in spec.model["reference"].items() if c_ in keep})
-            het = sp.model["heterogeneity"]
+                                     reference={c_: v for c_, v in spec.model.reference.items() if c_ in keep})
+            het = sp.model.heterogeneity
             if het.startswith("by:") and sub[het[3:]].astype(str).nunique() < 2:
                 sp = sp.with_model(heterogeneity="shared")
             eng = choose_engine(sp, engine)
@@ -335,9 +337,9 @@ def _load_with_selection(spec, sel):
 
     kw = "select" if "select" in inspect.signature(load_evidence).parameters else "select_"
     d = spec.data
-    if "dataset" in d:
-        return load_evidence(dataset=d["dataset"], base_dir=spec.base_dir, **{kw: sel})
-    return load_evidence(path=(spec.base_dir / d["path"]), **{kw: sel})
+    if d.dataset is not None:
+        return load_evidence(dataset=d.dataset, base_dir=spec.base_dir, **{kw: sel})
+    return load_evidence(path=(spec.base_dir / d.path), **{kw: sel})
 
 
 def _keep_rules() -> list[str]:
@@ -377,15 +379,15 @@ def overlap_sensitivity(spec, engine: str = "auto", seed: int | None = None, evi
     from .evidence.selection import select_overlap
 
     spec = load_spec(spec)
-    sel_name = spec.data.get("select")
+    sel_name = spec.data.select
     try:
-        sel = _resolve_selection(sel_name, spec.data.get("dataset"), spec.base_dir) if sel_name else None
+        sel = _resolve_selection(sel_name, spec.data.dataset, spec.base_dir) if sel_name else None
     except REFIT_ERRORS:
         return pd.DataFrame()
     if sel is None or sel.overlap is None:
         return pd.DataFrame()
     rows = []
-    seed = int(spec.mcmc["seed"] if seed is None else seed)
+    seed = int(spec.mcmc.seed if seed is None else seed)
     primary = sel.overlap.get("keep", "largest")
 
     def run(analysis, rule, make_ev, model_sp=spec, eng=engine):
@@ -441,6 +443,6 @@ def power_scaling(post) -> pd.DataFrame:
     idata = post.extras["idata"]
     if "log_likelihood" not in idata.children or "log_prior" not in idata.children:
         raise ModelError("the fit has no log_likelihood/log_prior groups: refit with log_likelihood=True")
-    names = [n for n in top_level_vars(post.model_data, post.spec) if n != "tau_eta"]
+    names = [n for n in top_level_vars(post.model_data) if n != "tau_eta"]
     res = psense_summary(idata, var_names=names, prior_var_names=names)
     return res.reset_index().rename(columns={"index": "parameter"}) if isinstance(res, pd.DataFrame) else pd.DataFrame(res)

@@ -114,19 +114,19 @@ def summary_dict(post, observational: bool = True) -> dict:
     }
     out["pooled_label"] = pooled_label(md)
     warnings: list[str] = []
-    if spec.model["effects"] == "random" and md.k < 3:
+    if spec.model.effects == "random" and md.k < 3:
         warnings.append(f"only {md.k} stud{'y' if md.k == 1 else 'ies'}: the between-study SD (tau) is informed "
-                        f"mainly by its prior ({spec.priors['tau'].describe()}); read tau, I2 and the predictive "
+                        f"mainly by its prior ({spec.priors.tau.describe()}); read tau, I2 and the predictive "
                         f"interval as prior-driven")
     if ("tau_scale",) in mg:
         out["tau_scale"] = S(mg[("tau_scale",)], "raw")
     if ("tau",) in mg:
         out["tau_sd"] = out["tau"]
-    elif spec.model["effects"] == "random":
-        warnings.append(f"Student-t random effects with {spec.model['random_df']:g} degrees of freedom have no finite "
+    elif spec.model.effects == "random":
+        warnings.append(f"Student-t random effects with {spec.model.random_df:g} degrees of freedom have no finite "
                         f"between-study SD (needs df > 2): tau_scale is reported, tau and I2 are not")
     out["tau_label"] = ("between-study SD (tau)" if ("tau_scale",) not in mg else
-                        f"between-study SD = tau_scale x sqrt(nu/(nu-2)), nu = {spec.model['random_df']:g}; "
+                        f"between-study SD = tau_scale x sqrt(nu/(nu-2)), nu = {spec.model.random_df:g}; "
                         f"the tau prior is on tau_scale")
     if ("predictive_new_group",) in mg:
         out["predictive_new_group"] = {**_both(mg[("predictive_new_group",)]),
@@ -192,8 +192,8 @@ def observational_summary(post) -> dict:
         out["unadjusted"] = summary_dict(unadjusted, observational=False)
     out.update(observational_blocks(
         post, spec=spec, unadjusted=unadjusted, bias=getattr(spec, "bias", None), evidence=post.evidence,
-        absolute_rows=list(getattr(spec, "absolute", None) or ()), tipping_overrides=r.get("tipping_probability"),
-        rare_outcome=bool(r.get("rare_outcome", False)), treatment=r.get("treatment") or "the treatment"))
+        absolute_rows=list(getattr(spec, "absolute", None) or ()), tipping_overrides=r.tipping_probability,
+        rare_outcome=bool(r.rare_outcome), treatment=r.treatment or "the treatment"))
     return out
 
 

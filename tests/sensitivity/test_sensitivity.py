@@ -189,7 +189,7 @@ def test_sweep_records_an_impossible_setting_and_goes_on(monkeypatch):
     real_fit = api.fit
 
     def fit_refusing_flat(spec, *a, **kw):
-        if spec.priors["mu"].dist == "flat":
+        if spec.priors.mu.dist == "flat":
             raise ModelError("improper posterior: flat mu with this tau prior; use a proper mu prior")
         return real_fit(spec, *a, **kw)
 

@@ -17,7 +17,7 @@ def _design_strata(spec, ev, engine, seed):
     the first design column with two or more levels."""
     from ..api import fit
 
-    if spec.model["covariates"]:
+    if spec.model.covariates:
         return None
     t = ev.table
     for col in DESIGN_COLUMNS:
@@ -73,8 +73,8 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
         raise DiagnosticsFailed(post.diagnostics)
     rep = post.summary()
     rep["spec_name"] = spec.name
-    rep["title"] = spec.report.get("title") or "Probability-of-benefit report"
-    rep["question"] = spec.report.get("question") or ""
+    rep["title"] = spec.report.title or "Probability-of-benefit report"
+    rep["question"] = spec.report.question or ""
     rep["design_strata"] = _design_strata(spec, ev, engine, seed)
     t = ev.table
     cols = [c for c in ("study", "label", "design", "data_source", "source_type", "overlap_group", "derivation", "warnings")
