@@ -32,15 +32,20 @@ def _fin(v):
 
 
 def S(m, scale: str = "log") -> dict:
-    """Summary of a marginal on the log-HR scale ("log"), the HR scale ("hr") or as is ("raw").
-    On the HR scale, values too large for a float are None (see _exp)."""
-    q = m.quantile([0.5, 0.025, 0.975])
+    """Summary of a marginal on the log-HR scale ("log"), the HR scale ("hr", through
+    ``m.on("hr")``) or as is ("raw"). On the HR scale, values too large for a float are
+    None (see _exp)."""
     if scale == "hr":
+        h = m.on("hr")
         with np.errstate(over="ignore", invalid="ignore"):
-            mean, sd, hpd = m.mean(np.exp), m.sd(np.exp), list(m.hpd(0.95, np.exp))
-        return {"mean": _fin(mean), "sd": _fin(sd), "median": _exp(q[0]),
-                "ci95": [_exp(q[1]), _exp(q[2])], "hpd95": [_fin(x) for x in hpd]}
-    return {"mean": m.mean(), "sd": m.sd(), "median": float(q[0]), "ci95": [float(q[1]), float(q[2])],
+            q = h.quantile([0.5, 0.025, 0.975])
+            mean, sd = h.moments()
+            hpd = h.hpd(0.95)
+        return {"mean": _fin(mean), "sd": _fin(sd), "median": _fin(q[0]),
+                "ci95": [_fin(q[1]), _fin(q[2])], "hpd95": [_fin(x) for x in hpd]}
+    q = m.quantile([0.5, 0.025, 0.975])
+    mean, sd = m.moments()
+    return {"mean": mean, "sd": sd, "median": float(q[0]), "ci95": [float(q[1]), float(q[2])],
             "hpd95": list(m.hpd(0.95))}
 
 

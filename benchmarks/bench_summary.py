@@ -1,0 +1,86 @@
+"""Cost of the full summary of an exact fit, beside the fit alone (issue 9, "Speed of the
+summary"). Medians of repeated in-process runs of
+
+    fit      = fit_exact(model data, spec, evidence)
+    fit+sum  = fit_exact(...).summary()   (every number in summary.json)
+
+on a simulated k = 11 random-effects analysis and on the shipped specs (k = 9-11, with
+covariates: strata, coefficients, I2 and observational blocks). Target: fit+sum - fit
+<= 10 ms.
+
+    python benchmarks/bench_summary.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+SPECS = ("ptr_random_effects.toml", "ptr_design_regression.toml", "ptr_design_heterogeneity.toml")
+
+
+def median_time(fn, repeat: int) -> float:
+    """Median wall-clock seconds of `repeat` calls of fn (after one warm-up call)."""
+    fn()
+    ts = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+
+def cases():
+    """(label, spec, evidence) for the simulated k = 11 analysis and the shipped specs."""
+    from bayesnet.api import evidence_for, load_spec
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from run_benchmarks import simulated
+
+    yield "simulated, k = 11, random effects", load_spec({}), simulated(11)
+    for name in SPECS:
+        spec = load_spec(ROOT / "models" / name)
+        yield f"models/{name}", spec, evidence_for(spec)
+
+
+def measure(repeat: int) -> list[dict]:
+    """One row per case: k, median fit, median fit+summary (seconds), their difference and ratio."""
+    from bayesnet.api import choose_engine
+    from bayesnet.engines.exact import fit_exact
+    from bayesnet.models import build_model_data
+
+    rows = []
+    for label, spec, ev in cases():
+        if choose_engine(spec) != "exact":
+            continue
+        md = build_model_data(ev, spec)
+        t_fit = median_time(lambda: fit_exact(md, spec, ev), repeat)
+        t_all = median_time(lambda: fit_exact(md, spec, ev).summary(), repeat)
+        rows.append({"case": label, "k": md.k, "fit": t_fit, "fit_summary": t_all,
+                     "summary": t_all - t_fit, "ratio": t_all / t_fit})
+    return rows
+
+
+def table(rows: list[dict]) -> list[str]:
+    out = ["| case | k | fit | fit + summary | summary alone | ratio |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['case']} | {r['k']} | {r['fit'] * 1e3:.1f} ms | {r['fit_summary'] * 1e3:.1f} ms | "
+                   f"{r['summary'] * 1e3:.1f} ms | {r['ratio']:.1f} |")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=21)
+    args = ap.parse_args()
+    print("\n".join(table(measure(args.repeat))))
+
+
+if __name__ == "__main__":
+    main()
