@@ -377,9 +377,11 @@ class GridMarginal(Marginal):
 
     def quantile(self, probs) -> np.ndarray:
         p = np.asarray(probs, float)
-        # strictly increasing cumulative for inversion
-        cum, idx = np.unique(self.cum, return_index=True)
-        return np.interp(p, cum, self.x[idx])
+        inv = self.__dict__.get("_inv")
+        if inv is None:  # strictly increasing cumulative for inversion (computed once)
+            cum, idx = np.unique(self.cum, return_index=True)
+            inv = self._inv = (cum, self.x[idx])
+        return np.interp(p, *inv)
 
     def transformed(self, f: Callable, x_new: np.ndarray | None = None) -> GridMarginal:
         """The marginal of f(X) for monotone increasing f (e.g. I^2 from tau), same scale."""

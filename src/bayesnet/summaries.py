@@ -210,9 +210,10 @@ def studies_table(post) -> pd.DataFrame:
     md, ev = post.model_data, post.evidence
     rows = []
     t = ev.table.set_index("study") if ev is not None else None
+    margs = [post.marginals[("study", st)] for st in md.studies]
+    qs = _quantiles(margs, [0.5, 0.025, 0.975])
     for i, st in enumerate(md.studies):
-        m = post.marginals[("study", st)]
-        q = m.quantile([0.5, 0.025, 0.975])
+        m, q = margs[i], qs[i]
         row = {"study": st, "log_hr": float(md.y[i]), "se": float(md.s[i]),
                "hr": _exp(md.y[i]), "hr_low": _exp(md.y[i] - 1.959963984540054 * md.s[i]),
                "hr_high": _exp(md.y[i] + 1.959963984540054 * md.s[i]),
@@ -228,6 +229,20 @@ def studies_table(post) -> pd.DataFrame:
                     row[col] = "" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _quantiles(margs, probs) -> list[np.ndarray]:
+    """quantile(probs) of each marginal; mixtures sharing their weights (the exact engine's
+    study effects) are solved together (`mixture_quantiles`)."""
+    from .posterior import MixtureMarginal, mixture_quantiles
+
+    mix = [m for m in margs if isinstance(m, MixtureMarginal)]
+    if len(mix) > 1 and all(m.w is mix[0].w or (m.w.shape == mix[0].w.shape and np.array_equal(m.w, mix[0].w))
+                            for m in mix):
+        q = mixture_quantiles(np.stack([m.m for m in mix]), np.stack([m.s for m in mix]), mix[0].w, probs)
+        it = iter(q)
+        return [next(it) if isinstance(m, MixtureMarginal) else m.quantile(probs) for m in margs]
+    return [m.quantile(probs) for m in margs]
 
 
 def tidy_table(post) -> pd.DataFrame:
@@ -250,15 +265,19 @@ def tidy_table(post) -> pd.DataFrame:
 
 
 def to_xarray(post):
-    """Labelled xarray Dataset: pooled/predictive summaries by stat, strata by
-    (covariate_level, stat), studies by (study, stat), on the HR scale."""
+    """Labelled xarray Dataset on the HR scale (tau as it is), stat = mean, sd, median,
+    ci_low, ci_high (95% equal-tailed), hpd_low, hpd_high (95% shortest):
+    pooled_hr, predictive_hr, tau (stat); study_hr (study, stat); with covariates,
+    stratum_hr and stratum_predictive_hr (covariate, level, stat), where `level` is the
+    union of every covariate's levels and a (covariate, level) pair that does not exist
+    is NaN. Values equal those of `tidy_table`."""
     import xarray as xr
 
     stats_ = ["mean", "sd", "median", "ci_low", "ci_high", "hpd_low", "hpd_high"]
 
     def vec(m, scale="hr"):
         s = S(m, scale)
-        return [s["mean"], s["sd"], s["median"], *s["ci95"], *s["hpd95"]]
+        return [np.nan if v is None else v for v in (s["mean"], s["sd"], s["median"], *s["ci95"], *s["hpd95"])]
 
     mg, md = post.marginals, post.model_data
     data = {"pooled_hr": (("stat",), vec(mg[("pooled",)])),
@@ -269,7 +288,12 @@ def to_xarray(post):
     data["study_hr"] = (("study", "stat"), [vec(mg[("study", s)]) for s in md.studies])
     strata = md.strata()
     if strata:
-        coords["stratum"] = [f"{c}={lv}" for c, lv in strata]
-        data["stratum_hr"] = (("stratum", "stat"), [vec(mg[("stratum", c, lv)]) for c, lv in strata])
-        data["stratum_predictive_hr"] = (("stratum", "stat"), [vec(mg[("stratum_predictive", c, lv)]) for c, lv in strata])
+        covs = list(dict.fromkeys(c for c, _ in strata))
+        levels = list(dict.fromkeys(lv for _, lv in strata))
+        coords["covariate"], coords["level"] = covs, levels
+        for name, kind in (("stratum_hr", "stratum"), ("stratum_predictive_hr", "stratum_predictive")):
+            arr = np.full((len(covs), len(levels), len(stats_)), np.nan)
+            for c, lv in strata:
+                arr[covs.index(c), levels.index(lv)] = vec(mg[(kind, c, lv)])
+            data[name] = (("covariate", "level", "stat"), arr)
     return xr.Dataset(data, coords=coords, attrs={"engine": post.engine, "k": md.k})
