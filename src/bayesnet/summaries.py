@@ -169,7 +169,7 @@ def summary_dict(post, observational: bool = True) -> dict:
                            for k, v in mg.items() if k[0] == "coef"}
     hr_cols = ("hr", "hr_low", "hr_high", "shrunken_hr", "shrunken_low", "shrunken_high")
     out["studies"] = [{k: (None if k in hr_cols and isinstance(v, float) and not math.isfinite(v) else v)
-                       for k, v in r.items()} for r in studies_table(post).to_dict(orient="records")]
+                       for k, v in r.items()} for r in _study_rows(post)]
     out["frequentist"] = post.extras.get("frequentist")
     out["diagnostics"] = post.diagnostics
     out["provenance"] = provenance(post)
@@ -207,9 +207,15 @@ def observational_summary(post) -> dict:
 def studies_table(post) -> pd.DataFrame:
     """One row per study: reported HR and 95% CI, shrunken HR (posterior median) with its
     95% equal-tailed credible interval, the derivation and the warnings."""
+    return pd.DataFrame(_study_rows(post))
+
+
+def _study_rows(post) -> list[dict]:
+    """The rows of `studies_table` as dicts (summary.json reads them without a DataFrame)."""
     md, ev = post.model_data, post.evidence
     rows = []
-    t = ev.table.set_index("study") if ev is not None else None
+    t = ev.table if ev is not None else None
+    by_study = {}  # column -> {study: value}, read once (not one .loc per cell)
     margs = [post.marginals[("study", st)] for st in md.studies]
     qs = _quantiles(margs, [0.5, 0.025, 0.975])
     for i, st in enumerate(md.studies):
@@ -225,10 +231,12 @@ def studies_table(post) -> pd.DataFrame:
         if t is not None:
             for col in ("derivation", "warnings", "design", "data_source", "source_type", "overlap_group"):
                 if col in t.columns and col not in row:
-                    v = t.loc[st, col]
+                    if col not in by_study:
+                        by_study[col] = dict(zip(t["study"], t[col]))
+                    v = by_study[col][st]
                     row[col] = "" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return rows
 
 
 def _quantiles(margs, probs) -> list[np.ndarray]:
