@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from .spec import Spec
 
 __all__ = ["DrawsMarginal", "GridMarginal", "HRMarginal", "Marginal", "MixtureMarginal", "Posterior",
-           "mixture_quantiles", "shortest_interval"]
+           "mixture_hpd_bounds", "mixture_quantiles",
+           "prefetch_mixture_summaries", "shortest_interval"]
 
 _SQRT2PI = np.sqrt(2.0 * np.pi)
 SCALES = ("log", "hr", "raw")
@@ -236,6 +237,78 @@ def mixture_quantiles(m, s, w, probs) -> np.ndarray:
     return x[0] if single else x
 
 
+def mixture_hpd_bounds(m, s, w, a, b, prob: float, c: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Shortest `prob` intervals [a, b] of n normal mixtures sharing the weights w (m and s
+    of shape (n, G)) for the density g(x) = f(x) e^(-c x): F(b) - F(a) = prob and
+    log g(a) = log g(b). Newton's method on both equations together (2 x 2 Jacobian from
+    f and f'), from the starting bounds a, b (n,) (the equal-tailed interval), until
+    |F(b) - F(a) - prob| < 1e-13 and |log g(a) - log g(b)| < 1e-10. A mixture for which
+    this fails (a non-positive density, bounds that are not on either side of a mode,
+    crossing bounds, 60 steps) gets NaN bounds: the caller decides (`_hpd_search`)."""
+    m2, s2 = np.atleast_2d(np.asarray(m, float)), np.atleast_2d(np.asarray(s, float))
+    w = np.asarray(w, float)
+    a, b = np.array(a, float).reshape(-1), np.array(b, float).reshape(-1)
+    active = np.ones(a.shape, bool)
+    done = np.zeros(a.shape, bool)
+    for _ in range(60):
+        idx = np.flatnonzero(active)
+        if not idx.size:
+            break
+        x = np.stack([a[idx], b[idx]], axis=1)
+        F = _mix_cdf(x, m2[idx], s2[idx], w)
+        f, d = _mix_pdf(x, m2[idx], s2[idx], w, deriv=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r1 = F[:, 1] - F[:, 0] - prob
+            r2 = np.log(f[:, 0]) - np.log(f[:, 1]) - c * (x[:, 0] - x[:, 1])
+            ha, hb = d[:, 0] / f[:, 0] - c, d[:, 1] / f[:, 1] - c
+            ok = (f[:, 0] > 0) & (f[:, 1] > 0) & (ha > 0) & (hb < 0)
+            conv = ok & (np.abs(r1) < 1e-13) & (np.abs(r2) < 1e-10)
+            det = f[:, 0] * hb - f[:, 1] * ha
+            da, db = (r1 * hb + r2 * f[:, 1]) / det, (r2 * f[:, 0] + r1 * ha) / det
+        step = ok & ~conv & np.isfinite(da) & np.isfinite(db) & (x[:, 0] + da < x[:, 1] + db)
+        done[idx[conv]] = True
+        active[idx[~step]] = False
+        a[idx[step]] += da[step]
+        b[idx[step]] += db[step]
+    a[~done], b[~done] = np.nan, np.nan
+    return a, b
+
+
+def prefetch_mixture_summaries(margs, prob: float = 0.95, probs=(0.5, 0.025, 0.975), hpd_of=None) -> None:
+    """Solve the quantiles `probs` of every MixtureMarginal in `margs`, and the `prob`
+    shortest intervals (log and HR scale) of those also in `hpd_of` (default: all), one vectorised pass per group of mixtures
+    sharing their weights (the exact engine's marginals all do), and remember them on
+    each marginal: later quantile()/hpd() calls for these probabilities are lookups, with
+    the same numbers as solving each marginal on its own."""
+    groups: dict[int, list[MixtureMarginal]] = {}
+    for mg in margs:
+        if isinstance(mg, MixtureMarginal):
+            groups.setdefault(id(mg.w), []).append(mg)
+    tails = ((1 - prob) / 2, (1 + prob) / 2)
+    want = list(dict.fromkeys([*map(float, probs), *tails]))
+    for grp in groups.values():
+        grp = [g for g in grp if g.w.shape == grp[0].w.shape and np.array_equal(g.w, grp[0].w)]
+        if len(grp) < 2:
+            continue
+        m, s, w = np.stack([g.m for g in grp]), np.stack([g.s for g in grp]), grp[0].w
+        if not all(p in g.__dict__.get("_q", {}) for g in grp for p in want):
+            q = mixture_quantiles(m, s, w, np.array(want))
+            for g, row in zip(grp, q):
+                memo = g.__dict__.setdefault("_q", {})
+                for p, v in zip(want, row.tolist()):
+                    memo.setdefault(p, v)
+        sel = [i for i, g in enumerate(grp) if hpd_of is None or any(g is h for h in hpd_of)]
+        if not sel:
+            continue
+        lo = np.array([grp[i]._q[tails[0]] for i in sel])
+        hi = np.array([grp[i]._q[tails[1]] for i in sel])
+        for c in (0.0, 1.0):
+            a, b = mixture_hpd_bounds(m[sel], s[sel], w, lo, hi, prob, c)
+            for g, ai, bi in zip([grp[i] for i in sel], a.tolist(), b.tolist()):
+                if math.isfinite(ai) and (prob, c) not in g.__dict__.get("_h", {}):
+                    g.__dict__.setdefault("_h", {}).setdefault((prob, c), (ai, bi))
+
+
 class MixtureMarginal(Marginal):
     """sum_g w_g N(m_g, s_g^2): the exact engine's marginal of any linear function of
     beta, theta_i or theta_new (Roever 2020, J Stat Softw 93(6), section 2)."""
@@ -302,30 +375,16 @@ class MixtureMarginal(Marginal):
 
     def _hpd_bounds(self, prob: float, c: float) -> tuple[float, float]:
         """Bounds (a, b) on the log scale with F(b) - F(a) = prob and g(a) = g(b) for the
-        density g(x) = f(x) e^(-c x) (c = 0: this scale; c = 1: the HR density in x = log HR).
-        Newton's method on both equations together (2 x 2 Jacobian from f and f'), started
-        at the equal-tailed interval; when it does not converge to an interior shortest
-        interval (e.g. a density decreasing over the support), `_hpd_search` decides."""
-        x = self.quantile([(1 - prob) / 2, (1 + prob) / 2])
-        a, b = float(x[0]), float(x[1])
-        for _ in range(60):
-            F = _mix_cdf(np.array([a, b]), self.m, self.s, self.w)
-            f, d = _mix_pdf(np.array([a, b]), self.m, self.s, self.w, deriv=True)
-            if not (f[0] > 0 and f[1] > 0):
-                break
-            r1 = F[1] - F[0] - prob
-            r2 = math.log(f[0]) - math.log(f[1]) - c * (a - b)
-            ha, hb = d[0] / f[0] - c, d[1] / f[1] - c
-            if not (ha > 0 > hb):
-                break
-            if abs(r1) < 1e-13 and abs(r2) < 1e-10:
-                return a, b
-            det = f[0] * hb - f[1] * ha
-            da, db = (r1 * hb + r2 * f[1]) / det, (r2 * f[0] + r1 * ha) / det
-            if not (math.isfinite(da) and math.isfinite(db)) or a + da >= b + db:
-                break
-            a, b = a + da, b + db
-        return self._hpd_search(prob, c)
+        density g(x) = f(x) e^(-c x) (c = 0: this scale; c = 1: the HR density in x = log HR),
+        by `mixture_hpd_bounds`; when that does not converge to an interior shortest
+        interval (e.g. a density decreasing over the support), `_hpd_search` decides.
+        Remembered per (prob, c)."""
+        memo = self.__dict__.setdefault("_h", {})
+        if (prob, c) not in memo:
+            x = self.quantile([(1 - prob) / 2, (1 + prob) / 2])
+            a, b = mixture_hpd_bounds(self.m, self.s, self.w, x[:1], x[1:], prob, c)
+            memo[prob, c] = (float(a[0]), float(b[0])) if np.isfinite(a[0]) else self._hpd_search(prob, c)
+        return memo[prob, c]
 
     def _hpd_search(self, prob: float, c: float) -> tuple[float, float]:
         """Fallback: a = Q(p), b = Q(p + prob) with g(a) = g(b) found by Brent's method on p;

@@ -106,9 +106,13 @@ def summary_dict(post, observational: bool = True) -> dict:
     draft); refits inside sensitivity analyses leave them out."""
     from .provenance import provenance
 
+    from .posterior import prefetch_mixture_summaries
+
     md, spec = post.model_data, post.spec
     th, harm = spec.thresholds, spec.harm
     mg = post.marginals
+    # every quantile and HPD below, solved together (studies need no HPD)
+    prefetch_mixture_summaries(mg.values(), hpd_of=[v for k, v in mg.items() if k[0] != "study"])
     out = {
         "engine": post.engine,
         "k": md.k,
@@ -212,14 +216,17 @@ def studies_table(post) -> pd.DataFrame:
 
 def _study_rows(post) -> list[dict]:
     """The rows of `studies_table` as dicts (summary.json reads them without a DataFrame)."""
+    from .posterior import prefetch_mixture_summaries
+
     md, ev = post.model_data, post.evidence
     rows = []
     t = ev.table if ev is not None else None
     by_study = {}  # column -> {study: value}, read once (not one .loc per cell)
     margs = [post.marginals[("study", st)] for st in md.studies]
-    qs = _quantiles(margs, [0.5, 0.025, 0.975])
+    prefetch_mixture_summaries(margs, hpd_of=())  # the study quantiles, solved together
     for i, st in enumerate(md.studies):
-        m, q = margs[i], qs[i]
+        m = margs[i]
+        q = m.quantile([0.5, 0.025, 0.975])
         row = {"study": st, "log_hr": float(md.y[i]), "se": float(md.s[i]),
                "hr": _exp(md.y[i]), "hr_low": _exp(md.y[i] - 1.959963984540054 * md.s[i]),
                "hr_high": _exp(md.y[i] + 1.959963984540054 * md.s[i]),
@@ -237,20 +244,6 @@ def _study_rows(post) -> list[dict]:
                     row[col] = "" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v)
         rows.append(row)
     return rows
-
-
-def _quantiles(margs, probs) -> list[np.ndarray]:
-    """quantile(probs) of each marginal; mixtures sharing their weights (the exact engine's
-    study effects) are solved together (`mixture_quantiles`)."""
-    from .posterior import MixtureMarginal, mixture_quantiles
-
-    mix = [m for m in margs if isinstance(m, MixtureMarginal)]
-    if len(mix) > 1 and all(m.w is mix[0].w or (m.w.shape == mix[0].w.shape and np.array_equal(m.w, mix[0].w))
-                            for m in mix):
-        q = mixture_quantiles(np.stack([m.m for m in mix]), np.stack([m.s for m in mix]), mix[0].w, probs)
-        it = iter(q)
-        return [next(it) if isinstance(m, MixtureMarginal) else m.quantile(probs) for m in margs]
-    return [m.quantile(probs) for m in margs]
 
 
 def tidy_table(post) -> pd.DataFrame:
