@@ -104,9 +104,8 @@ def summary_dict(post, observational: bool = True) -> dict:
     """The summary.json content (schema in the README). `observational` adds the blocks of
     `observational_summary` (bias, tipping points, E-values, absolute effects, GRADE
     draft); refits inside sensitivity analyses leave them out."""
-    from .provenance import provenance
-
     from .posterior import prefetch_mixture_summaries
+    from .provenance import provenance
 
     md, spec = post.model_data, post.spec
     th, harm = spec.thresholds, spec.harm
