@@ -177,14 +177,7 @@ def density(post, title: str | None = None):
     xs = np.linspace(lo_q, hi_q, 600)
     th, harm = sorted(post.spec.thresholds), post.spec.harm
 
-    def dens(m):
-        if hasattr(m, "pdf"):
-            return m.pdf(xs)
-        from scipy.stats import gaussian_kde
-
-        return gaussian_kde(m.draws.ravel())(xs)
-
-    dp, dq = dens(pooled), dens(pred)
+    dp, dq = pooled.pdf(xs), pred.pdf(xs)  # log-HR densities (a KDE of the draws under MCMC)
     h = np.exp(xs)
     fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
     ax.plot(h, dp, color="black", lw=1.8, label="pooled HR")

@@ -173,9 +173,25 @@ def _run_jobs(jobs, workers: int, scheduler: str | None, desc: str, parallel: bo
     return [_fit_setting(j) for j in _progress(jobs, len(jobs), desc)]
 
 
+def _from_posterior(obj, engine: str, seed, evidence):
+    """(spec, engine, seed, evidence) from a fitted Posterior (its spec, evidence, engine
+    and seed unless given), or (obj, ...) unchanged for a spec, dict or path."""
+    from .posterior import Posterior
+
+    if not isinstance(obj, Posterior):
+        return obj, engine, seed, evidence
+    # an exact fit is what "auto" gives wherever the exact engine can fit; an MCMC fit stays MCMC
+    eng = "mcmc" if (engine == "auto" and obj.engine == "mcmc") else engine
+    return obj.spec, eng, (obj.seed if seed is None else seed), (obj.evidence if evidence is None else evidence)
+
+
 def sweep(spec, grid: dict[str, list[Prior]] | None = None, data=None, engine: str = "auto",
           workers: int = 1, scheduler: str | None = None, seed: int | None = None, evidence=None) -> pd.DataFrame:
     """Fit `spec` under every combination of the grid's priors; one row per setting.
+
+    `spec` is a spec (TOML path, dict or Spec) or a fitted `Posterior`: ``sweep(post)``
+    reuses its spec, evidence, engine and seed, so nothing is read again (as metafor's
+    ``leave1out(res)``).
 
     Columns: tau_prior, mu_prior (labels), their distributions and parameters, hr_median,
     hr_low, hr_high (pooled, 95% equal-tailed), pred_hr_low, pred_hr_high, tau_median,
@@ -184,6 +200,7 @@ def sweep(spec, grid: dict[str, list[Prior]] | None = None, data=None, engine: s
     row equals a direct fit with that prior; exact rows have no seed (empty)."""
     from .api import choose_engine, evidence_for, load_spec
 
+    spec, engine, seed, evidence = _from_posterior(spec, engine, seed, evidence)
     spec = load_spec(spec)
     grid = grid or default_grid(spec.thresholds)
     ev = evidence if evidence is not None else evidence_for(spec, data)
@@ -247,6 +264,11 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
               evidence=None, max_studies: int | None = LOO_MAX) -> pd.DataFrame:
     """Leave-one-out and leave-one-level-out refits.
 
+    `spec` is a spec (TOML path, dict or Spec) or a fitted `Posterior`: ``influence(post)``
+    reuses its spec, evidence, engine and seed (as metafor's ``leave1out(res)``), and the
+    posterior itself is the full-analysis row (no refit) unless another seed or evidence
+    is given.
+
     One row for the full analysis, one per omitted study and one per omitted level of
     each covariate (the spec's covariates and the design columns found in the data:
     design, data_source, source_type, design_class). Reports the pooled HR, its 95%
@@ -263,11 +285,17 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
     LOO_MIN largest), so the cost is linear in k; df.attrs['note'] says so and bounds the
     approximate shift of the studies not refitted."""
     from .api import choose_engine, evidence_for, fit, load_spec
+    from .posterior import Posterior
 
+    given = spec if isinstance(spec, Posterior) and evidence is None and data is None else None
+    spec, engine, seed, evidence = _from_posterior(spec, engine, seed, evidence)
     spec = load_spec(spec)
     ev = evidence if evidence is not None else evidence_for(spec, data)
     seed = int(spec.mcmc.seed if seed is None else seed)
-    full = fit(spec, evidence=ev, engine=engine, seed=seed, log_likelihood=False, frequentist=False)
+    reuse = (given is not None and (given.seed is None or given.seed == seed) and given.engine in ("exact", "mcmc")
+             and engine in ("auto", given.engine))
+    full = given if reuse else fit(spec, evidence=ev, engine=engine, seed=seed, log_likelihood=False,
+                                   frequentist=False)
     rows = [{"omitted": "(none)", "kind": "full", **row_from_posterior(full), "status": "ok", "reason": ""}]
     t = ev.table
     c = clinical_threshold(spec.thresholds)
@@ -375,13 +403,13 @@ def overlap_sensitivity(spec, engine: str = "auto", seed: int | None = None, evi
     overlap rule."""
     from .api import choose_engine, fit, load_spec
     from .evidence import EvidenceTable
-    from .evidence.loading import _resolve_selection
+    from .evidence.loading import resolve_selection
     from .evidence.selection import select_overlap
 
     spec = load_spec(spec)
     sel_name = spec.data.select
     try:
-        sel = _resolve_selection(sel_name, spec.data.dataset, spec.base_dir) if sel_name else None
+        sel = resolve_selection(sel_name, spec.data.dataset, spec.base_dir) if sel_name else None
     except REFIT_ERRORS:
         return pd.DataFrame()
     if sel is None or sel.overlap is None:

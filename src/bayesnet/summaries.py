@@ -34,15 +34,20 @@ def _fin(v):
 
 
 def S(m, scale: str = "log") -> dict:
-    """Summary of a marginal on the log-HR scale ("log"), the HR scale ("hr") or as is ("raw").
-    On the HR scale, values too large for a float are None (see _exp)."""
-    q = m.quantile([0.5, 0.025, 0.975])
+    """Summary of a marginal on the log-HR scale ("log"), the HR scale ("hr", through
+    ``m.on("hr")``) or as is ("raw"). On the HR scale, values too large for a float are
+    None (see _exp)."""
     if scale == "hr":
+        h = m.on("hr")
         with np.errstate(over="ignore", invalid="ignore"):
-            mean, sd, hpd = m.mean(np.exp), m.sd(np.exp), list(m.hpd(0.95, np.exp))
-        return {"mean": _fin(mean), "sd": _fin(sd), "median": _exp(q[0]),
-                "ci95": [_exp(q[1]), _exp(q[2])], "hpd95": [_fin(x) for x in hpd]}
-    return {"mean": m.mean(), "sd": m.sd(), "median": float(q[0]), "ci95": [float(q[1]), float(q[2])],
+            q = h.quantile([0.5, 0.025, 0.975])
+            mean, sd = h.moments()
+            hpd = h.hpd(0.95)
+        return {"mean": _fin(mean), "sd": _fin(sd), "median": _fin(q[0]),
+                "ci95": [_fin(q[1]), _fin(q[2])], "hpd95": [_fin(x) for x in hpd]}
+    q = m.quantile([0.5, 0.025, 0.975])
+    mean, sd = m.moments()
+    return {"mean": mean, "sd": sd, "median": float(q[0]), "ci95": [float(q[1]), float(q[2])],
             "hpd95": list(m.hpd(0.95))}
 
 
@@ -97,11 +102,14 @@ def summary_dict(post, observational: bool = True) -> dict:
     """The summary.json content (schema in the README). `observational` adds the blocks of
     `observational_summary` (bias, tipping points, E-values, absolute effects, GRADE
     draft); refits inside sensitivity analyses leave them out."""
+    from .posterior import prefetch_mixture_summaries
     from .provenance import provenance
 
     md, spec = post.model_data, post.spec
     th, harm = spec.thresholds, spec.harm
     mg = post.marginals
+    # every quantile and HPD below, solved together (studies need no HPD)
+    prefetch_mixture_summaries(mg.values(), hpd_of=[v for k, v in mg.items() if k[0] != "study"])
     out = {
         "engine": post.engine,
         "k": md.k,
@@ -162,7 +170,7 @@ def summary_dict(post, observational: bool = True) -> dict:
                            for k, v in mg.items() if k[0] == "coef"}
     hr_cols = ("hr", "hr_low", "hr_high", "shrunken_hr", "shrunken_low", "shrunken_high")
     out["studies"] = [{k: (None if k in hr_cols and isinstance(v, float) and not math.isfinite(v) else v)
-                       for k, v in r.items()} for r in studies_table(post).to_dict(orient="records")]
+                       for k, v in r.items()} for r in _study_rows(post)]
     out["frequentist"] = post.extras.get("frequentist")
     out["diagnostics"] = post.diagnostics
     out["provenance"] = provenance(post)
@@ -200,11 +208,21 @@ def observational_summary(post) -> dict:
 def studies_table(post) -> pd.DataFrame:
     """One row per study: reported HR and 95% CI, shrunken HR (posterior median) with its
     95% equal-tailed credible interval, the derivation and the warnings."""
+    return pd.DataFrame(_study_rows(post))
+
+
+def _study_rows(post) -> list[dict]:
+    """The rows of `studies_table` as dicts (summary.json reads them without a DataFrame)."""
+    from .posterior import prefetch_mixture_summaries
+
     md, ev = post.model_data, post.evidence
     rows = []
-    t = ev.table.set_index("study") if ev is not None else None
+    t = ev.table if ev is not None else None
+    by_study = {}  # column -> {study: value}, read once (not one .loc per cell)
+    margs = [post.marginals[("study", st)] for st in md.studies]
+    prefetch_mixture_summaries(margs, hpd_of=())  # the study quantiles, solved together
     for i, st in enumerate(md.studies):
-        m = post.marginals[("study", st)]
+        m = margs[i]
         q = m.quantile([0.5, 0.025, 0.975])
         row = {"study": st, "log_hr": float(md.y[i]), "se": float(md.s[i]),
                "hr": _exp(md.y[i]), "hr_low": _exp(md.y[i] - 1.959963984540054 * md.s[i]),
@@ -217,10 +235,12 @@ def studies_table(post) -> pd.DataFrame:
         if t is not None:
             for col in ("derivation", "warnings", "design", "data_source", "source_type", "overlap_group"):
                 if col in t.columns and col not in row:
-                    v = t.loc[st, col]
+                    if col not in by_study:
+                        by_study[col] = dict(zip(t["study"], t[col]))
+                    v = by_study[col][st]
                     row[col] = "" if (v is None or (isinstance(v, float) and math.isnan(v))) else str(v)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return rows
 
 
 def tidy_table(post) -> pd.DataFrame:
@@ -243,15 +263,19 @@ def tidy_table(post) -> pd.DataFrame:
 
 
 def to_xarray(post):
-    """Labelled xarray Dataset: pooled/predictive summaries by stat, strata by
-    (covariate_level, stat), studies by (study, stat), on the HR scale."""
+    """Labelled xarray Dataset on the HR scale (tau as it is), stat = mean, sd, median,
+    ci_low, ci_high (95% equal-tailed), hpd_low, hpd_high (95% shortest):
+    pooled_hr, predictive_hr, tau (stat); study_hr (study, stat); with covariates,
+    stratum_hr and stratum_predictive_hr (covariate, level, stat), where `level` is the
+    union of every covariate's levels and a (covariate, level) pair that does not exist
+    is NaN. Values equal those of `tidy_table`."""
     import xarray as xr
 
     stats_ = ["mean", "sd", "median", "ci_low", "ci_high", "hpd_low", "hpd_high"]
 
     def vec(m, scale="hr"):
         s = S(m, scale)
-        return [s["mean"], s["sd"], s["median"], *s["ci95"], *s["hpd95"]]
+        return [np.nan if v is None else v for v in (s["mean"], s["sd"], s["median"], *s["ci95"], *s["hpd95"])]
 
     mg, md = post.marginals, post.model_data
     data = {"pooled_hr": (("stat",), vec(mg[("pooled",)])),
@@ -262,7 +286,12 @@ def to_xarray(post):
     data["study_hr"] = (("study", "stat"), [vec(mg[("study", s)]) for s in md.studies])
     strata = md.strata()
     if strata:
-        coords["stratum"] = [f"{c}={lv}" for c, lv in strata]
-        data["stratum_hr"] = (("stratum", "stat"), [vec(mg[("stratum", c, lv)]) for c, lv in strata])
-        data["stratum_predictive_hr"] = (("stratum", "stat"), [vec(mg[("stratum_predictive", c, lv)]) for c, lv in strata])
+        covs = list(dict.fromkeys(c for c, _ in strata))
+        levels = list(dict.fromkeys(lv for _, lv in strata))
+        coords["covariate"], coords["level"] = covs, levels
+        for name, kind in (("stratum_hr", "stratum"), ("stratum_predictive_hr", "stratum_predictive")):
+            arr = np.full((len(covs), len(levels), len(stats_)), np.nan)
+            for c, lv in strata:
+                arr[covs.index(c), levels.index(lv)] = vec(mg[(kind, c, lv)])
+            data[name] = (("covariate", "level", "stat"), arr)
     return xr.Dataset(data, coords=coords, attrs={"engine": post.engine, "k": md.k})

@@ -157,7 +157,7 @@ def fit_exact(md: ModelData, spec, evidence=None, n_components: int = N_COMPONEN
         tau_marg = None
     else:
         x, dens = _tau_grid(md, m0, vinv, md.tau_prior)
-        tau_marg = GridMarginal(x, dens)
+        tau_marg = GridMarginal(x, dens, scale="raw")
         # midpoint rule in v with u = 1 - (1 - v)^TAIL_POWER: components thin out in the bulk and
         # crowd into the upper tail of tau, where predictive spreads and tail
         # probabilities are decided; weights du/dv / G.

@@ -310,19 +310,19 @@ def fit_mcmc(md: ModelData, spec, evidence=None, seed: int | None = None, progre
         sd_factor = 1.0
         if md.random_dist == "student_t":
             nu = float(md.random_df)
-            marg[("tau_scale",)] = DrawsMarginal(tau)
+            marg[("tau_scale",)] = DrawsMarginal(tau, scale="raw")
             sd_factor = math.sqrt(nu / (nu - 2.0)) if nu > 2 else None
         s2t = typical_within_variance(md.s)
         if sd_factor is not None:
             sd = tau * sd_factor
-            marg[("tau",)] = DrawsMarginal(sd)
-            marg[("i2",)] = DrawsMarginal(sd**2 / (sd**2 + s2t))
+            marg[("tau",)] = DrawsMarginal(sd, scale="raw")
+            marg[("i2",)] = DrawsMarginal(sd**2 / (sd**2 + s2t), scale="raw")
         if md.het_levels:
             for lev in md.het_levels:
                 tg = post_ds["tau_group"].sel(het_group=lev).values
                 if sd_factor is not None:
-                    marg[("tau", lev)] = DrawsMarginal(tg * sd_factor)
+                    marg[("tau", lev)] = DrawsMarginal(tg * sd_factor, scale="raw")
         if md.pop_levels:
-            marg[("omega",)] = DrawsMarginal(post_ds["omega"].values)
+            marg[("omega",)] = DrawsMarginal(post_ds["omega"].values, scale="raw")
     return Posterior(engine="mcmc", spec=spec, evidence=evidence, model_data=md, marginals=marg,
                      diagnostics=diag, extras={"idata": idata}, seed=seed)
