@@ -381,6 +381,18 @@ def spec_from_dict(raw: dict, path: Path | None = None) -> Spec:
                 arm_model=arm_model, publication_bias=publication_bias, source=as_read, parsed=parsed)
 
 
+def model_and_priors(raw: dict) -> tuple[ModelSpec, PriorsSpec]:
+    """The typed [model] and [priors] sections of a spec given as a dict (e.g. the spec a
+    summary.json records as provenance), with every default filled in; SpecError if they
+    do not parse. Used by the report's Methods paragraph, which must describe the model
+    that was fitted, defaults included."""
+    P = Problems()
+    model = _parse_model(P, dict(raw.get("model") or {}))
+    priors = _parse_priors(P, dict(raw.get("priors") or {}))
+    P.raise_if_any()
+    return model, priors
+
+
 def read_spec(path: str | Path) -> Spec:
     """Read and check a TOML spec file. Raises SpecError naming the offending key."""
     path = Path(path)
