@@ -15,22 +15,31 @@ except PackageNotFoundError:  # pragma: no cover
     __version__ = "0.0.0+unknown"
 
 
+_LAZY = {
+    "EvidenceError": ("bayesnet.evidence", "EvidenceError"),
+    "EvidenceTable": ("bayesnet.evidence", "EvidenceTable"),
+    "derive": ("bayesnet.evidence", "derive"),
+    "load_evidence": ("bayesnet.api", "load_evidence"),  # select= (select_ deprecated)
+    "fit": ("bayesnet.api", "fit"),
+    "read_spec": ("bayesnet.spec", "read_spec"),
+    "Spec": ("bayesnet.spec", "Spec"),
+    "sweep": ("bayesnet.sensitivity", "sweep"),
+    "influence": ("bayesnet.sensitivity", "influence"),
+    "write_report": ("bayesnet.report", "write_report"),
+    "Posterior": ("bayesnet.posterior", "Posterior"),
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
 def __getattr__(name):  # lazy access to the heavier layers
     import importlib
 
-    lazy = {
-        "EvidenceError": ("bayesnet.evidence", "EvidenceError"),
-        "EvidenceTable": ("bayesnet.evidence", "EvidenceTable"),
-        "derive": ("bayesnet.evidence", "derive"),
-        "load_evidence": ("bayesnet.api", "load_evidence"),  # select= (select_ deprecated)
-        "fit": ("bayesnet.api", "fit"),
-        "read_spec": ("bayesnet.spec", "read_spec"),
-        "Spec": ("bayesnet.spec", "Spec"),
-        "sweep": ("bayesnet.sensitivity", "sweep"),
-        "influence": ("bayesnet.sensitivity", "influence"),
-        "write_report": ("bayesnet.report", "write_report"),
-    }
-    if name in lazy:
-        mod, attr = lazy[name]
+    if name in _LAZY:
+        mod, attr = _LAZY[name]
         return getattr(importlib.import_module(mod), attr)
-    raise AttributeError(name)
+    raise AttributeError(f"module 'bayesnet' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

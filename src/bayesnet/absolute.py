@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import SpecError
 from .evidence.conversions import interval_tails
-from .posterior import DrawsMarginal, Marginal, MixtureMarginal
+from .posterior import DrawsMarginal, Marginal, MixtureMarginal, shortest_interval
 
 __all__ = [
     "BENEFIT_TABLE_HR",
@@ -98,36 +98,18 @@ def parse_absolute(rows, source: str = "spec") -> list[AbsoluteRow]:
     return out
 
 
-_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(60)
-_GH_W = _GH_W / _GH_W.sum()
-
-
-def _mixture_moments(m: MixtureMarginal, f) -> tuple[float, float]:
-    """Mean and sd of f(X) for X a mixture of normals (Gauss-Hermite, 60 nodes per component)."""
-    x = m.m[:, None] + m.s[:, None] * _GH_X[None, :]
-    v = f(x)
-    e1 = float(m.w @ (v @ _GH_W))
-    e2 = float(m.w @ ((v * v) @ _GH_W))
-    return e1, math.sqrt(max(e2 - e1 * e1, 0.0))
-
-
 def _summary_decreasing(marg: Marginal, f, ci_prob: float = 0.95) -> dict:
     """S = {mean, sd, median, ci95, hpd95} of f(X) for a decreasing f of the log HR X
     (intervals with probability `ci_prob`)."""
-    marg = getattr(marg, "base", marg)  # post[...] wraps the marginal with its scale
     q = marg.quantile([0.5, *interval_tails(ci_prob)])
-    if isinstance(marg, MixtureMarginal):
-        mean, sd = _mixture_moments(marg, f)
-    else:
-        mean, sd = marg.mean(f), marg.sd(f)
+    mean, sd = marg.moments(f)  # Gauss-Hermite for mixtures, trapezoid on grids, draws as they are
     neg = lambda x: -f(x)
-    lo_neg, hi_neg = Marginal.hpd(marg, ci_prob, neg)
+    lo_neg, hi_neg = shortest_interval(marg, ci_prob, neg)
     return {"mean": mean, "sd": sd, "median": float(f(q[0])), "ci95": [float(f(q[2])), float(f(q[1]))],
             "hpd95": [float(-hi_neg), float(-lo_neg)]}
 
 
 def _draws(marg: Marginal, n: int, rng) -> np.ndarray:
-    marg = getattr(marg, "base", marg)
     if isinstance(marg, MixtureMarginal):
         comp = rng.choice(len(marg.w), size=n, p=marg.w / marg.w.sum())
         return marg.m[comp] + marg.s[comp] * rng.standard_normal(n)

@@ -51,12 +51,13 @@ def evidence_for(spec: Spec, data=None) -> EvidenceTable:
     spec's [data] source (its selection keys still apply where they make sense)."""
     d = spec.data
     sel = None
-    if d.get("include") or d.get("exclude"):
-        sel = {"name": "spec", "include": d.get("include"), "exclude": d.get("exclude", [])}
+    if d.include or d.exclude:
+        sel = {"name": "spec", "include": None if d.include is None else list(d.include),
+               "exclude": list(d.exclude or [])}
         if sel["include"] is None:
             sel.pop("include")
-    elif d.get("select"):
-        sel = d["select"]
+    elif d.select:
+        sel = d.select
     base = spec.base_dir
     if data is not None:
         if isinstance(data, pd.DataFrame):
@@ -64,8 +65,8 @@ def evidence_for(spec: Spec, data=None) -> EvidenceTable:
         ev = load_evidence(path=data, select=sel if isinstance(sel, dict) else None)
         ev.input_sha256 = hashlib.sha256(Path(data).read_bytes()).hexdigest()
         return ev
-    if "path" in d:
-        p = Path(d["path"])
+    if d.path is not None:
+        p = Path(d.path)
         p = p if p.is_absolute() else base / p
         ev = load_evidence(path=p, select=sel, base_dir=base)
         ev.input_sha256 = hashlib.sha256(p.read_bytes()).hexdigest()
@@ -73,13 +74,13 @@ def evidence_for(spec: Spec, data=None) -> EvidenceTable:
     from . import datasets
     from .arm_analysis import ARM_DATASETS
 
-    if d["dataset"] in ARM_DATASETS:
+    if d.dataset in ARM_DATASETS:
         from .errors import ModelError
 
-        raise ModelError(f"dataset '{d['dataset']}' holds arm-level survival rows, not hazard ratios: fit it with the "
+        raise ModelError(f"dataset '{d.dataset}' holds arm-level survival rows, not hazard ratios: fit it with the "
                          f"arm-level model (bayesnet report/fit SPEC, or bayesnet.arm_analysis.fit_arm_analysis(SPEC))")
-    ev = load_evidence(dataset=d["dataset"], select=sel, base_dir=base)
-    ev.input_sha256 = datasets.sha256(d["dataset"])
+    ev = load_evidence(dataset=d.dataset, select=sel, base_dir=base)
+    ev.input_sha256 = datasets.sha256(d.dataset)
     return ev
 
 

@@ -154,8 +154,8 @@ def _arm_rows(an: ArmAnalysis):
 
 
 def _priors(spec) -> dict:
-    pr = dict(spec.priors)
-    pr.update(getattr(spec, "coef_priors", {}) or {})
+    pr = spec.priors.top()
+    pr.update(spec.priors.coef)
     return pr
 
 
@@ -168,12 +168,12 @@ def _fit(an, table, seed=None, progress=False, subset=False, hr=None):
         bias = {"common": bias["common"],
                 "by": {c: {lv: v for lv, v in levels.items() if c in table.columns and (table[c].astype(str) == lv).any()}
                        for c, levels in bias["by"].items()}}
-    md = build_arm_model_data(hr, table, covariates=spec.model["covariates"],
-                              reference=spec.model["reference"], bias=bias)
+    md = build_arm_model_data(hr, table, covariates=list(spec.model.covariates),
+                              reference=dict(spec.model.reference), bias=bias)
     mc = spec.mcmc
-    return fit_arms(md, _priors(spec), an.arm_priors, random=spec.model["effects"] == "random",
-                    seed=int(mc["seed"] if seed is None else seed), chains=mc["chains"], draws=mc["draws"],
-                    tune=mc["tune"], target_accept=mc["target_accept"], progress=progress, spec=spec)
+    return fit_arms(md, _priors(spec), an.arm_priors, random=spec.model.effects == "random",
+                    seed=int(mc.seed if seed is None else seed), chains=mc.chains, draws=mc.draws,
+                    tune=mc.tune, target_accept=mc.target_accept, progress=progress, spec=spec)
 
 
 def fit_arm_analysis(spec_path, seed: int | None = None, progress: bool = False) -> dict:
@@ -278,12 +278,12 @@ def _blocks(summary: dict, an: ArmAnalysis) -> list:
         return fmt.hr_cri(S["median"], S["ci95"])
 
     w, wo = summary["with_case_series"], summary["without_case_series"]
-    title = an.spec.report.get("title") or "Case series and cohorts in one model"
+    title = an.spec.report.title or "Case series and cohorts in one model"
     b = [Heading(1, title)]
     if summary["status"] != "ok":
         b.append(Paragraph("WARNING: the MCMC diagnostics of at least one fit failed; the numbers below are not "
                            "reliable: " + "; ".join(w["diagnostics"]["problems"] + ((wo or {}).get("diagnostics", {}).get("problems", []) if wo else []))))
-    q = an.spec.report.get("question")
+    q = an.spec.report.question
     if q:
         b.append(Paragraph(f"Question: {q}"))
     d = w["designs"]

@@ -32,7 +32,6 @@ delta (scipy.optimize.brentq).
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass, field, replace
 
@@ -260,10 +259,6 @@ def apply_study_bias(md, bias: BiasSpec | None, evidence):
     return replace(md, y=md.y - mean, s=np.sqrt(md.s**2 + var))
 
 
-def _mu_prior(md, spec) -> Prior:
-    return md.coef_prior("mu", spec.priors, spec.coef_priors)
-
-
 def eta_prior(mu_prior: Prior, common: BiasPrior) -> Prior:
     """Prior of eta = beta_0 + delta: N(m0 + m, s0^2 + v) for beta_0 ~ N(m0, s0^2), flat
     for a flat beta_0."""
@@ -274,14 +269,6 @@ def eta_prior(mu_prior: Prior, common: BiasPrior) -> Prior:
     p = mu_prior.params
     return Prior("normal", {"mu": p["mu"] + common.mu, "sigma": math.sqrt(p["sigma"] ** 2 + common.sigma**2)},
                  kind="effect")
-
-
-def _spec_with_mu_prior(spec, prior: Prior):
-    new = spec.with_priors(mu=prior)
-    if "mu" in spec.coef_priors:
-        new = copy.copy(new)
-        new.coef_priors = {**spec.coef_priors, "mu": prior}
-    return new
 
 
 def _kr(mu_prior: Prior, common: BiasPrior) -> tuple[float, float, float]:
@@ -352,12 +339,13 @@ def fit_exact_with_bias(md, spec, bias: BiasSpec | None, evidence=None, table=No
         post = fit_exact(md_b, spec, evidence)
         post.extras["bias"] = {"assumptions": describe_bias(bias)}
         return post
-    mu_prior = _mu_prior(md, spec)
-    spec_e = _spec_with_mu_prior(spec, eta_prior(mu_prior, common))
-    post = fit_exact(md_b, spec_e, evidence)
-    post.spec = spec
+    mu_prior = md.coef_priors[0]
+    eta = eta_prior(mu_prior, common)
+    md_e = replace(md_b, coef_priors=(eta, *md_b.coef_priors[1:]))  # the model of eta = beta_0 + delta
+    post = fit_exact(md_e, spec, evidence)
+    post.model_data = md_b
     k, r, c = _kr(mu_prior, common)
-    m0, sd0 = md_b.prior_moments(spec_e.priors, spec_e.coef_priors)
+    m0, sd0 = md_e.prior_moments()
     vinv = np.where(np.isfinite(sd0), 1.0 / sd0**2, 0.0)
     m0 = np.where(np.isfinite(sd0), m0, 0.0)
     tau_c, w = post.extras["tau_components"], post.extras["weights"]
@@ -385,7 +373,7 @@ def fit_exact_with_bias(md, spec, bias: BiasSpec | None, evidence=None, table=No
         mean = (1 - B) * md_b.y[i] + np.einsum("gi,gi->g", b, a) + c
         var = s2[i] * t2 / (s2[i] + t2) + np.einsum("gi,gij,gj->g", a, Pinv, a) + r
         marg[("study", st)] = MixtureMarginal(mean, np.sqrt(np.maximum(var, 1e-300)), w)
-    post.extras["bias"] = {"assumptions": describe_bias(bias), "eta_prior": spec_e.priors["mu"].to_dict(),
+    post.extras["bias"] = {"assumptions": describe_bias(bias), "eta_prior": eta.to_dict(),
                            "k": k, "r": r, "c": c}
     return post
 

@@ -50,6 +50,20 @@ class ModelData:
     bias_mean: np.ndarray | None = None
     bias_var: np.ndarray | None = None
     bias_common: object = None
+    # the spec resolved once (build_model_data): the prior of each coefficient, aligned with
+    # coef_names ([priors.coef] override, else mu / beta), the tau and omega priors, and the
+    # random-effects settings of [model]. The engines read these, never the spec.
+    coef_priors: tuple[Prior, ...] = ()
+    tau_prior: Prior | None = None
+    omega_prior: Prior | None = None
+    effects: str = "random"              # "random" | "fixed"
+    random_dist: str = "normal"          # "normal" | "student_t"
+    random_df: float = 4.0
+
+    @property
+    def random(self) -> bool:
+        """Random effects (False: fixed effect, tau = 0)."""
+        return self.effects == "random"
 
     @property
     def k(self) -> int:
@@ -71,22 +85,16 @@ class ModelData:
     def strata(self) -> list[tuple[str, str]]:
         return [(cov, lev) for cov, levs in self.covariates.items() for lev in levs]
 
-    def prior_moments(self, priors: dict[str, Prior], coef_priors: dict[str, Prior]) -> tuple[np.ndarray, np.ndarray]:
-        """Normal prior means and standard deviations of beta (inf = flat)."""
+    def prior_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Normal prior means and standard deviations of the coefficients, log-HR scale
+        (sd inf: flat prior)."""
         m, sd = np.zeros(self.p), np.full(self.p, np.inf)
-        for j, name in enumerate(self.coef_names):
-            pr = self.coef_prior(name, priors, coef_priors)
+        for j, (name, pr) in enumerate(zip(self.coef_names, self.coef_priors, strict=True)):
             if pr.dist == "normal":
                 m[j], sd[j] = pr.params["mu"], pr.params["sigma"]
             elif pr.dist != "flat":
                 raise ModelError(f"prior {pr.describe()} on {name} is not normal or flat: the exact engine needs normal or flat priors on the coefficients; use --engine mcmc")
         return m, sd
-
-    @staticmethod
-    def coef_prior(name: str, priors: dict[str, Prior], coef_priors: dict[str, Prior]) -> Prior:
-        if name in coef_priors:
-            return coef_priors[name]
-        return priors["mu"] if name == "mu" else priors["beta"]
 
 
 def _levels(series: pd.Series, column: str, study: pd.Series) -> list[str]:
@@ -99,7 +107,8 @@ def _levels(series: pd.Series, column: str, study: pd.Series) -> list[str]:
 
 
 def build_model_data(ev: EvidenceTable, spec: Spec) -> ModelData:
-    """Design matrix, heterogeneity groups and population index for `spec` on `ev`."""
+    """Design matrix, heterogeneity groups and population index for `spec` on `ev`, with
+    the spec's priors and random-effects settings resolved for the engines."""
     t = ev.table
     studies = t["study"].astype(str).tolist()
     y = t["log_hr"].to_numpy(float)
@@ -108,13 +117,13 @@ def build_model_data(ev: EvidenceTable, spec: Spec) -> ModelData:
     covariates: dict[str, list[str]] = {}
     reference: dict[str, str] = {}
     values: dict[str, list[str]] = {}
-    for cov in spec.model["covariates"]:
+    for cov in spec.model.covariates:
         if cov not in t.columns:
             raise SpecError(f"[model].covariates: column '{cov}' is not in the data (columns: {', '.join(map(str, t.columns))})")
         vals = _levels(t[cov], cov, t["study"])
         values[cov] = vals
         levels = sorted(set(vals))
-        ref = spec.model["reference"].get(cov)
+        ref = spec.model.reference.get(cov)
         if ref is None:
             counts = pd.Series(vals).value_counts()
             ref = str(counts.index[0])  # most common level
@@ -132,15 +141,19 @@ def build_model_data(ev: EvidenceTable, spec: Spec) -> ModelData:
     if np.linalg.matrix_rank(X) < X.shape[1]:
         raise SpecError("[model].covariates: the covariates are collinear in the selected studies "
                         "(a level of one is determined by another); drop one of them")
-    unknown = [c for c in spec.coef_priors if c not in names]
+    unknown = [c for c in spec.priors.coef if c not in names]
     if unknown:
         where = f"{spec.path}: " if spec.path else ""
         raise SpecError(problems=[
             f"{where}[priors.coef]: key \"{c}\" names no coefficient of this model; valid coefficient names: "
             f"{', '.join(names)} (\"covariate:level\" for each non-reference level)" for c in unknown])
+    pri, mod = spec.priors, spec.model
     md = ModelData(studies=studies, y=y, s=s, X=X, coef_names=names, covariates=covariates,
-                   reference=reference, covariate_values=values)
-    het = spec.model["heterogeneity"]
+                   reference=reference, covariate_values=values,
+                   coef_priors=tuple(pri.for_coefficient(n) for n in names), tau_prior=pri.tau,
+                   omega_prior=pri.omega, effects=mod.effects, random_dist=mod.random_dist,
+                   random_df=float(mod.random_df))
+    het = mod.heterogeneity
     if het != "shared":
         col = het.split(":", 1)[1]
         if col not in t.columns:
@@ -149,7 +162,7 @@ def build_model_data(ev: EvidenceTable, spec: Spec) -> ModelData:
         levels = sorted(set(vals))
         md.het_column, md.het_levels = col, levels
         md.het_index = np.array([levels.index(v) for v in vals])
-    pop = spec.model["population"]
+    pop = mod.population
     if pop:
         if pop not in t.columns:
             raise SpecError(f"[model].population: column '{pop}' is not in the data")
@@ -158,11 +171,11 @@ def build_model_data(ev: EvidenceTable, spec: Spec) -> ModelData:
         levels = list(dict.fromkeys(labels))
         md.pop_column, md.pop_levels = pop, levels
         md.pop_index = np.array([levels.index(v) for v in labels])
-    check_propriety(md, spec)
+    check_propriety(md, spec.path)
     return md
 
 
-def check_propriety(md: ModelData, spec: Spec) -> None:
+def check_propriety(md: ModelData, path=None) -> None:
     """Refuse (ModelError naming the prior to change) a model whose posterior is improper.
 
     Only the "flat" scale prior is improper. With a flat prior on a scale sigma (tau, a
@@ -175,10 +188,9 @@ def check_propriety(md: ModelData, spec: Spec) -> None:
     flat tau gives r = 1: improper. Normal priors on coefficients do not help (they do not
     change the rate). A proper tau prior always gives a proper posterior (Roever 2020,
     J Stat Softw 93(6), sec. 2.3; Gelman 2006, Bayesian Anal 1:515-34)."""
-    if spec.model["effects"] == "fixed":
+    if not md.random:
         return
-    flat = [j for j, n in enumerate(md.coef_names)
-            if md.coef_prior(n, spec.priors, spec.coef_priors).dist == "flat"]
+    flat = [j for j, pr in enumerate(md.coef_priors) if pr.dist == "flat"]
     XF = md.X[:, flat]
     rF = np.linalg.matrix_rank(XF) if flat else 0
     flat_names = [md.coef_names[j] for j in flat]
@@ -188,7 +200,7 @@ def check_propriety(md: ModelData, spec: Spec) -> None:
         return int(np.linalg.matrix_rank(np.column_stack([XF, Z]) if flat else Z)) - rF
 
     problems = []
-    if spec.priors["tau"].dist == "flat":
+    if md.tau_prior.dist == "flat":
         if md.het_column is None:
             units = [("all studies", np.eye(md.k))]
         else:
@@ -201,7 +213,7 @@ def check_propriety(md: ModelData, spec: Spec) -> None:
                     f"[priors].tau: the flat (improper) prior on tau gives an improper posterior for {label} "
                     f"({Z.shape[1]} study/studies, {what}: needs at least 2 more studies than flat "
                     f"coefficients). Fix: use a proper tau prior, e.g. tau = {{ dist = \"half_normal\", sigma = 0.5 }}")
-    if md.pop_column is not None and spec.priors["omega"].dist == "flat":
+    if md.pop_column is not None and md.omega_prior.dist == "flat":
         Z = np.eye(len(md.pop_levels))[md.pop_index]
         if rate(Z) < 2:
             problems.append(
@@ -209,5 +221,5 @@ def check_propriety(md: ModelData, spec: Spec) -> None:
                 f"({len(md.pop_levels)} population(s), {what}). Fix: use a proper omega prior, e.g. "
                 f"omega = {{ dist = \"half_normal\", sigma = 0.5 }}")
     if problems:
-        where = f"{spec.path}: " if spec.path else ""
+        where = f"{path}: " if path else ""
         raise ModelError(where + "\n".join(problems))

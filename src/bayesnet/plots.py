@@ -100,7 +100,7 @@ def forest(post, group: str | None = None, title: str | None = None, studies=Non
                 f"{k} are drawn; the pooled and predictive rows use all {k}; every study is in studies.csv.")
     grp = group or post.model_data.het_column or (list(post.model_data.covariates)[0] if post.model_data.covariates else None)
     if grp is None:
-        grp = next((c for c in post.spec.report.get("group_columns", ())
+        grp = next((c for c in post.spec.report.group_columns or ()
                     if c in st.columns and st[c].astype(str).nunique() >= 2), None)
     if grp and grp in st.columns:
         st = st.sort_values([grp, "hr"], kind="stable")
@@ -183,14 +183,7 @@ def density(post, title: str | None = None):
     xs = np.linspace(lo_q, hi_q, 600)
     th, harm = sorted(post.spec.thresholds), post.spec.harm
 
-    def dens(m):
-        if hasattr(m, "pdf"):
-            return m.pdf(xs)
-        from scipy.stats import gaussian_kde
-
-        return gaussian_kde(m.draws.ravel())(xs)
-
-    dp, dq = dens(pooled), dens(pred)
+    dp, dq = pooled.pdf(xs), pred.pdf(xs)  # log-HR densities (a KDE of the draws under MCMC)
     h = np.exp(xs)
     fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
     ax.plot(h, dp, color="black", lw=1.8, label="pooled HR")

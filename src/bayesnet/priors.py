@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import gammaln
 
-from .errors import SpecError
+from .validate import Problems, is_num
 
 _LOG2PI = math.log(2.0 * math.pi)
 
@@ -107,39 +107,7 @@ class Prior:
                 return np.where(inside, -math.log(p["upper"] - p["lower"]), -np.inf)
         raise ValueError(d)
 
-    def ppf(self, q: float) -> float:
-        """Quantile (used to bound grids); inf for improper priors."""
-        from scipy import stats
-
-        p, d = self.params, self.dist
-        dist = {
-            "half_normal": lambda: stats.halfnorm(scale=p["sigma"]),
-            "half_cauchy": lambda: stats.halfcauchy(scale=p["scale"]),
-            "half_t": lambda: stats.t(p["nu"], 0.0, p["sigma"]),
-            "lognormal": lambda: stats.lognorm(s=p["sigma"], scale=math.exp(p["mu"])),
-            "inv_gamma": lambda: stats.invgamma(p["alpha"], scale=p["beta"]),
-            "uniform": lambda: stats.uniform(p["lower"], p["upper"] - p["lower"]),
-            "normal": lambda: stats.norm(p["mu"], p["sigma"]),
-            "student_t": lambda: stats.t(p["nu"], p["mu"], p["sigma"]),
-        }
-        if d == "flat":
-            return math.inf
-        if d == "half_t":
-            return float(stats.t(p["nu"], 0.0, p["sigma"]).ppf(0.5 + q / 2.0))
-        return float(dist[d]().ppf(q))
-
-    def rvs(self, size: int, rng: np.random.Generator) -> np.ndarray:
-        if self.dist == "flat":
-            raise ValueError("an improper flat prior cannot be sampled")
-        u = rng.uniform(size=size)
-        return np.array([self.ppf(x) for x in u])
-
     # ------------------------------------------------------------------ MCMC engine
-    def hyper_names(self, name: str) -> dict[str, str]:
-        """Names of the pm.Data holding this prior's parameters (so that prior values
-        change through with_data, without recompiling)."""
-        return {k: f"prior__{name}__{k}" for k in self.params}
-
     def pymc(self, name: str, hyper: dict, **kw):
         """A PyMC random variable; `hyper` maps parameter -> tensor (pm.Data)."""
         import pymc as pm
@@ -168,20 +136,22 @@ class Prior:
 
 def parse_prior(value, where: str, kind: str) -> Prior:
     """Check a prior table from a spec or grid, e.g. {dist = "half_normal", sigma = 0.5}.
-    `kind` is "effect" (mu, beta) or "scale" (tau). Errors name the key and list what is
-    allowed."""
+    `kind` is "effect" (mu, beta) or "scale" (tau). Every problem of the table is reported
+    in one SpecError (bayesnet.validate style: the key, what was found, what is allowed)."""
     table = EFFECT_DISTS if kind == "effect" else TAU_DISTS
-    if not isinstance(value, dict):
-        raise SpecError(f"{where}: a prior is a table such as {{ dist = \"normal\", mu = 0, sigma = 1 }}; got {value!r}")
+    P = Problems()
+    if not P.table(where, value, '{ dist = "normal", mu = 0, sigma = 1 }'):
+        P.raise_if_any()
     value = dict(value)
     label = value.pop("label", None)
     dist = value.pop("dist", None)
+    if label is not None:
+        P.check(where, "label", label, lambda v: isinstance(v, str), "a text string in quotes")
     if dist not in table:
-        raise SpecError(f"{where}.dist: unknown distribution {dist!r}; allowed: {', '.join(table)}")
+        P.add(f"{where}.dist: unknown distribution {dist!r}; allowed: {', '.join(table)}")
+        P.raise_if_any()
     required, defaults = table[dist]
-    unknown = set(value) - set(required)
-    if unknown:
-        raise SpecError(f"{where}: unknown key(s) {sorted(unknown)} for dist = \"{dist}\"; allowed: {', '.join(required) or 'none'} (and label)")
+    P.keys(where, {**value, "dist": dist}, {*required, "dist", "label"})
     params = {}
     for k in required:
         if k in value:
@@ -189,13 +159,14 @@ def parse_prior(value, where: str, kind: str) -> Prior:
         elif k in defaults:
             v = defaults[k]
         else:
-            raise SpecError(f"{where}: dist = \"{dist}\" needs the key '{k}' (keys: {', '.join(required)})")
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise SpecError(f"{where}.{k}: must be a finite number, got {v!r}")
-        params[k] = float(v)
+            P.add(f"{where}: dist = \"{dist}\" needs the key '{k}' (keys: {', '.join(required)})")
+            continue
+        if P.check(where, k, v, is_num, "a finite number"):
+            params[k] = float(v)
     for k in ("sigma", "scale", "nu", "alpha", "beta"):
         if k in params and params[k] <= 0:
-            raise SpecError(f"{where}.{k}: must be > 0, got {params[k]:g}")
-    if dist == "uniform" and not (0.0 <= params["lower"] < params["upper"]):
-        raise SpecError(f"{where}: uniform needs 0 <= lower < upper, got {params['lower']:g}, {params['upper']:g}")
+            P.add(f"{where}.{k}: must be > 0, got {params[k]:g}")
+    if dist == "uniform" and {"lower", "upper"} <= set(params) and not (0.0 <= params["lower"] < params["upper"]):
+        P.add(f"{where}: uniform needs 0 <= lower < upper, got {params['lower']:g}, {params['upper']:g}")
+    P.raise_if_any()
     return Prior(dist=dist, params=params, label=label, kind=kind)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sys
@@ -12,17 +13,23 @@ from pathlib import Path
 PACKAGES = ("bayesnet", "numpy", "scipy", "pandas", "xarray", "arviz", "pymc", "pytensor", "nutpie", "matplotlib")
 
 
+@functools.cache
+def _versions() -> tuple:
+    out = [("python", sys.version.split()[0])]
+    for p in PACKAGES:
+        try:
+            out.append((p, version(p)))
+        except PackageNotFoundError:
+            out.append((p, None))
+    return tuple(out)
+
+
 def package_versions() -> dict:
     """Python and package versions. The OS/kernel string is left out on purpose: it changes
     between machines of the same kind and would make committed results differ without any
-    change of method (the versions that compute the numbers are all here)."""
-    out = {"python": sys.version.split()[0]}
-    for p in PACKAGES:
-        try:
-            out[p] = version(p)
-        except PackageNotFoundError:
-            out[p] = None
-    return out
+    change of method (the versions that compute the numbers are all here). Read once per
+    process (installed versions do not change under a running analysis)."""
+    return dict(_versions())
 
 
 def data_sha256(ev) -> str:

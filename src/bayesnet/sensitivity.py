@@ -73,18 +73,20 @@ def default_grid(thresholds) -> dict[str, list[Prior]]:
 
 def read_grid(path) -> dict[str, list[Prior]]:
     """GRID.toml: arrays of tables [[tau]], [[mu]], optionally [[beta]], each in the spec's
-    prior syntax with an optional label."""
+    prior syntax with an optional label. Every problem is reported in one SpecError
+    (bayesnet.validate style)."""
+    from .validate import Problems
+
     with open(path, "rb") as fh:
         raw = tomllib.load(fh)
-    bad = set(raw) - {"tau", "mu", "beta"}
-    if bad:
-        raise SpecError(f"{path}: unknown grid key(s) {sorted(bad)}; allowed: tau, mu, beta")
+    P = Problems(where=str(path))
+    P.keys("", raw, ("tau", "mu", "beta"), noun="grid key(s)")
     out = {}
     for name, kind in (("tau", "scale"), ("mu", "effect"), ("beta", "effect")):
-        if name in raw:
-            if not isinstance(raw[name], list) or not raw[name]:
-                raise SpecError(f"{path}: [[{name}]] must be a non-empty array of prior tables")
-            out[name] = [parse_prior(t, f"{path}: [[{name}]] #{i + 1}", kind) for i, t in enumerate(raw[name])]
+        if name in raw and P.check(f"[[{name}]]", "", raw[name], lambda v: isinstance(v, list) and v,
+                                   "a non-empty array of prior tables"):
+            out[name] = [P.run(parse_prior, t, f"[[{name}]] #{i + 1}", kind) for i, t in enumerate(raw[name])]
+    P.raise_if_any()
     return out
 
 
@@ -174,9 +176,25 @@ def _run_jobs(jobs, workers: int, scheduler: str | None, desc: str, parallel: bo
     return [_fit_setting(j) for j in _progress(jobs, len(jobs), desc)]
 
 
+def _from_posterior(obj, engine: str, seed, evidence):
+    """(spec, engine, seed, evidence) from a fitted Posterior (its spec, evidence, engine
+    and seed unless given), or (obj, ...) unchanged for a spec, dict or path."""
+    from .posterior import Posterior
+
+    if not isinstance(obj, Posterior):
+        return obj, engine, seed, evidence
+    # an exact fit is what "auto" gives wherever the exact engine can fit; an MCMC fit stays MCMC
+    eng = "mcmc" if (engine == "auto" and obj.engine == "mcmc") else engine
+    return obj.spec, eng, (obj.seed if seed is None else seed), (obj.evidence if evidence is None else evidence)
+
+
 def sweep(spec, grid: dict[str, list[Prior]] | None = None, data=None, engine: str = "auto",
           workers: int = 1, scheduler: str | None = None, seed: int | None = None, evidence=None) -> pd.DataFrame:
     """Fit `spec` under every combination of the grid's priors; one row per setting.
+
+    `spec` is a spec (TOML path, dict or Spec) or a fitted `Posterior`: ``sweep(post)``
+    reuses its spec, evidence, engine and seed, so nothing is read again (as metafor's
+    ``leave1out(res)``).
 
     Columns: tau_prior, mu_prior (labels), their distributions and parameters, hr_median,
     hr_low, hr_high (pooled, 95% equal-tailed), pred_hr_low, pred_hr_high, tau_median,
@@ -185,11 +203,12 @@ def sweep(spec, grid: dict[str, list[Prior]] | None = None, data=None, engine: s
     row equals a direct fit with that prior; exact rows have no seed (empty)."""
     from .api import choose_engine, evidence_for, load_spec
 
+    spec, engine, seed, evidence = _from_posterior(spec, engine, seed, evidence)
     spec = load_spec(spec)
     grid = grid or default_grid(spec.thresholds)
     ev = evidence if evidence is not None else evidence_for(spec, data)
     settings = list(_settings(grid))
-    base_seed = int(spec.mcmc["seed"] if seed is None else seed)
+    base_seed = int(spec.mcmc.seed if seed is None else seed)
     engines = [choose_engine(spec.with_priors(**s), engine) for s in settings]
     jobs = [(spec, ev, s, e, base_seed + i) for i, (s, e) in enumerate(zip(settings, engines))]
     needs_mcmc = any(e == "mcmc" for e in engines)
@@ -248,6 +267,11 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
               evidence=None, max_studies: int | None = LOO_MAX) -> pd.DataFrame:
     """Leave-one-out and leave-one-level-out refits.
 
+    `spec` is a spec (TOML path, dict or Spec) or a fitted `Posterior`: ``influence(post)``
+    reuses its spec, evidence, engine and seed (as metafor's ``leave1out(res)``), and the
+    posterior itself is the full-analysis row (no refit) unless another seed or evidence
+    is given.
+
     One row for the full analysis, one per omitted study and one per omitted level of
     each covariate (`covariates`, the spec's covariates and its `[report] group_columns`
     found in the data). Reports the pooled HR, its 95%
@@ -264,11 +288,17 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
     LOO_MIN largest), so the cost is linear in k; df.attrs['note'] says so and bounds the
     approximate shift of the studies not refitted."""
     from .api import choose_engine, evidence_for, fit, load_spec
+    from .posterior import Posterior
 
+    given = spec if isinstance(spec, Posterior) and evidence is None and data is None else None
+    spec, engine, seed, evidence = _from_posterior(spec, engine, seed, evidence)
     spec = load_spec(spec)
     ev = evidence if evidence is not None else evidence_for(spec, data)
-    seed = int(spec.mcmc["seed"] if seed is None else seed)
-    full = fit(spec, evidence=ev, engine=engine, seed=seed, log_likelihood=False, frequentist=False)
+    seed = int(spec.mcmc.seed if seed is None else seed)
+    reuse = (given is not None and (given.seed is None or given.seed == seed) and given.engine in ("exact", "mcmc")
+             and engine in ("auto", given.engine))
+    full = given if reuse else fit(spec, evidence=ev, engine=engine, seed=seed, log_likelihood=False,
+                                   frequentist=False)
     rows = [{"omitted": "(none)", "kind": "full", **row_from_posterior(full), "status": "ok", "reason": ""}]
     t = ev.table
     c = clinical_threshold(spec.thresholds)
@@ -288,8 +318,8 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
                 f"approximate influence (closed-form inverse-variance leave-one-out, Viechtbauer & Cheung 2010); "
                 f"each other study moves P(HR < {c:g}) by {bound} in that approximation.")
     jobs = [(f"{st}", "study", t[t["study"] != st]) for st in ids]
-    cand = list(dict.fromkeys((covariates or []) + list(spec.model["covariates"]) +
-                              list(spec.report["group_columns"])))
+    cand = list(dict.fromkeys((covariates or []) + list(spec.model.covariates) +
+                              list(spec.report.group_columns)))
     for cov in cand:
         if cov not in t.columns:
             continue
@@ -300,11 +330,11 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
     for name, kind, sub in _progress(jobs, len(jobs), "influence"):
         try:
             sp = spec
-            keep = [c_ for c_ in spec.model["covariates"] if sub[c_].astype(str).nunique() > 1]
-            if keep != list(spec.model["covariates"]):
+            keep = [c_ for c_ in spec.model.covariates if sub[c_].astype(str).nunique() > 1]
+            if keep != list(spec.model.covariates):
                 sp = spec.with_model(covariates=keep,
-                                     reference={c_: v for c_, v in spec.model["reference"].items() if c_ in keep})
-            het = sp.model["heterogeneity"]
+                                     reference={c_: v for c_, v in spec.model.reference.items() if c_ in keep})
+            het = sp.model.heterogeneity
             if het.startswith("by:") and sub[het[3:]].astype(str).nunique() < 2:
                 sp = sp.with_model(heterogeneity="shared")
             eng = choose_engine(sp, engine)
@@ -337,9 +367,9 @@ def _load_with_selection(spec, sel):
 
     kw = "select" if "select" in inspect.signature(load_evidence).parameters else "select_"
     d = spec.data
-    if "dataset" in d:
-        return load_evidence(dataset=d["dataset"], base_dir=spec.base_dir, **{kw: sel})
-    return load_evidence(path=(spec.base_dir / d["path"]), **{kw: sel})
+    if d.dataset is not None:
+        return load_evidence(dataset=d.dataset, base_dir=spec.base_dir, **{kw: sel})
+    return load_evidence(path=(spec.base_dir / d.path), **{kw: sel})
 
 
 def _keep_rules() -> list[str]:
@@ -370,19 +400,19 @@ def overlap_sensitivity(spec, engine: str = "auto", seed: int | None = None, evi
     overlap rule."""
     from .api import choose_engine, fit, load_spec
     from .evidence import EvidenceTable
-    from .evidence.loading import _resolve_selection
+    from .evidence.loading import resolve_selection
     from .evidence.selection import select_overlap
 
     spec = load_spec(spec)
-    sel_name = spec.data.get("select")
+    sel_name = spec.data.select
     try:
-        sel = _resolve_selection(sel_name, spec.data.get("dataset"), spec.base_dir) if sel_name else None
+        sel = resolve_selection(sel_name, spec.data.dataset, spec.base_dir) if sel_name else None
     except REFIT_ERRORS:
         return pd.DataFrame()
     if sel is None or sel.overlap is None:
         return pd.DataFrame()
     rows = []
-    seed = int(spec.mcmc["seed"] if seed is None else seed)
+    seed = int(spec.mcmc.seed if seed is None else seed)
     primary = sel.overlap.get("keep", "largest")
 
     def run(analysis, rule, make_ev, model_sp=spec, eng=engine):
@@ -438,6 +468,6 @@ def power_scaling(post) -> pd.DataFrame:
     idata = post.extras["idata"]
     if "log_likelihood" not in idata.children or "log_prior" not in idata.children:
         raise ModelError("the fit has no log_likelihood/log_prior groups: refit with log_likelihood=True")
-    names = [n for n in top_level_vars(post.model_data, post.spec) if n != "tau_eta"]
+    names = [n for n in top_level_vars(post.model_data) if n != "tau_eta"]
     res = psense_summary(idata, var_names=names, prior_var_names=names)
     return res.reset_index().rename(columns={"index": "parameter"}) if isinstance(res, pd.DataFrame) else pd.DataFrame(res)

@@ -4,8 +4,7 @@ and in the README ("The model spec").
     [data]     dataset | path, select | include/exclude
     [model]    effects, random_dist, random_df, covariates, reference, heterogeneity, population
     [priors]   mu, beta, tau, omega, and [priors.coef] per-coefficient overrides
-    [report]   thresholds, harm_threshold, title, question, tipping_probability, rare_outcome, treatment,
-               group_columns
+    [report]   thresholds, harm_threshold, title, question, tipping_probability, rare_outcome, treatment
     [mcmc]     chains, draws, tune, target_accept, seed
     [bias]     common = {mu, sigma}, [bias.by.<column>] <level> = {mu, sigma}   (bayesnet.bias)
     [[absolute]]  time_years, label, survival, n                               (bayesnet.absolute)
@@ -16,58 +15,170 @@ and in the README ("The model spec").
 from __future__ import annotations
 
 import copy
-import math
+import dataclasses
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .priors import Prior, parse_prior
-
-__all__ = ["ALLOWED", "Spec", "SpecError", "read_spec", "spec_from_dict"]
-
-
 from .errors import SpecError
+from .priors import Prior, parse_prior
+from .validate import Problems, is_int, is_num, is_str, is_str_list
 
-ALLOWED = {
-    "data": {"dataset", "path", "select", "include", "exclude"},
-    "model": {"effects", "random_dist", "random_df", "covariates", "reference", "heterogeneity", "population"},
-    "priors": {"mu", "beta", "tau", "omega", "coef"},
-    "report": {"thresholds", "harm_threshold", "title", "question", "tipping_probability", "rare_outcome",
-               "treatment", "group_columns"},
-    "mcmc": {"chains", "draws", "tune", "target_accept", "seed"},
-}
-DEFAULTS = {
-    "data": {"dataset": "gepnet_ptr", "select": "primary"},
-    "model": {"effects": "random", "random_dist": "normal", "random_df": 4.0, "covariates": [],
-              "reference": {}, "heterogeneity": "shared", "population": None},
-    "priors": {"mu": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
-               "beta": {"dist": "normal", "mu": 0.0, "sigma": 0.5},
-               "tau": {"dist": "half_normal", "sigma": 0.5},
-               "omega": {"dist": "half_normal", "sigma": 0.5}},
-    "report": {"thresholds": [1.0, 0.8], "harm_threshold": 1.25, "title": None, "question": None,
-               "tipping_probability": None, "rare_outcome": False, "treatment": None,
-               "group_columns": None},
-    "mcmc": {"chains": 4, "draws": 1000, "tune": 1000, "target_accept": 0.95, "seed": 20261122},
-}
+__all__ = ["ALLOWED", "DataSpec", "McmcSpec", "ModelSpec", "PriorsSpec", "ReportSpec", "Spec", "SpecError",
+           "read_spec", "spec_from_dict"]
 
 
-@dataclass
+def _tuple(obj, name: str) -> None:
+    """Store a list-valued field of a frozen section as a tuple."""
+    v = getattr(obj, name)
+    if v is not None and not isinstance(v, tuple):
+        object.__setattr__(obj, name, tuple(v))
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """[data]: where the studies come from. `dataset` (a shipped dataset) or `path` (a CSV
+    file, relative to the spec file); `select` a selection name or TOML file; `include` /
+    `exclude` study ids. Without dataset and path: the shipped GEP-NET dataset, primary
+    selection."""
+
+    dataset: str | None = "gepnet_ptr"
+    path: str | Path | None = None
+    select: str | dict | None = "primary"
+    include: tuple[str, ...] | None = None
+    exclude: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        _tuple(self, "include")
+        _tuple(self, "exclude")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """[model]: random or fixed effects, the random-effects distribution, covariates (with
+    optional reference levels), heterogeneity ("shared" or "by:<column>") and an optional
+    population column (three-level model)."""
+
+    effects: str = "random"              # "random" | "fixed"
+    random_dist: str = "normal"          # "normal" | "student_t"
+    random_df: float = 4.0               # degrees of freedom of Student-t effects
+    covariates: tuple[str, ...] = ()
+    reference: Mapping[str, str] = field(default_factory=dict)
+    heterogeneity: str = "shared"        # "shared" | "by:<column>"
+    population: str | None = None
+
+    def __post_init__(self) -> None:
+        _tuple(self, "covariates")
+
+    @property
+    def random(self) -> bool:
+        return self.effects == "random"
+
+
+def _prior(dist: str, kind: str, **params: float) -> Prior:
+    return Prior(dist=dist, params=params, kind=kind)
+
+
+@dataclass(frozen=True)
+class PriorsSpec:
+    """[priors]: mu (intercept: the pooled log-HR at the reference levels), beta (every other
+    coefficient), tau (between-study SD), omega (population SD), and [priors.coef]
+    per-coefficient overrides keyed "covariate:level" (or "mu")."""
+
+    mu: Prior = field(default_factory=lambda: _prior("normal", "effect", mu=0.0, sigma=1.0))
+    beta: Prior = field(default_factory=lambda: _prior("normal", "effect", mu=0.0, sigma=0.5))
+    tau: Prior = field(default_factory=lambda: _prior("half_normal", "scale", sigma=0.5))
+    omega: Prior = field(default_factory=lambda: _prior("half_normal", "scale", sigma=0.5))
+    coef: Mapping[str, Prior] = field(default_factory=dict)
+
+    def for_coefficient(self, name: str) -> Prior:
+        """The prior of coefficient `name` ("mu" or "covariate:level"): its [priors.coef]
+        override, else mu for the intercept and beta for the others."""
+        if name in self.coef:
+            return self.coef[name]
+        return self.mu if name == "mu" else self.beta
+
+    def top(self) -> dict[str, Prior]:
+        """The top-level priors by name (mu, beta, tau, omega)."""
+        return {"mu": self.mu, "beta": self.beta, "tau": self.tau, "omega": self.omega}
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """[report]: benefit thresholds and the harm threshold (HRs, as written), title, question,
+    tipping probabilities by threshold, whether the outcome is rare (E-values), the
+    treatment's name, and `group_columns`: the evidence columns that describe the kind of
+    study (shown in the studies table, left out level by level in the influence analysis,
+    the first with two or more levels stratifies the report when the model has no
+    covariates); when not given, the model's covariates."""
+
+    thresholds: tuple[float, ...] = (1.0, 0.8)
+    harm_threshold: float = 1.25
+    title: str | None = None
+    question: str | None = None
+    tipping_probability: Mapping[float, float] | None = None
+    rare_outcome: bool = False
+    treatment: str | None = None
+    group_columns: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        _tuple(self, "thresholds")
+        _tuple(self, "group_columns")
+
+
+@dataclass(frozen=True)
+class McmcSpec:
+    """[mcmc]: sampler settings of the MCMC engine (nutpie)."""
+
+    chains: int = 4
+    draws: int = 1000
+    tune: int = 1000
+    target_accept: float = 0.95
+    seed: int = 20261122
+
+
+SECTIONS = {"data": DataSpec, "model": ModelSpec, "priors": PriorsSpec, "report": ReportSpec, "mcmc": McmcSpec}
+ALLOWED = {name: {f.name for f in dataclasses.fields(cls)} for name, cls in SECTIONS.items()}
+
+
+def _plain(v):
+    """A section value as written in TOML/JSON (for the provenance copy of the spec)."""
+    if isinstance(v, Prior):
+        return v.to_dict()
+    if isinstance(v, Path):
+        return str(v)
+    if isinstance(v, tuple):
+        return [_plain(x) for x in v]
+    if isinstance(v, Mapping):
+        return {(k if isinstance(k, str) else f"{k:g}"): _plain(x) for k, x in v.items()}
+    return v
+
+
+@dataclass(frozen=True)
 class Spec:
-    """A checked analysis spec. `raw` is the spec as read (for provenance)."""
+    """A checked analysis spec: one typed, frozen section per TOML table. Change it with
+    ``dataclasses.replace`` (``replace(spec, priors=replace(spec.priors, tau=prior))``) or
+    the `with_priors` / `with_model` shorthands. `raw` is the effective spec as TOML-like
+    dicts (for provenance): the file as read, with every value changed since then."""
 
-    data: dict
-    model: dict
-    priors: dict[str, Prior]
-    coef_priors: dict[str, Prior]
-    report: dict
-    mcmc: dict
-    raw: dict = field(default_factory=dict)
+    data: DataSpec = field(default_factory=DataSpec)
+    model: ModelSpec = field(default_factory=ModelSpec)
+    priors: PriorsSpec = field(default_factory=PriorsSpec)
+    report: ReportSpec = field(default_factory=ReportSpec)
+    mcmc: McmcSpec = field(default_factory=McmcSpec)
     path: Path | None = None
     name: str = "analysis"
     bias: object = None                  # bayesnet.bias.BiasSpec or None ([bias])
-    absolute: list = field(default_factory=list)   # bayesnet.absolute.AbsoluteRow ([[absolute]])
-    arm_model: dict = field(default_factory=dict)  # raw [arm_model] (checked by bayesnet.arm_analysis)
+    absolute: tuple = ()                 # bayesnet.absolute.AbsoluteRow ([[absolute]])
+    arm_model: Mapping = field(default_factory=dict)  # raw [arm_model] (checked by bayesnet.arm_analysis)
     publication_bias: object = None      # bayesnet.pubbias.config.PublicationBiasConfig or None (defaults)
+    # the spec as read and its sections as parsed from it (to keep `raw` in sync)
+    source: Mapping = field(default_factory=dict, repr=False, compare=False)
+    parsed: Mapping = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _tuple(self, "absolute")
 
     @property
     def base_dir(self) -> Path:
@@ -75,93 +186,164 @@ class Spec:
 
     @property
     def thresholds(self) -> list[float]:
-        return list(self.report["thresholds"])
+        return list(self.report.thresholds)
 
     @property
     def harm(self) -> float:
-        return float(self.report["harm_threshold"])
+        return float(self.report.harm_threshold)
+
+    @property
+    def raw(self) -> dict:
+        """The effective spec as TOML-like dicts: the spec as read, with every section value
+        that differs from what was read written in (for provenance and summary.json)."""
+        raw = copy.deepcopy(dict(self.source))
+        for name, cls in SECTIONS.items():
+            now, was = getattr(self, name), self.parsed.get(name) or cls()
+            if now == was:
+                continue
+            sec = raw.get(name)
+            sec = dict(sec) if isinstance(sec, dict) else {}
+            for f in dataclasses.fields(cls):
+                v = getattr(now, f.name)
+                if v != getattr(was, f.name):
+                    if v is None:
+                        sec.pop(f.name, None)
+                    else:
+                        sec[f.name] = _plain(v)
+            if name == "data":  # dataset and path exclude each other
+                for a, b in (("dataset", "path"), ("path", "dataset")):
+                    if getattr(now, a) is not None and getattr(now, b) is None:
+                        sec.pop(b, None)
+            raw[name] = sec
+        return raw
 
     def with_priors(self, **priors: Prior) -> Spec:
-        """A copy with some top-level priors replaced (used by sweeps)."""
-        new = copy.copy(self)
-        new.priors = {**self.priors, **priors}
-        raw = copy.deepcopy(self.raw)
-        raw.setdefault("priors", {}).update({k: v.to_dict() for k, v in priors.items()})
-        new.raw = raw
-        return new
-
-    def with_data(self, **data) -> Spec:
-        new = copy.copy(self)
-        new.data = {**{k: v for k, v in self.data.items() if k not in ("dataset", "path") or not
-                       ({"dataset", "path"} & set(data))}, **data}
-        raw = copy.deepcopy(self.raw)
-        raw["data"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in new.data.items()}
-        new.raw = raw
-        return new
+        """A copy with some top-level priors (mu, beta, tau, omega) replaced (sweeps)."""
+        return dataclasses.replace(self, priors=dataclasses.replace(self.priors, **priors))
 
     def with_model(self, **model) -> Spec:
-        new = copy.copy(self)
-        new.model = {**self.model, **model}
-        raw = copy.deepcopy(self.raw)
-        raw.setdefault("model", {}).update(model)
-        new.raw = raw
-        return new
+        """A copy with some [model] keys replaced."""
+        return dataclasses.replace(self, model=dataclasses.replace(self.model, **model))
 
 
-class _Problems:
-    """Collects every problem found in one pass; `check` is the one validator used for
-    keys and types across the spec sections."""
+def _parse_data(P: Problems, d: dict, path: Path | None) -> DataSpec:
+    d = dict(d)
+    if "dataset" in d and "path" in d:
+        P.add("[data]: give either 'dataset' or 'path', not both")
+    if "dataset" not in d and "path" not in d:
+        d = {**{"dataset": DataSpec.dataset, "select": DataSpec.select}, **d}
+    if "dataset" in d:
+        from . import datasets
 
-    def __init__(self) -> None:
-        self.items: list[str] = []
-
-    def add(self, msg: str) -> None:
-        self.items.append(msg)
-
-    def check(self, section: str, key: str, value, ok, allowed: str) -> bool:
-        """Record "[section].key: found VALUE; allowed: ALLOWED" unless ok(value)."""
-        try:
-            good = bool(ok(value))
-        except (TypeError, ValueError):
-            good = False
-        if not good:
-            self.add(f"[{section}].{key}: found {value!r} ({type(value).__name__}); allowed: {allowed}")
-        return good
-
-    def run(self, fn, *args):
-        """Call a check that raises SpecError; record its problems and go on."""
-        try:
-            return fn(*args)
-        except SpecError as exc:
-            self.items.extend(exc.problems or [str(exc)])
-            return None
-
-
-def _is_num(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _is_int(x) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
+        P.choice("data", "dataset", d["dataset"], datasets.names())
+    if "path" in d:
+        if P.check("data", "path", d["path"], lambda v: isinstance(v, (str, Path)) and str(v).strip() != "",
+                   "a string naming a CSV file (relative to the spec file), e.g. \"studies.csv\""):
+            base = path.parent if path else Path.cwd()
+            f = Path(d["path"])
+            f = f if f.is_absolute() else base / f
+            if not f.exists():
+                P.add(f"[data].path: found {d['path']!r}, but {f} does not exist; give the path of a CSV "
+                      f"file (relative to the spec file)")
+            elif not f.is_file():
+                P.add(f"[data].path: found {d['path']!r}, but {f} is not a regular file (a directory or "
+                      f"device); give the path of a CSV file")
+    if "select" in d:
+        P.check("data", "select", d["select"], lambda v: is_str(v) or isinstance(v, dict),
+                "a selection name such as \"primary\", or the path of a selection TOML file")
+    for key in ("include", "exclude"):
+        if key in d and not P.check("data", key, d[key], is_str_list, "a list of study ids, e.g. [\"Smith 2019\"]"):
+            d.pop(key)
+    return DataSpec(dataset=d.get("dataset"), path=d.get("path"), select=d.get("select"),
+                    include=d.get("include"), exclude=d.get("exclude"))
 
 
-def _is_str(x) -> bool:
-    return isinstance(x, str) and x.strip() != ""
+def _parse_model(P: Problems, d: dict) -> ModelSpec:
+    D = ModelSpec()
+    effects = d.get("effects", D.effects)
+    random_dist = d.get("random_dist", D.random_dist)
+    P.choice("model", "effects", effects, ("random", "fixed"))
+    P.choice("model", "random_dist", random_dist, ("normal", "student_t"))
+    random_df = d.get("random_df", D.random_df)
+    if P.check("model", "random_df", random_df, lambda v: is_num(v) and v > 0,
+               "a positive number (degrees of freedom of Student-t effects), e.g. 4"):
+        random_df = float(random_df)
+    covs = d.get("covariates", list(D.covariates))
+    if P.check("model", "covariates", covs, is_str_list, "a list of column names, e.g. [\"design\", \"data_source\"]"):
+        if len(set(covs)) != len(covs):
+            P.add("[model].covariates: a covariate is listed twice")
+    else:
+        covs = []
+    ref = d.get("reference", {})
+    if P.check("model", "reference", ref, lambda v: isinstance(v, dict), "a table such as { design = \"cohort\" }"):
+        for c in ref:
+            if c not in covs:
+                P.add(f"[model].reference: '{c}' is not one of the covariates ({', '.join(covs) or 'none'})")
+    else:
+        ref = {}
+    het = d.get("heterogeneity", D.heterogeneity)
+    if het != "shared" and not (isinstance(het, str) and het.startswith("by:") and len(het) > 3):
+        P.add(f"[model].heterogeneity: {het!r} is not allowed; allowed: shared, by:<column> (e.g. by:design)")
+    pop = d.get("population", D.population)
+    if effects == "fixed" and (het != "shared" or pop):
+        P.add("[model]: effects = \"fixed\" cannot have heterogeneity by group or a population effect")
+    if pop is not None:
+        P.check("model", "population", pop, is_str, "a column name such as \"overlap_group\"")
+    return ModelSpec(effects=effects, random_dist=random_dist, random_df=random_df, covariates=tuple(covs),
+                     reference=dict(ref), heterogeneity=het, population=pop)
 
 
-def _check_keys(section: str, d: dict) -> None:
-    unknown = set(d) - ALLOWED[section]
-    if unknown:
-        raise SpecError(f"[{section}]: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(ALLOWED[section]))}")
+def _parse_priors(P: Problems, d: dict) -> PriorsSpec:
+    D = PriorsSpec()
+    top = {}
+    for name, kind in (("mu", "effect"), ("beta", "effect"), ("tau", "scale"), ("omega", "scale")):
+        top[name] = P.run(parse_prior, d[name], f"[priors].{name}", kind) if name in d else getattr(D, name)
+    coef = {}
+    coef_raw = d.get("coef") or {}
+    if P.check("priors", "coef", coef_raw, lambda v: isinstance(v, dict),
+               "a table of coefficient names, e.g. [priors.coef] \"design:case_series\" = "
+               "{ dist = \"normal\", mu = 0, sigma = 0.3 }"):
+        for cname, table in coef_raw.items():
+            coef[cname] = P.run(parse_prior, table, f"[priors.coef].\"{cname}\"", "effect")
+    return PriorsSpec(**top, coef=coef)
 
 
-def _choice(section: str, key: str, value, allowed) -> None:
-    try:
-        ok = value in allowed
-    except TypeError:
-        ok = False
-    if not ok:
-        raise SpecError(f"[{section}].{key}: {value!r} is not allowed; allowed: {', '.join(map(str, allowed))}")
+def _parse_report(P: Problems, d: dict, where0: str) -> ReportSpec:
+    D = ReportSpec()
+    r = {f.name: d.get(f.name, getattr(D, f.name)) for f in dataclasses.fields(ReportSpec)}
+    P.check("report", "thresholds", r["thresholds"],
+            lambda th: isinstance(th, (list, tuple)) and th and all(is_num(x) and x > 0 for x in th),
+            "a non-empty list of positive HRs, e.g. [1.0, 0.8]")
+    P.check("report", "harm_threshold", r["harm_threshold"], lambda v: is_num(v) and v > 0,
+            "a positive HR, e.g. 1.25")
+    for k in ("title", "question", "treatment"):
+        if r[k] is not None:
+            P.check("report", k, r[k], lambda v: isinstance(v, str), "a text string in quotes")
+    P.check("report", "rare_outcome", r["rare_outcome"], lambda v: isinstance(v, bool),
+            "true or false (true: the outcome is rare, < 15%, so E-values use the HR as a risk ratio)")
+    if r["tipping_probability"] is not None:
+        from .bias import parse_tipping_probability
+
+        r["tipping_probability"] = P.run(parse_tipping_probability, r["tipping_probability"], where0)
+    if not isinstance(r["thresholds"], (list, tuple)):
+        r["thresholds"] = D.thresholds
+    if r["group_columns"] is not None and not P.check(
+            "report", "group_columns", r["group_columns"], lambda v: is_str_list(v) and all(v) and len(set(v)) == len(v),
+            "a list of distinct evidence column names, e.g. [\"design\", \"data_source\"]"):
+        r["group_columns"] = None
+    return ReportSpec(**r)
+
+
+def _parse_mcmc(P: Problems, d: dict) -> McmcSpec:
+    D = McmcSpec()
+    m = {f.name: d.get(f.name, getattr(D, f.name)) for f in dataclasses.fields(McmcSpec)}
+    for k in ("chains", "draws", "tune"):
+        P.check("mcmc", k, m[k], lambda v: is_int(v) and v >= 1, "a positive integer")
+    P.check("mcmc", "seed", m["seed"], lambda v: is_int(v) and 0 <= v < 2**63,
+            "a non-negative integer, e.g. 20261122")
+    P.check("mcmc", "target_accept", m["target_accept"], lambda v: is_num(v) and 0.5 <= v < 1.0,
+            "a number in [0.5, 1), e.g. 0.95")
+    return McmcSpec(**m)
 
 
 def spec_from_dict(raw: dict, path: Path | None = None) -> Spec:
@@ -169,8 +351,8 @@ def spec_from_dict(raw: dict, path: Path | None = None) -> Spec:
     raised together as one SpecError whose `.problems` lists them."""
     raw = copy.deepcopy(raw)
     as_read = copy.deepcopy(raw)
-    P = _Problems()
     where0 = str(path) if path else "spec"
+    P = Problems(where=str(path) if path else "")
     bias = None
     if "bias" in raw:
         from .bias import parse_bias
@@ -187,129 +369,39 @@ def spec_from_dict(raw: dict, path: Path | None = None) -> Spec:
         from .pubbias.config import parse_publication_bias
 
         publication_bias = P.run(parse_publication_bias, raw.pop("publication_bias"))
-    unknown = set(raw) - set(ALLOWED)
-    if unknown:
-        P.add(f"unknown section(s) {', '.join(sorted(unknown))}; allowed: {', '.join(ALLOWED)}, bias, absolute, "
-              "arm_model, publication_bias")
+    P.keys("", raw, SECTIONS, noun="section(s)",
+           shown=f"{', '.join(SECTIONS)}, bias, absolute, arm_model, publication_bias")
     sec = {}
-    for s in ALLOWED:
+    for s in SECTIONS:
         d = raw.get(s, {})
-        if not isinstance(d, dict):
-            P.add(f"[{s}]: found {d!r}; must be a table ([{s}] with key = value lines)")
+        if not P.table(s, d, f"[{s}] with key = value lines"):
             d = {}
-        P.run(_check_keys, s, d)
+        P.keys(s, d, ALLOWED[s])
         sec[s] = {k: v for k, v in d.items() if k in ALLOWED[s]}
-
-    data = dict(sec["data"])
-    if "dataset" in data and "path" in data:
-        P.add("[data]: give either 'dataset' or 'path', not both")
-    if "dataset" not in data and "path" not in data:
-        data["dataset"] = DEFAULTS["data"]["dataset"]
-        data.setdefault("select", DEFAULTS["data"]["select"])
-    if "dataset" in data:
-        from . import datasets
-
-        P.run(_choice, "data", "dataset", data["dataset"], datasets.names())
-    if "path" in data:
-        if P.check("data", "path", data["path"], lambda v: isinstance(v, (str, Path)) and str(v).strip() != "",
-                   "a string naming a CSV file (relative to the spec file), e.g. \"studies.csv\""):
-            base = path.parent if path else Path.cwd()
-            f = Path(data["path"])
-            f = f if f.is_absolute() else base / f
-            if not f.exists():
-                P.add(f"[data].path: found {data['path']!r}, but {f} does not exist; give the path of a CSV "
-                      f"file (relative to the spec file)")
-            elif not f.is_file():
-                P.add(f"[data].path: found {data['path']!r}, but {f} is not a regular file (a directory or "
-                      f"device); give the path of a CSV file")
-    if "select" in data:
-        P.check("data", "select", data["select"], lambda v: _is_str(v) or isinstance(v, dict),
-                "a selection name such as \"primary\", or the path of a selection TOML file")
-    for key in ("include", "exclude"):
-        if key in data:
-            P.check("data", key, data[key], lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
-                    "a list of study ids, e.g. [\"Smith 2019\"]")
-
-    model = {**DEFAULTS["model"], **sec["model"]}
-    P.run(_choice, "model", "effects", model["effects"], ("random", "fixed"))
-    P.run(_choice, "model", "random_dist", model["random_dist"], ("normal", "student_t"))
-    P.check("model", "random_df", model["random_df"], lambda v: _is_num(v) and v > 0,
-            "a positive number (degrees of freedom of Student-t effects), e.g. 4")
-    covs = model["covariates"]
-    if P.check("model", "covariates", covs, lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v),
-               "a list of column names, e.g. [\"design\", \"data_source\"]"):
-        if len(set(covs)) != len(covs):
-            P.add("[model].covariates: a covariate is listed twice")
-    else:
-        covs = []
-    ref = model["reference"]
-    if P.check("model", "reference", ref, lambda v: isinstance(v, dict),
-               "a table such as { design = \"cohort\" }"):
-        for c in ref:
-            if c not in covs:
-                P.add(f"[model].reference: '{c}' is not one of the covariates ({', '.join(covs) or 'none'})")
-    het = model["heterogeneity"]
-    if het != "shared" and not (isinstance(het, str) and het.startswith("by:") and len(het) > 3):
-        P.add(f"[model].heterogeneity: {het!r} is not allowed; allowed: shared, by:<column> (e.g. by:design)")
-    if model["effects"] == "fixed" and (het != "shared" or model["population"]):
-        P.add("[model]: effects = \"fixed\" cannot have heterogeneity by group or a population effect")
-    if model["population"] is not None:
-        P.check("model", "population", model["population"], _is_str, "a column name such as \"overlap_group\"")
-
-    pri_raw = sec["priors"]
-    priors = {}
-    for name, kind in (("mu", "effect"), ("beta", "effect"), ("tau", "scale"), ("omega", "scale")):
-        priors[name] = P.run(parse_prior, pri_raw.get(name, DEFAULTS["priors"][name]), f"[priors].{name}", kind)
-    coef = {}
-    coef_raw = pri_raw.get("coef") or {}
-    if P.check("priors", "coef", coef_raw, lambda v: isinstance(v, dict),
-               "a table of coefficient names, e.g. [priors.coef] \"design:case_series\" = { dist = \"normal\", mu = 0, sigma = 0.3 }"):
-        for cname, table in coef_raw.items():
-            coef[cname] = P.run(parse_prior, table, f"[priors.coef].\"{cname}\"", "effect")
-
-    report = {**DEFAULTS["report"], **sec["report"]}
-    P.check("report", "thresholds", report["thresholds"],
-            lambda th: isinstance(th, list) and th and all(_is_num(x) and x > 0 for x in th),
-            "a non-empty list of positive HRs, e.g. [1.0, 0.8]")
-    P.check("report", "harm_threshold", report["harm_threshold"], lambda v: _is_num(v) and v > 0,
-            "a positive HR, e.g. 1.25")
-    for k in ("title", "question", "treatment"):
-        if report[k] is not None:
-            P.check("report", k, report[k], lambda v: isinstance(v, str), "a text string in quotes")
-    P.check("report", "rare_outcome", report["rare_outcome"], lambda v: isinstance(v, bool),
-            "true or false (true: the outcome is rare, < 15%, so E-values use the HR as a risk ratio)")
-    if report["group_columns"] is None:
-        report["group_columns"] = list(covs)
-    elif P.check("report", "group_columns", report["group_columns"],
-                 lambda v: isinstance(v, list) and all(isinstance(c, str) and c for c in v) and len(set(v)) == len(v),
-                 "a list of distinct evidence column names, e.g. [\"design\", \"data_source\"]"):
-        report["group_columns"] = list(report["group_columns"])
-    else:
-        report["group_columns"] = list(covs)
-    if report["tipping_probability"] is not None:
-        from .bias import parse_tipping_probability
-
-        report["tipping_probability"] = P.run(parse_tipping_probability, report["tipping_probability"], where0)
-
-    mcmc = {**DEFAULTS["mcmc"], **sec["mcmc"]}
-    for k in ("chains", "draws", "tune"):
-        P.check("mcmc", k, mcmc[k], lambda v: _is_int(v) and v >= 1, "a positive integer")
-    P.check("mcmc", "seed", mcmc["seed"], lambda v: _is_int(v) and 0 <= v < 2**63,
-            "a non-negative integer, e.g. 20261122")
-    P.check("mcmc", "target_accept", mcmc["target_accept"], lambda v: _is_num(v) and 0.5 <= v < 1.0,
-            "a number in [0.5, 1), e.g. 0.95")
-
-    if P.items:
-        where = f"{path}: " if path else ""
-        raise SpecError(problems=[where + (m[len(where0) + 2:] if m.startswith(where0 + ": ") else m)
-                                  for m in P.items])
-    name = path.stem if path else "analysis"
+    parsed = {"data": _parse_data(P, sec["data"], path), "model": _parse_model(P, sec["model"]),
+              "priors": _parse_priors(P, sec["priors"]), "report": _parse_report(P, sec["report"], where0),
+              "mcmc": _parse_mcmc(P, sec["mcmc"])}
+    if parsed["report"].group_columns is None:  # default: the model's covariates
+        parsed["report"] = dataclasses.replace(parsed["report"], group_columns=tuple(parsed["model"].covariates or ()))
+    # problems from the [bias]/[[absolute]] parsers name the source as "spec" without a path
+    P.items = [m[len("spec: "):] if not path and m.startswith("spec: ") else m for m in P.items]
+    P.raise_if_any()
     if bias is not None and bias.empty:
         bias = None
-    full_raw = as_read
-    return Spec(data=data, model=model, priors=priors, coef_priors=coef, report=report, mcmc=mcmc,
-                raw=full_raw, path=path, name=name, bias=bias, absolute=list(absolute), arm_model=arm_model,
-                publication_bias=publication_bias)
+    return Spec(**parsed, path=path, name=path.stem if path else "analysis", bias=bias, absolute=tuple(absolute),
+                arm_model=arm_model, publication_bias=publication_bias, source=as_read, parsed=parsed)
+
+
+def model_and_priors(raw: dict) -> tuple[ModelSpec, PriorsSpec]:
+    """The typed [model] and [priors] sections of a spec given as a dict (e.g. the spec a
+    summary.json records as provenance), with every default filled in; SpecError if they
+    do not parse. Used by the report's Methods paragraph, which must describe the model
+    that was fitted, defaults included."""
+    P = Problems()
+    model = _parse_model(P, dict(raw.get("model") or {}))
+    priors = _parse_priors(P, dict(raw.get("priors") or {}))
+    P.raise_if_any()
+    return model, priors
 
 
 def read_spec(path: str | Path) -> Spec:

@@ -37,16 +37,22 @@ def _fin(v):
 
 
 def S(m, scale: str = "log", ci_prob: float = 0.95) -> dict:
-    """Summary of a marginal on the log-HR scale ("log"), the HR scale ("hr") or as is ("raw"):
-    mean, sd, median, the equal-tailed interval ("ci95") and the HPD interval ("hpd95") with
-    probability `ci_prob`. On the HR scale, values too large for a float are None (see _exp)."""
-    q = m.quantile([0.5, *interval_tails(ci_prob)])
+    """Summary of a marginal on the log-HR scale ("log"), the HR scale ("hr", through
+    ``m.on("hr")``) or as is ("raw"): mean, sd, median, the equal-tailed interval ("ci95")
+    and the HPD interval ("hpd95") with probability `ci_prob`. On the HR scale, values too
+    large for a float are None (see _exp)."""
+    tails = interval_tails(ci_prob)
     if scale == "hr":
+        h = m.on("hr")
         with np.errstate(over="ignore", invalid="ignore"):
-            mean, sd, hpd = m.mean(np.exp), m.sd(np.exp), list(m.hpd(ci_prob, np.exp))
-        return {"mean": _fin(mean), "sd": _fin(sd), "median": _exp(q[0]),
-                "ci95": [_exp(q[1]), _exp(q[2])], "hpd95": [_fin(x) for x in hpd]}
-    return {"mean": m.mean(), "sd": m.sd(), "median": float(q[0]), "ci95": [float(q[1]), float(q[2])],
+            q = h.quantile([0.5, *tails])
+            mean, sd = h.moments()
+            hpd = h.hpd(ci_prob)
+        return {"mean": _fin(mean), "sd": _fin(sd), "median": _fin(q[0]),
+                "ci95": [_fin(q[1]), _fin(q[2])], "hpd95": [_fin(x) for x in hpd]}
+    q = m.quantile([0.5, *tails])
+    mean, sd = m.moments()
+    return {"mean": mean, "sd": sd, "median": float(q[0]), "ci95": [float(q[1]), float(q[2])],
             "hpd95": list(m.hpd(ci_prob))}
 
 
@@ -83,9 +89,7 @@ def pooled_label(md) -> str:
 
 
 def prob_block(m, thresholds, harm) -> dict:
-    """{"p_hr_lt_1": P(HR < 1), "p_hr_lt_0.8": ..., "p_hr_gt_1.25": P(HR > 1.25)} for a
-    log-HR marginal (keys from `format.prob_key`; the block's place says whether the HR is
-    the pooled or a predictive one)."""
+    """{"hr<1": P(HR < 1), "hr<0.8": ..., "hr>1.25": P(HR > 1.25)} for a log-HR marginal."""
     out = {prob_key(t): float(m.cdf(math.log(t))) for t in thresholds}
     out[prob_key(harm, "gt")] = float(1.0 - m.cdf(math.log(harm)))
     return out
@@ -100,11 +104,15 @@ def summary_dict(post, observational: bool = True, ci_prob: float = 0.95) -> dic
     `observational_summary` (bias, tipping points, E-values, absolute effects, GRADE
     draft); refits inside sensitivity analyses leave them out. Intervals ("ci95", "hpd95")
     have probability `ci_prob` (recorded as "ci_prob")."""
+    from .posterior import prefetch_mixture_summaries
     from .provenance import provenance
 
     md, spec = post.model_data, post.spec
     th, harm = spec.thresholds, spec.harm
     mg = post.marginals
+    # every quantile and HPD below, solved together (studies need no HPD)
+    prefetch_mixture_summaries(mg.values(), prob=ci_prob, probs=(0.5, *interval_tails(ci_prob)),
+                               hpd_of=[v for k, v in mg.items() if k[0] != "study"])
     out = {
         "engine": post.engine,
         "k": md.k,
@@ -118,19 +126,19 @@ def summary_dict(post, observational: bool = True, ci_prob: float = 0.95) -> dic
     }
     out["pooled_label"] = pooled_label(md)
     warnings: list[str] = []
-    if spec.model["effects"] == "random" and md.k < 3:
+    if spec.model.effects == "random" and md.k < 3:
         warnings.append(f"only {md.k} stud{'y' if md.k == 1 else 'ies'}: the between-study SD (tau) is informed "
-                        f"mainly by its prior ({spec.priors['tau'].describe()}); read tau, I2 and the predictive "
+                        f"mainly by its prior ({spec.priors.tau.describe()}); read tau, I2 and the predictive "
                         f"interval as prior-driven")
     if ("tau_scale",) in mg:
         out["tau_scale"] = S(mg[("tau_scale",)], "raw", ci_prob)
     if ("tau",) in mg:
         out["tau_sd"] = out["tau"]
-    elif spec.model["effects"] == "random":
-        warnings.append(f"Student-t random effects with {spec.model['random_df']:g} degrees of freedom have no finite "
+    elif spec.model.effects == "random":
+        warnings.append(f"Student-t random effects with {spec.model.random_df:g} degrees of freedom have no finite "
                         f"between-study SD (needs df > 2): tau_scale is reported, tau and I2 are not")
     out["tau_label"] = ("between-study SD (tau)" if ("tau_scale",) not in mg else
-                        f"between-study SD = tau_scale x sqrt(nu/(nu-2)), nu = {spec.model['random_df']:g}; "
+                        f"between-study SD = tau_scale x sqrt(nu/(nu-2)), nu = {spec.model.random_df:g}; "
                         f"the tau prior is on tau_scale")
     if ("predictive_new_group",) in mg:
         out["predictive_new_group"] = {**_both(mg[("predictive_new_group",)], ci_prob),
@@ -166,7 +174,7 @@ def summary_dict(post, observational: bool = True, ci_prob: float = 0.95) -> dic
                            for k, v in mg.items() if k[0] == "coef"}
     hr_cols = ("hr", "hr_low", "hr_high", "shrunken_hr", "shrunken_low", "shrunken_high")
     out["studies"] = [{k: (None if k in hr_cols and isinstance(v, float) and not math.isfinite(v) else v)
-                       for k, v in r.items()} for r in studies_table(post, ci_prob).to_dict(orient="records")]
+                       for k, v in r.items()} for r in _study_rows(post, ci_prob)]
     out["frequentist"] = post.extras.get("frequentist")
     out["diagnostics"] = post.diagnostics
     out["provenance"] = provenance(post)
@@ -196,9 +204,8 @@ def observational_summary(post, ci_prob: float = 0.95) -> dict:
         out["unadjusted"] = summary_dict(unadjusted, observational=False, ci_prob=ci_prob)
     out.update(observational_blocks(
         post, spec=spec, unadjusted=unadjusted, bias=getattr(spec, "bias", None), evidence=post.evidence,
-        absolute_rows=list(getattr(spec, "absolute", None) or ()), tipping_overrides=r.get("tipping_probability"),
-        rare_outcome=bool(r.get("rare_outcome", False)), treatment=r.get("treatment") or "the treatment",
-        ci_prob=ci_prob))
+        absolute_rows=list(getattr(spec, "absolute", None) or ()), tipping_overrides=r.tipping_probability,
+        rare_outcome=bool(r.rare_outcome), treatment=r.treatment or "the treatment", ci_prob=ci_prob))
     return out
 
 
@@ -207,13 +214,24 @@ def studies_table(post, ci_prob: float = 0.95) -> pd.DataFrame:
     (posterior median) with its equal-tailed credible interval, both with probability
     `ci_prob`; the covariates, the spec's `[report] group_columns`, overlap_group, the
     derivation and the warnings."""
+    return pd.DataFrame(_study_rows(post, ci_prob))
+
+
+def _study_rows(post, ci_prob: float = 0.95) -> list[dict]:
+    """The rows of `studies_table` as dicts (summary.json reads them without a DataFrame)."""
+    from .posterior import prefetch_mixture_summaries
+
     md, ev = post.model_data, post.evidence
     rows = []
-    t = ev.table.set_index("study") if ev is not None else None
+    t = ev.table if ev is not None else None
+    by_study = {}  # column -> {study: value}, read once (not one .loc per cell)
+    margs = [post.marginals[("study", st)] for st in md.studies]
     z, tails = z_for_level(ci_prob), interval_tails(ci_prob)
-    extra = ("derivation", "warnings", *post.spec.report.get("group_columns", ()), "overlap_group")
+    extra = ("derivation", "warnings", *(post.spec.report.group_columns or ()), "overlap_group")
+    # the study quantiles, solved together
+    prefetch_mixture_summaries(margs, prob=ci_prob, probs=(0.5, *tails), hpd_of=())
     for i, st in enumerate(md.studies):
-        m = post.marginals[("study", st)]
+        m = margs[i]
         q = m.quantile([0.5, *tails])
         row = {"study": st, "log_hr": float(md.y[i]), "se": float(md.s[i]),
                "hr": _exp(md.y[i]), "hr_low": _exp(md.y[i] - z * md.s[i]),
@@ -226,10 +244,12 @@ def studies_table(post, ci_prob: float = 0.95) -> pd.DataFrame:
         if t is not None:
             for col in dict.fromkeys(extra):
                 if col in t.columns and col not in row:
-                    v = t.loc[st, col]
+                    if col not in by_study:
+                        by_study[col] = dict(zip(t["study"], t[col]))
+                    v = by_study[col][st]
                     row[col] = "" if is_blank(v) else str(v)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return rows
 
 
 def tidy_table(post, ci_prob: float = 0.95) -> pd.DataFrame:
@@ -254,16 +274,20 @@ def tidy_table(post, ci_prob: float = 0.95) -> pd.DataFrame:
 
 
 def to_xarray(post, ci_prob: float = 0.95):
-    """Labelled xarray Dataset: pooled/predictive summaries by stat, strata by
-    (covariate_level, stat), studies by (study, stat), on the HR scale; intervals with
-    probability `ci_prob` (attribute "ci_prob")."""
+    """Labelled xarray Dataset on the HR scale (tau as it is), stat = mean, sd, median,
+    ci_low, ci_high (equal-tailed), hpd_low, hpd_high (shortest), intervals with
+    probability `ci_prob` (attribute "ci_prob", default 0.95):
+    pooled_hr, predictive_hr, tau (stat); study_hr (study, stat); with covariates,
+    stratum_hr and stratum_predictive_hr (covariate, level, stat), where `level` is the
+    union of every covariate's levels and a (covariate, level) pair that does not exist
+    is NaN. Values equal those of `tidy_table`."""
     import xarray as xr
 
     stats_ = ["mean", "sd", "median", "ci_low", "ci_high", "hpd_low", "hpd_high"]
 
     def vec(m, scale="hr"):
         s = S(m, scale, ci_prob)
-        return [s["mean"], s["sd"], s["median"], *s["ci95"], *s["hpd95"]]
+        return [np.nan if v is None else v for v in (s["mean"], s["sd"], s["median"], *s["ci95"], *s["hpd95"])]
 
     mg, md = post.marginals, post.model_data
     data = {"pooled_hr": (("stat",), vec(mg[("pooled",)])),
@@ -274,7 +298,12 @@ def to_xarray(post, ci_prob: float = 0.95):
     data["study_hr"] = (("study", "stat"), [vec(mg[("study", s)]) for s in md.studies])
     strata = md.strata()
     if strata:
-        coords["stratum"] = [f"{c}={lv}" for c, lv in strata]
-        data["stratum_hr"] = (("stratum", "stat"), [vec(mg[("stratum", c, lv)]) for c, lv in strata])
-        data["stratum_predictive_hr"] = (("stratum", "stat"), [vec(mg[("stratum_predictive", c, lv)]) for c, lv in strata])
+        covs = list(dict.fromkeys(c for c, _ in strata))
+        levels = list(dict.fromkeys(lv for _, lv in strata))
+        coords["covariate"], coords["level"] = covs, levels
+        for name, kind in (("stratum_hr", "stratum"), ("stratum_predictive_hr", "stratum_predictive")):
+            arr = np.full((len(covs), len(levels), len(stats_)), np.nan)
+            for c, lv in strata:
+                arr[covs.index(c), levels.index(lv)] = vec(mg[(kind, c, lv)])
+            data[name] = (("covariate", "level", "stat"), arr)
     return xr.Dataset(data, coords=coords, attrs={"engine": post.engine, "k": md.k, "ci_prob": ci_prob})

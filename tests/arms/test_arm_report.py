@@ -40,9 +40,10 @@ def _summary(label):
 
 def test_user_text_is_escaped_in_both_renderings(tmp_path):
     from bayesnet.arm_analysis import ArmAnalysis
+    from bayesnet.spec import ReportSpec
 
     class Spec:
-        report = {"title": "<img src=x onerror=alert(1)>", "question": "q\n# injected"}
+        report = ReportSpec(title="<img src=x onerror=alert(1)>", question="q\n# injected")
 
     blocks = [b for b in _blocks(_summary("<script>alert(1)</script>|x"), ArmAnalysis(Spec(), {}, {}))
               if not isinstance(b, Figure)]

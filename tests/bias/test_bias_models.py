@@ -156,10 +156,10 @@ def test_mixture_function_matches_fit_and_flat_prior_is_eta_minus_delta():
     common = BiasPrior(-0.2, 0.15)
     post = fit_exact_with_bias(md, spec, BiasSpec(common=common), ev)
     eta = fit_exact(md, spec)  # flat prior: the eta prior is flat too
-    mix = common_bias_mixture(eta["pooled"].m, eta["pooled"].s, eta["pooled"].w, common, spec.priors["mu"])
+    mix = common_bias_mixture(eta["pooled"].m, eta["pooled"].s, eta["pooled"].w, common, spec.priors.mu)
     _same(post, {("pooled",): mix}, [("pooled",)], 1e-8)
     tau = eta.extras["tau_components"]
-    pred = common_bias_mixture(eta["pooled"].m, eta["pooled"].s, eta["pooled"].w, common, spec.priors["mu"], tau=tau)
+    pred = common_bias_mixture(eta["pooled"].m, eta["pooled"].s, eta["pooled"].w, common, spec.priors.mu, tau=tau)
     _same(post, {("predictive",): pred}, [("predictive",)], 1e-8)
     # flat: mu = eta - delta, so every component is shifted by 0.2 and has variance + 0.15^2
     assert mix.m == pytest.approx(eta["pooled"].m + 0.2)

@@ -80,11 +80,14 @@ def test_marginals_say_their_scale():
     post = fit({}, evidence=load_evidence(data=df), engine="exact")
     m = post["pooled"]
     assert m.scale == "log"
-    assert m.quantile([0.5], scale="hr")[0] == pytest.approx(np.exp(m.quantile([0.5])[0]))
-    lo, hi = m.hpd(scale="hr")
-    assert 0 < lo < 1 and lo == pytest.approx(m.hpd(0.95, np.exp)[0])
-    assert m.cdf(0.8, scale="hr") == pytest.approx(m.cdf(np.log(0.8)))
-    assert m.mean(scale="hr") == pytest.approx(m.mean(np.exp))
+    h = m.on("hr")
+    assert h.scale == "hr" and h.on("log") is m
+    assert h.quantile([0.5])[0] == pytest.approx(np.exp(m.quantile([0.5])[0]))
+    lo, hi = h.hpd()
+    # the HR-scale HPD is computed on the HR density, so it is not exp of the log-scale HPD
+    assert 0 < lo < 1 and lo < np.exp(m.hpd()[0]) and hi < np.exp(m.hpd()[1])
+    assert h.cdf(0.8) == pytest.approx(m.cdf(np.log(0.8)))
+    assert h.mean() == pytest.approx(float(m.w @ np.exp(m.m + m.s**2 / 2)))
     assert post["tau"].scale == "raw"
     with pytest.raises(ValueError, match="scale"):
-        post["tau"].hpd(scale="hr")
+        post["tau"].on("hr")

@@ -93,4 +93,4 @@ def test_same_seed_same_draws_even_after_another_fit_reused_the_compiled_model()
     b = fit(spec, engine="mcmc", log_likelihood=False, frequentist=False)
     assert b.diagnostics["compiled_now"] is False
     for q in ("pooled", "tau", "predictive"):
-        assert np.array_equal(a[q].base.draws, b[q].base.draws), q
+        assert np.array_equal(a[q].draws, b[q].draws), q

@@ -189,7 +189,7 @@ def test_sweep_records_an_impossible_setting_and_goes_on(monkeypatch):
     real_fit = api.fit
 
     def fit_refusing_flat(spec, *a, **kw):
-        if spec.priors["mu"].dist == "flat":
+        if spec.priors.mu.dist == "flat":
             raise ModelError("improper posterior: flat mu with this tau prior; use a proper mu prior")
         return real_fit(spec, *a, **kw)
 
@@ -223,3 +223,17 @@ def test_overlap_sensitivity_rules_and_registry_families(tmp_path):
     assert (df.loc[ba, "status"] == "not estimable").all() and df.loc[ba, "reason"].str.contains("design").all()
     assert (df.loc[~ba, "status"] == "ok").all()
     assert by.loc["SEER only", "k"] == 3 and by.loc["NCDB only", "k"] == 3  # one row of the family + C, D
+
+
+def test_sweep_and_influence_accept_a_fitted_posterior():
+    """sweep(post) and influence(post) reuse the posterior's spec, evidence and engine
+    (metafor's leave1out(res)) and give exactly the rows of the spec-path call."""
+    from bayesnet.sensitivity import default_grid
+
+    post = fit(SPEC)
+    g = default_grid(post.spec.thresholds)
+    grid = {"tau": g["tau"][:2], "mu": g["mu"][:2]}
+    pd.testing.assert_frame_equal(sweep(post, grid=grid), sweep(SPEC, grid=grid))
+    a, b = influence(post), influence(SPEC)
+    pd.testing.assert_frame_equal(a, b)
+    assert a.attrs == b.attrs

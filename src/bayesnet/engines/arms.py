@@ -350,7 +350,7 @@ def fit_arms(md: ArmModelData, priors: dict[str, Prior], arm_priors: dict[str, P
     marg = {("pooled",): DrawsMarginal(mu),
             ("predictive",): DrawsMarginal(mu + tau * rng.standard_normal(mu.shape))}
     if random:
-        marg[("tau",)] = DrawsMarginal(tau)
+        marg[("tau",)] = DrawsMarginal(tau, scale="raw")
     for n in md.coef_names[1:]:
         marg[("coef", n)] = DrawsMarginal(beta[n])
     for cov, levels in md.covariates.items():

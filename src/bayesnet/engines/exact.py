@@ -34,6 +34,7 @@ from ..errors import ModelError
 from ..models import ModelData
 from ..posterior import GridMarginal, MixtureMarginal, Posterior
 from ..priors import Prior
+from .common import typical_within_variance
 
 __all__ = ["can_fit", "fit_exact", "log_marginal_tau", "typical_within_variance"]
 
@@ -46,28 +47,34 @@ TAIL_POWER = 4
 def can_fit(spec) -> tuple[bool, str]:
     """Whether the exact engine can fit this spec, and why not."""
     m = spec.model
-    if m["random_dist"] != "normal":
+    if m.random_dist != "normal":
         return False, "Student-t random effects need MCMC"
-    if m["heterogeneity"] != "shared":
+    if m.heterogeneity != "shared":
         return False, "heterogeneity by group needs MCMC"
-    if m["population"]:
+    if m.population:
         return False, "a population random effect needs MCMC"
     for name in ("mu", "beta"):
-        if not spec.priors[name].is_normal_or_flat:
-            return False, f"the {name} prior {spec.priors[name].describe()} is not normal or flat"
-    for name, pr in spec.coef_priors.items():
+        pr = getattr(spec.priors, name)
+        if not pr.is_normal_or_flat:
+            return False, f"the {name} prior {pr.describe()} is not normal or flat"
+    for name, pr in spec.priors.coef.items():
         if not pr.is_normal_or_flat:
             return False, f"the prior on {name} is not normal or flat"
     return True, ""
 
 
-def typical_within_variance(s: np.ndarray) -> float:
-    """Higgins & Thompson (2002, Stat Med 21:1539-58): s~^2 = (k-1) sum w / ((sum w)^2 - sum w^2), w = 1/s^2."""
-    w = 1.0 / s**2
-    k = len(s)
-    if k < 2:
-        return float(s[0] ** 2)
-    return float((k - 1) * w.sum() / (w.sum() ** 2 - (w**2).sum()))
+def _can_fit_model(md: ModelData) -> tuple[bool, str]:
+    """Whether the exact engine can fit this model data (priors resolved), and why not."""
+    if md.random_dist != "normal":
+        return False, "Student-t random effects need MCMC"
+    if md.het_column is not None:
+        return False, "heterogeneity by group needs MCMC"
+    if md.pop_column is not None:
+        return False, "a population random effect needs MCMC"
+    for name, pr in zip(md.coef_names, md.coef_priors, strict=True):
+        if not pr.is_normal_or_flat:
+            return False, f"the prior on {name} {pr.describe()} is not normal or flat"
+    return True, ""
 
 
 def _conditionals(md: ModelData, m0: np.ndarray, vinv: np.ndarray, tau: np.ndarray):
@@ -131,25 +138,26 @@ def _tau_grid(md: ModelData, m0, vinv, prior: Prior) -> tuple[np.ndarray, np.nda
 
 def fit_exact(md: ModelData, spec, evidence=None, n_components: int = N_COMPONENTS,
               studies: bool = True) -> Posterior:
-    """Fit the NNHM / meta-regression in `spec` exactly. See the module docstring.
+    """Fit the NNHM / meta-regression of `md` exactly (its priors and settings resolved by
+    build_model_data; `spec` is recorded on the Posterior). See the module docstring.
     `studies=False` skips the per-study (shrinkage) marginals: refits that need only the
     pooled and predictive effect (tipping points, bias curves) stay O(k) in memory."""
-    ok, why = can_fit(spec)
+    ok, why = _can_fit_model(md)
     if not ok:
         raise ModelError(f"the exact engine cannot fit this model: {why}; use the mcmc engine")
-    m0, sd0 = md.prior_moments(spec.priors, spec.coef_priors)
+    m0, sd0 = md.prior_moments()
     vinv = np.where(np.isfinite(sd0), 1.0 / sd0**2, 0.0)
     m0 = np.where(np.isfinite(sd0), m0, 0.0)
     if np.all(vinv == 0) and md.k <= md.p:
         raise ModelError(f"k = {md.k} studies cannot identify {md.p} coefficients with flat priors; give [priors] mu/beta a normal prior or drop a covariate")
-    fixed = spec.model["effects"] == "fixed"
+    fixed = not md.random
     if fixed:
         tau_c = np.array([0.0])
         w = np.array([1.0])
         tau_marg = None
     else:
-        x, dens = _tau_grid(md, m0, vinv, spec.priors["tau"])
-        tau_marg = GridMarginal(x, dens)
+        x, dens = _tau_grid(md, m0, vinv, md.tau_prior)
+        tau_marg = GridMarginal(x, dens, scale="raw")
         # midpoint rule in v with u = 1 - (1 - v)^TAIL_POWER: components thin out in the bulk and
         # crowd into the upper tail of tau, where predictive spreads and tail
         # probabilities are decided; weights du/dv / G.

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..models import ModelData
 from ..posterior import DrawsMarginal, Posterior
+from .common import typical_within_variance
 
 __all__ = ["ESS_MIN", "RHAT_MAX", "compiled_model", "fit_mcmc"]
 
@@ -41,33 +42,31 @@ def _coef_var(j: int) -> str:
     return "mu" if j == 0 else f"b{j}"
 
 
-def _structure_key(md: ModelData, spec) -> tuple:
-    m = spec.model
-    fam = tuple(md.coef_prior(n, spec.priors, spec.coef_priors).dist for n in md.coef_names)
+def _structure_key(md: ModelData) -> tuple:
+    fam = tuple(pr.dist for pr in md.coef_priors)
     bias = (md.bias_mean is not None,
             None if md.bias_common is None else (md.bias_common.mu, md.bias_common.sigma))
-    return (bias, md.k, md.p, m["effects"], m["random_dist"], len(md.het_levels), len(md.pop_levels),
-            fam, spec.priors["tau"].dist, spec.priors["omega"].dist if md.pop_levels else None)
+    return (bias, md.k, md.p, md.effects, md.random_dist, len(md.het_levels), len(md.pop_levels),
+            fam, md.tau_prior.dist, md.omega_prior.dist if md.pop_levels else None)
 
 
-def _data_values(md: ModelData, spec) -> dict:
+def _data_values(md: ModelData) -> dict:
     vals = {"y": md.y, "s": md.s, "X": md.X}
     if md.bias_mean is not None:
         vals["bias_mean"], vals["bias_var"] = md.bias_mean, md.bias_var
-    for j, n in enumerate(md.coef_names):
-        pr = md.coef_prior(n, spec.priors, spec.coef_priors)
+    for j, pr in enumerate(md.coef_priors):
         for k, v in pr.params.items():
             vals[f"prior__{_coef_var(j)}__{k}"] = np.asarray(v, float)
-    if spec.model["effects"] == "random":
-        for k, v in spec.priors["tau"].params.items():
+    if md.random:
+        for k, v in md.tau_prior.params.items():
             vals[f"prior__tau__{k}"] = np.asarray(v, float)
-        if spec.model["random_dist"] == "student_t":
-            vals["random_df"] = np.asarray(float(spec.model["random_df"]))
+        if md.random_dist == "student_t":
+            vals["random_df"] = np.asarray(float(md.random_df))
         if md.het_index is not None:
             vals["het_index"] = md.het_index.astype("int64")
         if md.pop_index is not None:
             vals["pop_index"] = md.pop_index.astype("int64")
-            for k, v in spec.priors["omega"].params.items():
+            for k, v in md.omega_prior.params.items():
                 vals[f"prior__omega__{k}"] = np.asarray(v, float)
     return vals
 
@@ -93,8 +92,9 @@ def _canonical(vals: dict) -> dict:
     return out
 
 
-def build_model(md: ModelData, spec, canonical: bool = False):
-    """The PyMC model for `spec` on `md` (hyperparameters and data as pm.Data).
+def build_model(md: ModelData, canonical: bool = False):
+    """The PyMC model of `md` (priors and settings resolved by build_model_data;
+    hyperparameters and data as pm.Data).
 
     The [priors] tau prior is on the model's `tau`: with normal random effects that is the
     between-study SD; with Student-t(nu) effects it is the t scale, and the between-study
@@ -103,7 +103,7 @@ def build_model(md: ModelData, spec, canonical: bool = False):
     tau_g = tau exp(tau_spread eta_g)."""
     import pymc as pm
 
-    vals = _data_values(md, spec)
+    vals = _data_values(md)
     if canonical:
         vals = _canonical(vals)
     coords = {"study": md.studies, "coef": md.coef_names[1:]}
@@ -114,17 +114,16 @@ def build_model(md: ModelData, spec, canonical: bool = False):
     with pm.Model(coords=coords) as model:
         data = {k: pm.Data(k, v) for k, v in vals.items()}
         coefs = []
-        for j, n in enumerate(md.coef_names):
-            pr = md.coef_prior(n, spec.priors, spec.coef_priors)
+        for j, pr in enumerate(md.coef_priors):
             hyper = {k: data[f"prior__{_coef_var(j)}__{k}"] for k in pr.params}
             coefs.append(pr.pymc(_coef_var(j), hyper))
         if len(coefs) > 1:
             pm.Deterministic("beta", pm.math.stack(coefs[1:]), dims="coef")
         eta = pm.math.dot(data["X"], pm.math.stack(coefs))
-        if spec.model["effects"] == "random":
-            tp = spec.priors["tau"]
+        if md.random:
+            tp = md.tau_prior
             tau = tp.pymc("tau", {k: data[f"prior__tau__{k}"] for k in tp.params})
-            if spec.model["random_dist"] == "student_t":
+            if md.random_dist == "student_t":
                 z = pm.StudentT("z", nu=data["random_df"], mu=0.0, sigma=1.0, dims="study")
             else:
                 z = pm.Normal("z", 0.0, 1.0, dims="study")
@@ -136,7 +135,7 @@ def build_model(md: ModelData, spec, canonical: bool = False):
             else:
                 eta = eta + tau * z
             if md.pop_levels:
-                op = spec.priors["omega"]
+                op = md.omega_prior
                 omega = op.pymc("omega", {k: data[f"prior__omega__{k}"] for k in op.params})
                 v = pm.Normal("v", 0.0, 1.0, dims="population")
                 eta = eta + omega * v[data["pop_index"]]
@@ -153,24 +152,25 @@ def build_model(md: ModelData, spec, canonical: bool = False):
     return model
 
 
-def compiled_model(md: ModelData, spec):
+def compiled_model(md: ModelData):
     """(pymc model, nutpie compiled model with this data), from the cache when the
     structure is known; returns also whether it was compiled now."""
     import nutpie
 
-    key = _structure_key(md, spec)
+    key = _structure_key(md)
     with _LOCK:
         hit = key in _CACHE
         if not hit:
-            model = build_model(md, spec, canonical=True)
+            model = build_model(md, canonical=True)
             _CACHE[key] = (model, nutpie.compile_pymc_model(model))
         model, cm = _CACHE[key]
-    return model, cm.with_data(**_data_values(md, spec)), not hit
+    return model, cm.with_data(**_data_values(md)), not hit
 
 
-def top_level_vars(md: ModelData, spec) -> list[str]:
+def top_level_vars(md: ModelData) -> list[str]:
+    """Names of the model's top-level parameters (the diagnostics gate checks them)."""
     names = [_coef_var(j) for j in range(md.p)]
-    if spec.model["effects"] == "random":
+    if md.random:
         names.append("tau")
         if md.het_levels:
             names += ["tau_spread", "tau_eta"]
@@ -209,11 +209,11 @@ def diagnostics_advice(max_rhat: float, min_ess_bulk: float, min_ess_tail: float
     return problems, "; ".join(advice)
 
 
-def _diagnostics(idata, md, spec) -> dict:
+def _diagnostics(idata, md) -> dict:
     import arviz as az
 
     post = idata["posterior"].to_dataset()
-    names = top_level_vars(md, spec) + ["theta"]
+    names = top_level_vars(md) + ["theta"]
     ds = post[names]
     rhat = az.rhat(ds)
     ess_b = az.ess(ds, method="bulk")
@@ -238,36 +238,37 @@ def fit_mcmc(md: ModelData, spec, evidence=None, seed: int | None = None, progre
              tune: int | None = None) -> Posterior:
     """Sample the model with nutpie and return a Posterior with DrawsMarginals. The
     ArviZ DataTree (with log_likelihood and log_prior groups when `log_likelihood`) is in
-    ``post.extras["idata"]``."""
+    ``post.extras["idata"]``. The model is `md` (priors resolved); `spec.mcmc` gives the
+    sampler settings and `spec` is recorded on the Posterior."""
     import nutpie
 
     mc = spec.mcmc
-    seed = int(mc["seed"] if seed is None else seed)
-    model, cm, compiled_now = compiled_model(md, spec)
-    idata = nutpie.sample(cm, chains=chains or mc["chains"], draws=draws or mc["draws"],
-                          tune=tune or mc["tune"], seed=seed, progress_bar=progress,
-                          target_accept=mc["target_accept"])
+    seed = int(mc.seed if seed is None else seed)
+    model, cm, compiled_now = compiled_model(md)
+    idata = nutpie.sample(cm, chains=chains or mc.chains, draws=draws or mc.draws,
+                          tune=tune or mc.tune, seed=seed, progress_bar=progress,
+                          target_accept=mc.target_accept)
     if log_likelihood:
         import pymc as pm
 
         with model:
-            pm.set_data(_data_values(md, spec))
+            pm.set_data(_data_values(md))
         idata = pm.stats.compute_log_likelihood(idata, model=model, progressbar=False)
         idata = pm.stats.compute_log_prior(idata, model=model, progressbar=False)
-    diag = _diagnostics(idata, md, spec)
+    diag = _diagnostics(idata, md)
     diag["compiled_now"] = compiled_now
     post_ds = idata["posterior"].to_dataset()
     rng = np.random.default_rng(seed + 1)
     draws_shape = post_ds["mu"].shape
     mu = post_ds["mu"].values
     beta = {n: post_ds[_coef_var(j)].values for j, n in enumerate(md.coef_names)}
-    random = spec.model["effects"] == "random"
+    random = md.random
 
     def new_effect():
         if not random:
             return np.zeros(draws_shape)
-        if spec.model["random_dist"] == "student_t":
-            return rng.standard_t(spec.model["random_df"], size=draws_shape)
+        if md.random_dist == "student_t":
+            return rng.standard_t(md.random_df, size=draws_shape)
         return rng.standard_normal(draws_shape)
 
     tau = post_ds["tau"].values if random else np.zeros(draws_shape)
@@ -303,27 +304,25 @@ def fit_mcmc(md: ModelData, spec, evidence=None, seed: int | None = None, progre
     for i, st in enumerate(md.studies):
         marg[("study", st)] = DrawsMarginal(theta[..., i])
     if random:
-        from .exact import typical_within_variance
-
         # ("tau",) is the between-study SD. With Student-t(nu) effects the model's tau is
         # the t scale and SD = tau sqrt(nu / (nu - 2)) (nu > 2; no finite SD otherwise):
         # ("tau_scale",) holds the scale, I2 uses the variance SD^2.
         sd_factor = 1.0
-        if spec.model["random_dist"] == "student_t":
-            nu = float(spec.model["random_df"])
-            marg[("tau_scale",)] = DrawsMarginal(tau)
+        if md.random_dist == "student_t":
+            nu = float(md.random_df)
+            marg[("tau_scale",)] = DrawsMarginal(tau, scale="raw")
             sd_factor = math.sqrt(nu / (nu - 2.0)) if nu > 2 else None
         s2t = typical_within_variance(md.s)
         if sd_factor is not None:
             sd = tau * sd_factor
-            marg[("tau",)] = DrawsMarginal(sd)
-            marg[("i2",)] = DrawsMarginal(sd**2 / (sd**2 + s2t))
+            marg[("tau",)] = DrawsMarginal(sd, scale="raw")
+            marg[("i2",)] = DrawsMarginal(sd**2 / (sd**2 + s2t), scale="raw")
         if md.het_levels:
             for lev in md.het_levels:
                 tg = post_ds["tau_group"].sel(het_group=lev).values
                 if sd_factor is not None:
-                    marg[("tau", lev)] = DrawsMarginal(tg * sd_factor)
+                    marg[("tau", lev)] = DrawsMarginal(tg * sd_factor, scale="raw")
         if md.pop_levels:
-            marg[("omega",)] = DrawsMarginal(post_ds["omega"].values)
+            marg[("omega",)] = DrawsMarginal(post_ds["omega"].values, scale="raw")
     return Posterior(engine="mcmc", spec=spec, evidence=evidence, model_data=md, marginals=marg,
                      diagnostics=diag, extras={"idata": idata}, seed=seed)

@@ -14,8 +14,10 @@ from .table import EvidenceTable
 from .validation import _normalise, derive
 
 
-def _resolve_selection(select_: str | Selection | dict | None, dataset: str | None,
-                       base_dir: Path | None) -> Selection | None:
+def resolve_selection(select_: str | Selection | dict | None, dataset: str | None,
+                      base_dir: Path | None) -> Selection | None:
+    """The Selection meant by `select_`: a Selection as is, a dict, a selection name of
+    `dataset` or a TOML path (relative to `base_dir`); None for no selection."""
     if select_ is None or isinstance(select_, Selection):
         return select_
     if isinstance(select_, dict):
@@ -67,7 +69,7 @@ def load_evidence(*, dataset: str | None = None, path: str | Path | None = None,
     notes = notes + [p for p in col_problems if p.level == "warning"]  # derive finds the errors again, with the rows'
     if "study" not in raw.columns and "study_id" in raw.columns:
         raw.insert(0, "study", raw["study_id"])
-    sel = _resolve_selection(select_, dataset, base_dir)
+    sel = resolve_selection(select_, dataset, base_dir)
     excluded = None
     if sel is not None:
         raw, excluded = select(raw, sel)

@@ -65,47 +65,45 @@ class Selection:
     def from_dict(cls, d: dict, origin: str = "<selection>") -> Selection:
         """Build a selection from a TOML table; every problem raises SelectionError naming
         `origin`, the key and what is allowed."""
-        if not isinstance(d, dict):
-            raise SelectionError(f"{origin}: a selection must be a table of keys, got {type(d).__name__}")
-        allowed = {"name", "description", "filter", "overlap", "include", "exclude"}
-        unknown = set(d) - allowed
-        if unknown:
-            raise SelectionError(f"{origin}: unknown selection key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+        from ..validate import Problems, is_str_list
+
+        P = Problems(where=origin, error=SelectionError)
+        if not P.table("", d, "name = \"primary\" with [[filter]] and [overlap] tables"):
+            P.raise_if_any()
+        P.keys("", d, ("name", "description", "filter", "overlap", "include", "exclude"), noun="selection key(s)")
         for key in ("name", "description"):
-            if key in d and not isinstance(d[key], str):
-                raise SelectionError(f"{origin}: '{key}' must be a string, got {d[key]!r}")
+            if key in d:
+                P.check("", key, d[key], lambda v: isinstance(v, str), "a text string in quotes")
         filters = d.get("filter", [])
-        if not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters):
-            raise SelectionError(f"{origin}: 'filter' must be a list of [[filter]] tables (column, values, "
-                                 f"optional match, reason), got {filters!r}")
+        if not P.check("", "filter", filters, lambda v: isinstance(v, list) and all(isinstance(f, dict) for f in v),
+                       "a list of [[filter]] tables (column, values, optional match, reason)"):
+            filters = []
         for n, f in enumerate(filters, 1):
-            bad = set(f) - {"column", "values", "match", "reason"}
-            if bad or "column" not in f or "values" not in f:
-                raise SelectionError(f"{origin}: [[filter]] #{n} needs 'column' and 'values' (optional 'match', "
-                                     f"'reason'); got keys {sorted(f)}")
-            if not isinstance(f["column"], str) or not isinstance(f["values"], list):
-                raise SelectionError(f"{origin}: [[filter]] #{n}: 'column' must be a string and 'values' a list, "
-                                     f"e.g. values = [\"OS\"]")
-            if f.get("match", "exact") not in ("exact", "prefix"):
-                raise SelectionError(f"{origin}: [[filter]] #{n}: match must be 'exact' or 'prefix', got {f['match']!r}")
+            where = f"[[filter]] #{n}"
+            P.keys(where, f, ("column", "values", "match", "reason"))
+            for req in ("column", "values"):
+                if req not in f:
+                    P.add(f"{where}: needs '{req}' (keys: column, values, optional match, reason)")
+            if "column" in f:
+                P.check(where, "column", f["column"], lambda v: isinstance(v, str), "a column name (string)")
+            if "values" in f:
+                P.check(where, "values", f["values"], lambda v: isinstance(v, list), "a list, e.g. values = [\"OS\"]")
+            if "match" in f:
+                P.choice(where, "match", f["match"], ("exact", "prefix"))
         ov = d.get("overlap")
-        if ov is not None:
-            if not isinstance(ov, dict):
-                raise SelectionError(f"{origin}: 'overlap' must be a table ([overlap] with column, keep, ...), got {ov!r}")
-            okeys = {"column", "keep", "size_column", "year_column", "overlaps_column", "design_column",
-                     "adjusted_column"}
-            bad = set(ov) - okeys
-            if bad:
-                raise SelectionError(f"{origin}: unknown [overlap] key(s) {sorted(bad)}; allowed: {sorted(okeys)}")
-            if ov.get("keep", "best_adjusted") not in KEEP_RULES:
-                raise SelectionError(f"{origin}: [overlap] keep must be one of {', '.join(KEEP_RULES)}, got {ov['keep']!r}")
-            for k in okeys - {"keep"}:
-                if k in ov and not isinstance(ov[k], str):
-                    raise SelectionError(f"{origin}: [overlap] {k} must be a column name (string), got {ov[k]!r}")
+        if ov is not None and P.table("overlap", ov, "[overlap] with column, keep, ..."):
+            okeys = ("column", "keep", "size_column", "year_column", "overlaps_column", "design_column",
+                     "adjusted_column")
+            P.keys("overlap", ov, okeys)
+            if "keep" in ov:
+                P.choice("overlap", "keep", ov["keep"], KEEP_RULES)
+            for k in okeys[2:] + ("column",):
+                if k in ov:
+                    P.check("overlap", k, ov[k], lambda v: isinstance(v, str), "a column name (string)")
         for key in ("include", "exclude"):
-            v = d.get(key)
-            if v is not None and (not isinstance(v, list) or not all(isinstance(x, str) for x in v)):
-                raise SelectionError(f"{origin}: '{key}' must be a list of study ids (strings), got {v!r}")
+            if d.get(key) is not None:
+                P.check("", key, d[key], is_str_list, "a list of study ids (strings), e.g. [\"Smith 2019\"]")
+        P.raise_if_any()
         return cls(name=d.get("name", "selection"), description=d.get("description", ""),
                    filters=list(filters), overlap=ov,
                    include=d.get("include"), exclude=list(d.get("exclude", [])))

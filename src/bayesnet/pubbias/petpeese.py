@@ -16,8 +16,6 @@ are metafor's ``rma(yi, vi, mods = ~ sei)`` and ``rma(yi, vi, mods = ~ vi)`` (RE
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 
 from ..engines.exact import fit_exact
@@ -54,11 +52,9 @@ def fit_pet_or_peese(y, s, which: str, mu_prior: Prior, tau_prior: Prior, slope_
             raise ModelError(f"PET/PEESE by the exact engine needs a normal or flat prior on the {name}; "
                              f"got {pr.describe()}")
     md = ModelData(studies=list(studies) if studies is not None else [f"study {i + 1}" for i in range(len(y))],
-                   y=y, s=s, X=_design(s, which), coef_names=["mu", which], covariates={}, reference={})
-    spec = SimpleNamespace(model={"random_dist": "normal", "heterogeneity": "shared", "population": None,
-                                  "effects": "random"},
-                           priors={"mu": mu_prior, "beta": slope_prior, "tau": tau_prior}, coef_priors={})
-    return fit_exact(md, spec)
+                   y=y, s=s, X=_design(s, which), coef_names=["mu", which], covariates={}, reference={},
+                   coef_priors=(mu_prior, slope_prior), tau_prior=tau_prior)
+    return fit_exact(md, None)
 
 
 def frequentist_pet_peese(y, s) -> dict:

@@ -19,10 +19,10 @@ def _design_strata(spec, ev, engine, seed):
     the first of the spec's `[report] group_columns` with two or more levels."""
     from ..api import fit
 
-    if spec.model["covariates"]:
+    if spec.model.covariates:
         return None
     t = ev.table
-    for col in spec.report["group_columns"]:
+    for col in spec.report.group_columns:
         if col in t.columns and t[col].astype(str).nunique() >= 2:
             sp = spec.with_model(covariates=[col], reference={})
             post = fit(sp, evidence=ev, engine=engine, seed=seed, log_likelihood=False, frequentist=False)
@@ -75,11 +75,11 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
         raise DiagnosticsFailed(post.diagnostics)
     rep = post.summary()
     rep["spec_name"] = spec.name
-    rep["title"] = spec.report.get("title") or "Probability-of-benefit report"
-    rep["question"] = spec.report.get("question") or ""
+    rep["title"] = spec.report.title or "Probability-of-benefit report"
+    rep["question"] = spec.report.question or ""
     rep["design_strata"] = _design_strata(spec, ev, engine, seed)
     t = ev.table
-    cols = [c for c in dict.fromkeys(("study", "label", *spec.report["group_columns"], *STUDY_COLUMNS))
+    cols = [c for c in dict.fromkeys(("study", "label", *spec.report.group_columns, *STUDY_COLUMNS))
             if c in t.columns]
     rep["evidence"] = {
         "source": portable_text(ev.source),

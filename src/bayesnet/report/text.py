@@ -353,35 +353,37 @@ def _number_sections(blocks: list[Block]) -> list[Block]:
 
 
 def methods_paragraph(rep: dict) -> str:
-    spec = rep["provenance"]["spec"]
-    model = spec.get("model", {})
-    pri = spec.get("priors", {})
+    """The Methods paragraph: the model and priors as fitted (read from the typed spec
+    recorded in the report's provenance, defaults included), the engine, the sensitivity
+    analyses and the software versions, with references."""
+    from ..spec import model_and_priors
+
+    model, pri = model_and_priors(rep["provenance"]["spec"])
     v = rep["provenance"]["versions"]
 
-    def pd_(x, default):
-        x = x or default
-        return ", ".join(f"{k}={val}" for k, val in x.items())
+    def pd_(prior):
+        return ", ".join(f"{k}={val}" for k, val in prior.to_dict().items())
 
-    effects = model.get("effects", "random")
     txt = (f"Study effects were log hazard ratios with standard errors derived from the reported statistics "
-           f"(Tierney et al. 2007; Parmar et al. 1998). A Bayesian {'random' if effects == 'random' else 'fixed'}-effects "
-           f"{'meta-regression' if model.get('covariates') else 'meta-analysis'} (normal-normal hierarchical model")
-    if model.get("covariates"):
-        txt += f" with covariates {', '.join(model['covariates'])}"
-    if model.get("random_dist") == "student_t":
-        txt += f", Student-t random effects with {model.get('random_df', 4)} degrees of freedom"
-    if str(model.get("heterogeneity", "shared")).startswith("by:"):
-        txt += f", between-study SD by {model['heterogeneity'][3:]}"
-    if model.get("population"):
-        txt += f", a random effect per source population ({model['population']})"
-    txt += (f") was fitted with priors mu: {pd_(pri.get('mu'), {'dist': 'normal', 'mu': 0.0, 'sigma': 1.0})}; "
-            f"tau: {pd_(pri.get('tau'), {'dist': 'half_normal', 'sigma': 0.5})}")
-    if model.get("covariates"):
-        txt += f"; coefficients: {pd_(pri.get('beta'), {'dist': 'normal', 'mu': 0.0, 'sigma': 0.5})}"
-    for cname, table in (pri.get("coef") or {}).items():
-        txt += f"; coefficient {cname} (override in [priors.coef]): {pd_(table, {})}"
-    if model.get("population"):
-        txt += f"; omega (between-population SD): {pd_(pri.get('omega'), {'dist': 'half_normal', 'sigma': 0.5})}"
+           f"(Tierney et al. 2007; Parmar et al. 1998). A Bayesian {'random' if model.random else 'fixed'}-effects "
+           f"{'meta-regression' if model.covariates else 'meta-analysis'} (normal-normal hierarchical model")
+    if model.covariates:
+        txt += f" with covariates {', '.join(model.covariates)}"
+    if model.random_dist == "student_t":
+        txt += f", Student-t random effects with {model.random_df:g} degrees of freedom"
+    if model.heterogeneity.startswith("by:"):
+        txt += f", between-study SD by {model.heterogeneity[3:]}"
+    if model.population:
+        txt += f", a random effect per source population ({model.population})"
+    txt += f") was fitted with priors mu: {pd_(pri.mu)}"
+    if model.random:
+        txt += f"; tau: {pd_(pri.tau)}"
+    if model.covariates:
+        txt += f"; coefficients: {pd_(pri.beta)}"
+    for cname, prior in pri.coef.items():
+        txt += f"; coefficient {cname} (override in [priors.coef]): {pd_(prior)}"
+    if model.population:
+        txt += f"; omega (between-population SD): {pd_(pri.omega)}"
     txt += ". "
     if rep["engine"] == "exact":
         txt += ("The posterior was computed exactly by numerical integration over tau (Roever 2020, J Stat Softw 93(6)). ")
