@@ -100,7 +100,7 @@ def forest(post, group: str | None = None, title: str | None = None, studies=Non
                 f"{k} are drawn; the pooled and predictive rows use all {k}; every study is in studies.csv.")
     grp = group or post.model_data.het_column or (list(post.model_data.covariates)[0] if post.model_data.covariates else None)
     if grp is None:
-        grp = next((c for c in post.spec.report.group_columns or ()
+        grp = next((c for c in post.spec.group_columns
                     if c in st.columns and st[c].astype(str).nunique() >= 2), None)
     if grp and grp in st.columns:
         st = st.sort_values([grp, "hr"], kind="stable")

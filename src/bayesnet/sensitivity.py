@@ -319,7 +319,7 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
                 f"each other study moves P(HR < {c:g}) by {bound} in that approximation.")
     jobs = [(f"{st}", "study", t[t["study"] != st]) for st in ids]
     cand = list(dict.fromkeys((covariates or []) + list(spec.model.covariates) +
-                              list(spec.report.group_columns)))
+                              list(spec.group_columns)))
     for cov in cand:
         if cov not in t.columns:
             continue

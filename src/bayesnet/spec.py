@@ -193,6 +193,13 @@ class Spec:
         return float(self.report.harm_threshold)
 
     @property
+    def group_columns(self) -> tuple[str, ...]:
+        """The evidence columns that describe the kind of study: `[report] group_columns`,
+        or the model's covariates when it is not given."""
+        g = self.report.group_columns
+        return tuple(self.model.covariates or ()) if g is None else tuple(g)
+
+    @property
     def raw(self) -> dict:
         """The effective spec as TOML-like dicts: the spec as read, with every section value
         that differs from what was read written in (for provenance and summary.json)."""
@@ -381,8 +388,6 @@ def spec_from_dict(raw: dict, path: Path | None = None) -> Spec:
     parsed = {"data": _parse_data(P, sec["data"], path), "model": _parse_model(P, sec["model"]),
               "priors": _parse_priors(P, sec["priors"]), "report": _parse_report(P, sec["report"], where0),
               "mcmc": _parse_mcmc(P, sec["mcmc"])}
-    if parsed["report"].group_columns is None:  # default: the model's covariates
-        parsed["report"] = dataclasses.replace(parsed["report"], group_columns=tuple(parsed["model"].covariates or ()))
     # problems from the [bias]/[[absolute]] parsers name the source as "spec" without a path
     P.items = [m[len("spec: "):] if not path and m.startswith("spec: ") else m for m in P.items]
     P.raise_if_any()

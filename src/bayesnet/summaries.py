@@ -227,7 +227,7 @@ def _study_rows(post, ci_prob: float = 0.95) -> list[dict]:
     by_study = {}  # column -> {study: value}, read once (not one .loc per cell)
     margs = [post.marginals[("study", st)] for st in md.studies]
     z, tails = z_for_level(ci_prob), interval_tails(ci_prob)
-    extra = ("derivation", "warnings", *(post.spec.report.group_columns or ()), "overlap_group")
+    extra = ("derivation", "warnings", *post.spec.group_columns, "overlap_group")
     # the study quantiles, solved together
     prefetch_mixture_summaries(margs, prob=ci_prob, probs=(0.5, *tails), hpd_of=())
     for i, st in enumerate(md.studies):

@@ -132,7 +132,7 @@ def test_replace_sweeps_priors_and_keeps_raw_in_sync():
      ["[priors].tau: unknown key(s) scale; allowed: dist, label, sigma",
       "[priors].tau.sigma: found 'big' (str); allowed: a finite number"]),
     ({"report": {"titel": "x", "rare_outcome": "yes"}},
-     ["[report]: unknown key(s) titel; allowed: harm_threshold, question,",
+     ["[report]: unknown key(s) titel; allowed: group_columns, harm_threshold, question,",
       "[report].rare_outcome: found 'yes' (str); allowed: true or false"]),
     ({"mcmc": {"warmup": 1, "chains": 2.5}},
      ["[mcmc]: unknown key(s) warmup; allowed: chains, draws, seed, target_accept, tune",
@@ -261,8 +261,8 @@ def test_public_load_evidence_takes_select_and_deprecates_select_():
 
 
 def test_group_columns_default_to_the_covariates():
-    assert spec_from_dict({}).report.group_columns == ()
+    assert spec_from_dict({}).group_columns == ()
     s = spec_from_dict({"model": {"covariates": ["design"]}})
-    assert s.report.group_columns == ("design",)
+    assert s.report.group_columns is None and s.group_columns == ("design",)
     s = spec_from_dict({"model": {"covariates": ["design"]}, "report": {"group_columns": ["site", "design"]}})
-    assert s.report.group_columns == ("site", "design")
+    assert s.group_columns == ("site", "design")

@@ -22,7 +22,7 @@ def _design_strata(spec, ev, engine, seed):
     if spec.model.covariates:
         return None
     t = ev.table
-    for col in spec.report.group_columns:
+    for col in spec.group_columns:
         if col in t.columns and t[col].astype(str).nunique() >= 2:
             sp = spec.with_model(covariates=[col], reference={})
             post = fit(sp, evidence=ev, engine=engine, seed=seed, log_likelihood=False, frequentist=False)
@@ -79,7 +79,7 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
     rep["question"] = spec.report.question or ""
     rep["design_strata"] = _design_strata(spec, ev, engine, seed)
     t = ev.table
-    cols = [c for c in dict.fromkeys(("study", "label", *spec.report.group_columns, *STUDY_COLUMNS))
+    cols = [c for c in dict.fromkeys(("study", "label", *spec.group_columns, *STUDY_COLUMNS))
             if c in t.columns]
     rep["evidence"] = {
         "source": portable_text(ev.source),
