@@ -36,7 +36,7 @@ from ..posterior import GridMarginal, MixtureMarginal, Posterior
 from ..priors import Prior
 from .common import typical_within_variance
 
-__all__ = ["can_fit", "fit_exact", "log_marginal_tau", "typical_within_variance"]
+__all__ = ["can_fit", "fit_exact", "log_marginal_tau", "prior_precision", "typical_within_variance"]
 
 N_COMPONENTS = 256
 N_COARSE = 160
@@ -93,6 +93,50 @@ def _conditionals(md: ModelData, m0: np.ndarray, vinv: np.ndarray, tau: np.ndarr
     return b, Pinv, loglik
 
 
+def shift_terms(md: ModelData, tau: np.ndarray, b: np.ndarray, Pinv: np.ndarray):
+    """How the fit given tau moves when every study's log-HR is shifted, y -> y - delta
+    (a fixed common bias delta), from `b`, `Pinv` of `_conditionals` at `tau` (delta = 0).
+    With W, P as in the module docstring and g = X'W1, h = P^-1 g:
+
+        b(delta)             = b - delta h                (P does not depend on y)
+        log p(y - delta|tau) = log p(y|tau) + delta a1 - delta^2 a2 / 2,
+        a1 = 1'W(y - X b),   a2 = 1'W1 - g'h              (exactly quadratic in delta)
+
+    Returns h (G,p), a1 (G,), a2 (G,). With a flat prior on an intercept, h = e_0 and
+    a1 = a2 = 0: the tau posterior does not move and only the intercept shifts."""
+    W = 1.0 / (md.s[None, :] ** 2 + tau[:, None] ** 2)  # (G,k)
+    g = W @ md.X
+    h = np.einsum("gij,gj->gi", Pinv, g)
+    a1 = (W * (md.y[None, :] - b @ md.X.T)).sum(-1)
+    a2 = W.sum(-1) - np.einsum("gi,gi->g", g, h)
+    return h, a1, a2
+
+
+def prior_precision(md: ModelData) -> tuple[np.ndarray, np.ndarray]:
+    """(m, V^-1 diagonal) of the coefficients' normal priors; 0, 0 for flat components."""
+    m0, sd0 = md.prior_moments()
+    vinv = np.where(np.isfinite(sd0), 1.0 / sd0**2, 0.0)
+    return np.where(np.isfinite(sd0), m0, 0.0), vinv
+
+
+def check_identified(md: ModelData, vinv: np.ndarray) -> None:
+    """Raise a ModelError when flat priors leave the coefficients unidentified (k <= p)."""
+    if np.all(vinv == 0) and md.k <= md.p:
+        raise ModelError(f"k = {md.k} studies cannot identify {md.p} coefficients with flat priors; give [priors] mu/beta a normal prior or drop a covariate")
+
+
+def mixture_components(x: np.ndarray, dens: np.ndarray, n_components: int = N_COMPONENTS):
+    """The mixture over tau from its density `dens` tabulated on the grid `x`: G = n_components
+    taus at the midpoints in v of u = 1 - (1 - v)^TAIL_POWER (components thin out in the
+    bulk and crowd into the upper tail of tau, where predictive spreads and tail
+    probabilities are decided), weights du/dv / G. Returns (tau marginal, taus, weights)."""
+    tau_marg = GridMarginal(x, dens, scale="raw")
+    v = (np.arange(n_components) + 0.5) / n_components
+    u = 1.0 - (1.0 - v) ** TAIL_POWER
+    w = TAIL_POWER * (1.0 - v) ** (TAIL_POWER - 1) / n_components
+    return tau_marg, tau_marg.quantile(u), w / w.sum()
+
+
 def log_marginal_tau(md: ModelData, m0, vinv, tau_prior: Prior, tau: np.ndarray) -> np.ndarray:
     """log p(tau | y) up to a constant."""
     _, _, ll = _conditionals(md, m0, vinv, tau)
@@ -145,11 +189,8 @@ def fit_exact(md: ModelData, spec, evidence=None, n_components: int = N_COMPONEN
     ok, why = _can_fit_model(md)
     if not ok:
         raise ModelError(f"the exact engine cannot fit this model: {why}; use the mcmc engine")
-    m0, sd0 = md.prior_moments()
-    vinv = np.where(np.isfinite(sd0), 1.0 / sd0**2, 0.0)
-    m0 = np.where(np.isfinite(sd0), m0, 0.0)
-    if np.all(vinv == 0) and md.k <= md.p:
-        raise ModelError(f"k = {md.k} studies cannot identify {md.p} coefficients with flat priors; give [priors] mu/beta a normal prior or drop a covariate")
+    m0, vinv = prior_precision(md)
+    check_identified(md, vinv)
     fixed = not md.random
     if fixed:
         tau_c = np.array([0.0])
@@ -157,15 +198,7 @@ def fit_exact(md: ModelData, spec, evidence=None, n_components: int = N_COMPONEN
         tau_marg = None
     else:
         x, dens = _tau_grid(md, m0, vinv, md.tau_prior)
-        tau_marg = GridMarginal(x, dens, scale="raw")
-        # midpoint rule in v with u = 1 - (1 - v)^TAIL_POWER: components thin out in the bulk and
-        # crowd into the upper tail of tau, where predictive spreads and tail
-        # probabilities are decided; weights du/dv / G.
-        v = (np.arange(n_components) + 0.5) / n_components
-        u = 1.0 - (1.0 - v) ** TAIL_POWER
-        tau_c = tau_marg.quantile(u)
-        w = TAIL_POWER * (1.0 - v) ** (TAIL_POWER - 1) / n_components
-        w = w / w.sum()
+        tau_marg, tau_c, w = mixture_components(x, dens, n_components)
     b, Pinv, _ = _conditionals(md, m0, vinv, tau_c)
     t2 = tau_c**2
     marg: dict = {}
