@@ -453,7 +453,7 @@ class _FixedBias:
     a ModelError, as before."""
 
     def __init__(self, md, spec, bias=None, table=None):
-        from .engines.exact import _conditionals, _tau_grid, can_fit, check_identified, prior_precision, shift_terms
+        from .engines.exact import _tau_grid, can_fit, check_identified, prior_precision, shift_terms
 
         ok, why = can_fit(spec)
         if not ok:
@@ -466,51 +466,43 @@ class _FixedBias:
         self.x = None
         if md.random:
             self.x, dens = _tau_grid(md, self.m0, self.vinv, md.tau_prior)
-            b, Pinv, _ = _conditionals(md, self.m0, self.vinv, self.x)
-            _, self.a1, self.a2 = shift_terms(md, self.x, b, Pinv)
+            *_, self.a1, self.a2 = shift_terms(md, self.m0, self.vinv, self.x, self.c)
             with np.errstate(divide="ignore"):
                 self.logd = np.log(dens)
         self._cache: dict = {}
 
-    def _mixtures(self, deltas: np.ndarray) -> None:
-        """Cache, for each delta, (means, pooled sds, predictive sds, weights) of the mixture."""
-        from .engines.exact import _conditionals, mixture_components, shift_terms
+    def _mixtures(self, deltas: list[float]) -> None:
+        """Cache, for each new delta, (means, pooled sds, predictive sds) of the mixture
+        components and their weights, all deltas in one pass."""
+        from .engines.exact import component_levels, grid_quantiles, shift_terms
 
-        new = [d for d in dict.fromkeys(deltas) if d not in self._cache]
-        if not new:
+        new = np.array([d for d in dict.fromkeys(deltas) if d not in self._cache])
+        if not len(new):
             return
         if self.x is None:  # fixed effect: one component at tau = 0
-            taus, ws = [np.zeros(1)] * len(new), [np.ones(1)] * len(new)
+            tau, w = np.zeros((len(new), 1)), np.ones(1)
         else:
-            taus, ws = [], []
-            for d in new:
-                lp = self.logd + d * self.a1 - 0.5 * d * d * self.a2
-                _, tau_c, w = mixture_components(self.x, np.exp(lp - lp.max()))
-                taus.append(tau_c)
-                ws.append(w)
-        tau = np.concatenate(taus)
-        b, Pinv, _ = _conditionals(self.md, self.m0, self.vinv, tau)
-        h, _, _ = shift_terms(self.md, tau, b, Pinv)
-        cb, ch = b @ self.c, h @ self.c
-        var = np.einsum("i,gij,j->g", self.c, Pinv, self.c)
-        G = len(taus[0])
+            u, w = component_levels()
+            lp = self.logd[None, :] + new[:, None] * self.a1 - 0.5 * (new**2)[:, None] * self.a2
+            tau = grid_quantiles(self.x, np.exp(lp - lp.max(axis=1, keepdims=True)), u)
+        cb, ch, var, _, _ = (v.reshape(tau.shape) for v in shift_terms(self.md, self.m0, self.vinv, tau.ravel(), self.c))
+        mean = cb - new[:, None] * ch
+        sd, sd_new = np.sqrt(var), np.sqrt(var + tau**2)
         for j, d in enumerate(new):
-            sl = slice(j * G, (j + 1) * G)
-            self._cache[d] = (cb[sl] - d * ch[sl], np.sqrt(var[sl]), np.sqrt(var[sl] + tau[sl] ** 2), ws[j])
+            self._cache[float(d)] = (mean[j], sd[j], sd_new[j], w)
 
-    def probs(self, deltas, t: float, quantity: str = "pooled") -> np.ndarray:
+    def probs(self, deltas, t, quantity: str = "pooled") -> np.ndarray:
         """P(true HR < t) of `quantity` ("pooled" or "predictive") at each fixed bias delta
-        (log of reported HR / true HR) in `deltas`."""
+        (log of reported HR / true HR) in `deltas`; `t` one threshold or one per delta."""
         from scipy.special import ndtr
 
         deltas = [float(d) for d in np.atleast_1d(deltas)]
         self._mixtures(deltas)
-        k = 1 if quantity == "pooled" else 2
-        out = []
-        for d in deltas:
-            row = self._cache[d]
-            out.append(float(row[3] @ ndtr((math.log(t) - row[0]) / row[k])))
-        return np.array(out)
+        rows = [self._cache[d] for d in deltas]
+        mean = np.stack([r[0] for r in rows])
+        sd = np.stack([r[1 if quantity == "pooled" else 2] for r in rows])
+        z = (np.log(np.broadcast_to(np.asarray(t, float), (len(deltas),)))[:, None] - mean) / sd
+        return ndtr(z) @ rows[0][3]
 
     def prob(self, delta: float, t: float, quantity: str = "pooled") -> float:
         return float(self.probs([delta], t, quantity)[0])
@@ -523,37 +515,76 @@ def fixed_bias_probability(md, spec, ratio: float, threshold: float, quantity: s
     return _FixedBias(md, spec, bias, table).prob(math.log(ratio), threshold, quantity)
 
 
+def _increasing_roots(f, a, b, fa, fb, xtol: float = 1e-10, ftol: float = 1e-13, maxiter: int = 100):
+    """Elementwise roots of increasing functions by the Illinois method (modified regula
+    falsi; Dowell & Jarratt 1971, BIT 11:168-74), all elements in one call of `f` per step:
+    f(x, idx) returns the values of elements `idx` at the points `x`; fa < 0 < fb at the
+    bracket ends a < b. Stops an element when |f| < ftol or its bracket is below xtol."""
+    a, b, fa, fb = (np.array(v, float) for v in (a, b, fa, fb))
+    x, side = (a + b) / 2, np.zeros(len(a))
+    active = np.ones(len(a), bool)
+    for _ in range(maxiter):
+        i = np.flatnonzero(active)
+        if not len(i):
+            break
+        c = np.clip((a[i] * fb[i] - b[i] * fa[i]) / (fb[i] - fa[i]), a[i], b[i])
+        fc = f(c, i)
+        x[i] = c
+        low, high = fc < 0, fc > 0
+        j, k = i[low], i[high]
+        a[j], fa[j] = c[low], fc[low]
+        fb[j[side[j] == -1]] /= 2  # Illinois: halve the stale end's value
+        side[j] = -1
+        b[k], fb[k] = c[high], fc[high]
+        fa[k[side[k] == 1]] /= 2
+        side[k] = 1
+        active[i] = (np.abs(fc) >= ftol) & (b[i] - a[i] >= xtol)
+    return x
+
+
 def tipping_points(md, spec, probabilities: dict[float, float], quantity: str = "pooled",
                    bias: BiasSpec | None = None, table=None, lower: float = TIPPING_LOWER,
                    _refitter=None) -> list[dict]:
     """For each threshold t -> probability p: the fixed common bias ratio R = exp(delta) in
-    [lower, 1] at which P(true HR < t) = p (brentq on delta; P falls as R falls, i.e. as the
-    studies are assumed to exaggerate the benefit more). Per-study biases of `bias` apply;
+    [lower, 1] at which P(true HR < t) = p (P falls as R falls, i.e. as the studies are
+    assumed to exaggerate the benefit more). The root in delta is bracketed on `lower` and
+    the bias curve's ratios (shared with `bias_curve` in `tipping_analysis`), then found to
+    1e-10 by the Illinois method for all thresholds at once. Per-study biases of `bias` apply;
     its common bias is replaced by the fixed one being searched. Returns
     [{threshold, probability, ratio, prob_without_bias, reason}], ratio None (and a reason)
     when P is already below p without bias, or still above p at R = lower."""
-    from scipy.optimize import brentq
-
     rf = _refitter or _FixedBias(md, spec, bias, table)
-    out = []
-    lo = math.log(lower)
-    for t, p in probabilities.items():
-        def f(d, t=t, p=p):
-            return rf.prob(d, t, quantity) - p
-
-        f0 = f(0.0) + p
+    curve = _curve_ratios(md.k)
+    ratios = np.unique(np.concatenate([[lower, 1.0], curve[curve > lower]]))
+    grid = np.log(ratios)
+    ts, ps = (np.array(list(v), float) for v in (probabilities.keys(), probabilities.values()))
+    vals = np.stack([rf.probs(grid, t, quantity) - p for t, p in zip(ts, ps, strict=True)])  # (thresholds, grid)
+    out, search = [], []
+    for n, (t, p) in enumerate(zip(ts, ps, strict=True)):
+        f0 = float(vals[n, -1] + p)
         row = {"threshold": float(t), "probability": float(p), "ratio": None, "prob_without_bias": f0,
                "quantity": quantity, "reason": None}
         if f0 < p:
             row["reason"] = (f"P(HR < {t:g}) is {f0:.3f} without any bias, already below {p:g}")
-        elif f(lo) > 0:
+        elif vals[n, 0] > 0:
             row["reason"] = (f"P(HR < {t:g}) stays above {p:g} even if the studies' HRs were {lower:g} times the "
                              "true HR (the smallest bias ratio searched)")
         else:
-            d = brentq(f, lo, 0.0, xtol=1e-5)  # the ratio to 1e-5: far below what is reported
-            row["ratio"] = float(math.exp(d))
+            j = int(np.flatnonzero(vals[n] <= 0)[-1])  # the last grid point at or below p
+            search.append((n, j))
         out.append(row)
+    if search:
+        n, j = (np.array(v) for v in zip(*search, strict=True))
+        d = _increasing_roots(lambda x, i: rf.probs(x, ts[n[i]], quantity) - ps[n[i]],
+                              grid[j], grid[j + 1], vals[n, j], vals[n, j + 1])
+        for nn, dd in zip(n, d, strict=True):
+            out[nn]["ratio"] = float(math.exp(dd))
     return out
+
+
+def _curve_ratios(k: int) -> np.ndarray:
+    """The default bias ratios of the curve: 0.5 to 1, 51 points (21 beyond 1000 studies)."""
+    return np.linspace(0.5, 1.0, 51 if k <= 1000 else 21)
 
 
 def bias_curve(md, spec, thresholds, ratios=None, bias: BiasSpec | None = None, table=None,
@@ -563,13 +594,13 @@ def bias_curve(md, spec, thresholds, ratios=None, bias: BiasSpec | None = None, 
     pooled and predictive: {"ratio": [...], "pooled": {t: [...]}, "predictive": {t: [...]}}
     (keys of the inner dicts are the thresholds as formatted strings, e.g. "0.8")."""
     rf = _refitter or _FixedBias(md, spec, bias, table)
-    if ratios is None:  # the curve is smooth: fewer refits when each costs more (large k)
-        ratios = np.linspace(0.5, 1.0, 51 if md.k <= 1000 else 21)
+    if ratios is None:
+        ratios = _curve_ratios(md.k)
     ratios = np.asarray(ratios, float)
     out = {"ratio": [float(r) for r in ratios], "pooled": {}, "predictive": {}}
     for q in ("pooled", "predictive"):
         for t in thresholds:
-            out[q][f"{float(t):g}"] = [rf.prob(math.log(r), float(t), q) for r in ratios]
+            out[q][f"{float(t):g}"] = [float(v) for v in rf.probs(np.log(ratios), float(t), q)]
     return out
 
 

@@ -77,13 +77,20 @@ def _can_fit_model(md: ModelData) -> tuple[bool, str]:
     return True, ""
 
 
-def _conditionals(md: ModelData, m0: np.ndarray, vinv: np.ndarray, tau: np.ndarray):
-    """For each tau: b (G,p), P^-1 (G,p,p), log p(y|tau) (G,)."""
+def _normal_equations(md: ModelData, m0: np.ndarray, vinv: np.ndarray, tau: np.ndarray):
+    """For each tau: W (G,k), P (G,p,p) and r = X'Wy + V^-1 m (G,p) of the module docstring."""
     s2 = md.s**2
     W = 1.0 / (s2[None, :] + tau[:, None] ** 2)  # (G,k)
     X, y = md.X, md.y
     P = np.einsum("gk,ki,kj->gij", W, X, X) + np.diag(vinv)[None]
     r = (W * y) @ X + (vinv * m0)[None]
+    return W, P, r
+
+
+def _conditionals(md: ModelData, m0: np.ndarray, vinv: np.ndarray, tau: np.ndarray):
+    """For each tau: b (G,p), P^-1 (G,p,p), log p(y|tau) (G,)."""
+    W, P, r = _normal_equations(md, m0, vinv, tau)
+    y = md.y
     L = np.linalg.cholesky(P)
     Pinv = np.linalg.inv(P)
     b = np.einsum("gij,gj->gi", Pinv, r)
@@ -93,23 +100,41 @@ def _conditionals(md: ModelData, m0: np.ndarray, vinv: np.ndarray, tau: np.ndarr
     return b, Pinv, loglik
 
 
-def shift_terms(md: ModelData, tau: np.ndarray, b: np.ndarray, Pinv: np.ndarray):
+def _spd_solve(P: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """P^-1 R for a stack of small symmetric positive definite P (G,p,p), R (G,p,m):
+    Gaussian elimination without pivoting (stable for SPD), vectorised over G; for the
+    p <= a few coefficients of a meta-regression much faster than batched LAPACK calls."""
+    A, Z = P.copy(), R.copy()
+    p = A.shape[-1]
+    for j in range(p):
+        for i in range(j + 1, p):
+            f = A[:, i, j] / A[:, j, j]
+            A[:, i, j:] -= f[:, None] * A[:, j, j:]
+            Z[:, i] -= f[:, None] * Z[:, j]
+    for j in reversed(range(p)):
+        Z[:, j] = (Z[:, j] - np.einsum("gk,gkm->gm", A[:, j, j + 1:], Z[:, j + 1:])) / A[:, j, j][:, None]
+    return Z
+
+
+def shift_terms(md: ModelData, m0: np.ndarray, vinv: np.ndarray, tau: np.ndarray, c: np.ndarray):
     """How the fit given tau moves when every study's log-HR is shifted, y -> y - delta
-    (a fixed common bias delta), from `b`, `Pinv` of `_conditionals` at `tau` (delta = 0).
-    With W, P as in the module docstring and g = X'W1, h = P^-1 g:
+    (a fixed common bias delta). With W, P, b as in the module docstring (at delta = 0),
+    g = X'W1 and h = P^-1 g:
 
         b(delta)             = b - delta h                (P does not depend on y)
         log p(y - delta|tau) = log p(y|tau) + delta a1 - delta^2 a2 / 2,
         a1 = 1'W(y - X b),   a2 = 1'W1 - g'h              (exactly quadratic in delta)
 
-    Returns h (G,p), a1 (G,), a2 (G,). With a flat prior on an intercept, h = e_0 and
-    a1 = a2 = 0: the tau posterior does not move and only the intercept shifts."""
-    W = 1.0 / (md.s[None, :] ** 2 + tau[:, None] ** 2)  # (G,k)
+    so for the contrast c, c'beta | tau, y - delta ~ N(c'b - delta c'h, c'P^-1 c).
+    Returns c'b, c'h, c'P^-1 c, a1, a2 (each (G,)). With a flat prior on an intercept,
+    h = e_0 and a1 = a2 = 0: the tau posterior does not move, only the intercept shifts."""
+    W, P, r = _normal_equations(md, m0, vinv, tau)
     g = W @ md.X
-    h = np.einsum("gij,gj->gi", Pinv, g)
+    Z = _spd_solve(P, np.stack([r, g, np.broadcast_to(c, r.shape)], axis=-1))
+    b, h = Z[..., 0], Z[..., 1]
     a1 = (W * (md.y[None, :] - b @ md.X.T)).sum(-1)
     a2 = W.sum(-1) - np.einsum("gi,gi->g", g, h)
-    return h, a1, a2
+    return b @ c, h @ c, Z[..., 2] @ c, a1, a2
 
 
 def prior_precision(md: ModelData) -> tuple[np.ndarray, np.ndarray]:
@@ -125,16 +150,27 @@ def check_identified(md: ModelData, vinv: np.ndarray) -> None:
         raise ModelError(f"k = {md.k} studies cannot identify {md.p} coefficients with flat priors; give [priors] mu/beta a normal prior or drop a covariate")
 
 
-def mixture_components(x: np.ndarray, dens: np.ndarray, n_components: int = N_COMPONENTS):
-    """The mixture over tau from its density `dens` tabulated on the grid `x`: G = n_components
-    taus at the midpoints in v of u = 1 - (1 - v)^TAIL_POWER (components thin out in the
-    bulk and crowd into the upper tail of tau, where predictive spreads and tail
-    probabilities are decided), weights du/dv / G. Returns (tau marginal, taus, weights)."""
-    tau_marg = GridMarginal(x, dens, scale="raw")
+def component_levels(n_components: int = N_COMPONENTS) -> tuple[np.ndarray, np.ndarray]:
+    """Where the mixture over tau puts its G = n_components components: the tau posterior's
+    quantiles at u = 1 - (1 - v)^TAIL_POWER for the midpoints v of G equal bins (components
+    thin out in the bulk and crowd into the upper tail of tau, where predictive spreads and
+    tail probabilities are decided), with weights du/dv / G. Returns (u, weights)."""
     v = (np.arange(n_components) + 0.5) / n_components
     u = 1.0 - (1.0 - v) ** TAIL_POWER
     w = TAIL_POWER * (1.0 - v) ** (TAIL_POWER - 1) / n_components
-    return tau_marg, tau_marg.quantile(u), w / w.sum()
+    return u, w / w.sum()
+
+
+def grid_quantiles(x: np.ndarray, dens: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Quantiles at `u` of each row of `dens` (n, len(x)), densities tabulated on the grid
+    `x`: row by row the same numbers as ``GridMarginal(x, row).quantile(u)`` (trapezoid CDF,
+    inverted by linear interpolation over its strictly increasing points), for n densities
+    at once. Returns (n, len(u))."""
+    cum = np.concatenate([np.zeros((len(dens), 1)),
+                          np.cumsum(np.diff(x) * (dens[:, 1:] + dens[:, :-1]) / 2, axis=1)], axis=1)
+    cum /= cum[:, -1:]
+    first = np.concatenate([np.ones((len(dens), 1), bool), np.diff(cum, axis=1) > 0], axis=1)
+    return np.stack([np.interp(u, c[f], x[f]) for c, f in zip(cum, first, strict=True)])
 
 
 def log_marginal_tau(md: ModelData, m0, vinv, tau_prior: Prior, tau: np.ndarray) -> np.ndarray:
@@ -198,7 +234,9 @@ def fit_exact(md: ModelData, spec, evidence=None, n_components: int = N_COMPONEN
         tau_marg = None
     else:
         x, dens = _tau_grid(md, m0, vinv, md.tau_prior)
-        tau_marg, tau_c, w = mixture_components(x, dens, n_components)
+        tau_marg = GridMarginal(x, dens, scale="raw")
+        u, w = component_levels(n_components)
+        tau_c = tau_marg.quantile(u)
     b, Pinv, _ = _conditionals(md, m0, vinv, tau_c)
     t2 = tau_c**2
     marg: dict = {}
