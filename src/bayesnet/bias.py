@@ -485,7 +485,8 @@ class _FixedBias:
             u, w = component_levels()
             lp = self.logd[None, :] + new[:, None] * self.a1 - 0.5 * (new**2)[:, None] * self.a2
             tau = grid_quantiles(self.x, np.exp(lp - lp.max(axis=1, keepdims=True)), u)
-        cb, ch, var, _, _ = (v.reshape(tau.shape) for v in shift_terms(self.md, self.m0, self.vinv, tau.ravel(), self.c))
+        cb, ch, var, _, _ = shift_terms(self.md, self.m0, self.vinv, tau.ravel(), self.c, log_weight=False)
+        cb, ch, var = (v.reshape(tau.shape) for v in (cb, ch, var))
         mean = cb - new[:, None] * ch
         sd, sd_new = np.sqrt(var), np.sqrt(var + tau**2)
         for j, d in enumerate(new):
