@@ -22,12 +22,15 @@ Welton NJ et al. 2009, JRSS A 172:119-36):
 
 All of this is linear-Gaussian, so the exact engine's mixture over tau stays exact
 (Roever 2020, J Stat Softw 93(6)). A fixed common bias (sigma = 0) is the same as
-analysing y - delta (a refit: the engine costs milliseconds, and a normal prior on beta_0
-is not shift invariant, so no shortcut is taken).
+analysing y - delta. A normal prior on beta_0 is not shift invariant, so the tau
+posterior moves with delta; but given tau the coefficients' posterior mean is linear in
+delta and log p(y - delta | tau) quadratic (`engines.exact.shift_terms`), so tipping points
+and the bias curve reweight the exact engine's tau grid in closed form instead of refitting
+(`_FixedBias`; whenever the exact engine applies, with or without ``[bias.by]``).
 
 Tipping point: the fixed common bias ratio R = exp(delta) at which P(HR < t) falls to a
 stated probability (0.95 for t = 1, 0.5 otherwise): a root of a monotone function of
-delta (scipy.optimize.brentq).
+delta (bracketed on the bias curve's ratios, then the Illinois method).
 """
 
 from __future__ import annotations
@@ -443,14 +446,17 @@ class _FixedBias:
     normal-normal model, given tau, that moves the posterior mean of the coefficients
     linearly in delta and log p(y - delta | tau) quadratically
     (`engines.exact.shift_terms`). So the exact engine's tau grid and the conditionals on
-    it are computed once (at delta = 0); for each delta the tau density on that grid is
-    reweighted in closed form, the engine's mixture components are taken from it
-    (`mixture_components`) and the pooled / predictive P(HR < t) is a mixture of normal
-    CDFs. At delta = 0 this is the exact fit itself; elsewhere it differs from a refit of
-    y - delta only in the refit's own choice of tau grid (below 1e-7 in probability on
-    the shipped specs and the tests' data). It applies whenever the exact engine does
-    (normal or flat priors on the coefficients, normal random effects); other specs get
-    a ModelError, as before."""
+    it are computed once (at delta = 0); for a vector of deltas at once, the tau density on
+    that grid is reweighted in closed form, the engine's mixture components are its
+    quantiles (`component_levels`, `grid_quantiles`), and the pooled / predictive
+    P(HR < t) is a mixture of normal CDFs. At delta = 0 this is the exact fit itself;
+    elsewhere it equals the exact fit of y - delta on the same tau grid (to 1e-9,
+    tests/bias/test_tipping_fast.py). A refit would re-choose its adaptive grid per delta;
+    that changes P(HR < t) by up to 3e-6 on the shipped specs and the tests' data (the
+    engine's own quadrature error, of the same size against a 25-fold finer fit) and the
+    tipping ratios by up to 3e-6. It applies whenever the exact engine does (normal or flat
+    priors on the coefficients, normal random effects, with or without per-study biases);
+    other specs get a ModelError, as before (no MCMC tipping points)."""
 
     def __init__(self, md, spec, bias=None, table=None):
         from .engines.exact import _tau_grid, can_fit, check_identified, prior_precision, shift_terms
@@ -512,7 +518,8 @@ class _FixedBias:
 def fixed_bias_probability(md, spec, ratio: float, threshold: float, quantity: str = "pooled",
                            bias: BiasSpec | None = None, table=None) -> float:
     """P(true HR < threshold) when every study's HR is assumed to be `ratio` times the true
-    HR (fixed common bias delta = log ratio): the exact engine refitted on y - delta."""
+    HR (fixed common bias delta = log ratio): the exact fit of y - delta, on the tau grid
+    of the unbiased fit (`_FixedBias`)."""
     return _FixedBias(md, spec, bias, table).prob(math.log(ratio), threshold, quantity)
 
 
@@ -545,7 +552,7 @@ def _increasing_roots(f, a, b, fa, fb, xtol: float = 1e-10, ftol: float = 1e-13,
 
 def tipping_points(md, spec, probabilities: dict[float, float], quantity: str = "pooled",
                    bias: BiasSpec | None = None, table=None, lower: float = TIPPING_LOWER,
-                   _refitter=None) -> list[dict]:
+                   _fixed=None) -> list[dict]:
     """For each threshold t -> probability p: the fixed common bias ratio R = exp(delta) in
     [lower, 1] at which P(true HR < t) = p (P falls as R falls, i.e. as the studies are
     assumed to exaggerate the benefit more). The root in delta is bracketed on `lower` and
@@ -554,7 +561,7 @@ def tipping_points(md, spec, probabilities: dict[float, float], quantity: str = 
     its common bias is replaced by the fixed one being searched. Returns
     [{threshold, probability, ratio, prob_without_bias, reason}], ratio None (and a reason)
     when P is already below p without bias, or still above p at R = lower."""
-    rf = _refitter or _FixedBias(md, spec, bias, table)
+    rf = _fixed or _FixedBias(md, spec, bias, table)
     curve = _curve_ratios(md.k)
     ratios = np.unique(np.concatenate([[lower, 1.0], curve[curve > lower]]))
     grid = np.log(ratios)
@@ -589,12 +596,12 @@ def _curve_ratios(k: int) -> np.ndarray:
 
 
 def bias_curve(md, spec, thresholds, ratios=None, bias: BiasSpec | None = None, table=None,
-               _refitter=None) -> dict:
+               _fixed=None) -> dict:
     """P(true HR < t) against the fixed common bias ratio (default 0.5 to 1, 51 points; 21
     beyond 1000 studies),
     pooled and predictive: {"ratio": [...], "pooled": {t: [...]}, "predictive": {t: [...]}}
     (keys of the inner dicts are the thresholds as formatted strings, e.g. "0.8")."""
-    rf = _refitter or _FixedBias(md, spec, bias, table)
+    rf = _fixed or _FixedBias(md, spec, bias, table)
     if ratios is None:
         ratios = _curve_ratios(md.k)
     ratios = np.asarray(ratios, float)
@@ -607,12 +614,12 @@ def bias_curve(md, spec, thresholds, ratios=None, bias: BiasSpec | None = None, 
 
 def tipping_analysis(md, spec, probabilities: dict[float, float], thresholds=None, bias=None, table=None,
                      lower: float = TIPPING_LOWER) -> dict:
-    """Tipping points (pooled) and the bias curve sharing one cache of refits:
+    """Tipping points (pooled) and the bias curve sharing one `_FixedBias` (and its cache):
     {"tipping_point": [...], "curve": {...}}."""
     rf = _FixedBias(md, spec, bias, table)
     th = list(probabilities) if thresholds is None else thresholds
-    return {"tipping_point": tipping_points(md, spec, probabilities, bias=bias, table=table, lower=lower, _refitter=rf),
-            "curve": bias_curve(md, spec, th, _refitter=rf)}
+    return {"tipping_point": tipping_points(md, spec, probabilities, bias=bias, table=table, lower=lower, _fixed=rf),
+            "curve": bias_curve(md, spec, th, _fixed=rf)}
 
 
 def tipping_sentence(row: dict) -> str:
