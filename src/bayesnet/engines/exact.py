@@ -36,7 +36,7 @@ from ..posterior import GridMarginal, MixtureMarginal, Posterior
 from ..priors import Prior
 from .common import typical_within_variance
 
-__all__ = ["can_fit", "fit_exact", "log_marginal_tau", "typical_within_variance"]
+__all__ = ["can_fit", "fit_exact", "log_marginal_tau", "prior_precision", "typical_within_variance"]
 
 N_COMPONENTS = 256
 N_COARSE = 160
@@ -77,13 +77,20 @@ def _can_fit_model(md: ModelData) -> tuple[bool, str]:
     return True, ""
 
 
-def _conditionals(md: ModelData, m0: np.ndarray, vinv: np.ndarray, tau: np.ndarray):
-    """For each tau: b (G,p), P^-1 (G,p,p), log p(y|tau) (G,)."""
+def _normal_equations(md: ModelData, m0: np.ndarray, vinv: np.ndarray, tau: np.ndarray):
+    """For each tau: W (G,k), P (G,p,p) and r = X'Wy + V^-1 m (G,p) of the module docstring."""
     s2 = md.s**2
     W = 1.0 / (s2[None, :] + tau[:, None] ** 2)  # (G,k)
     X, y = md.X, md.y
     P = np.einsum("gk,ki,kj->gij", W, X, X) + np.diag(vinv)[None]
     r = (W * y) @ X + (vinv * m0)[None]
+    return W, P, r
+
+
+def _conditionals(md: ModelData, m0: np.ndarray, vinv: np.ndarray, tau: np.ndarray):
+    """For each tau: b (G,p), P^-1 (G,p,p), log p(y|tau) (G,)."""
+    W, P, r = _normal_equations(md, m0, vinv, tau)
+    y = md.y
     L = np.linalg.cholesky(P)
     Pinv = np.linalg.inv(P)
     b = np.einsum("gij,gj->gi", Pinv, r)
@@ -91,6 +98,84 @@ def _conditionals(md: ModelData, m0: np.ndarray, vinv: np.ndarray, tau: np.ndarr
     quad = (W * y**2).sum(-1) + float((vinv * m0**2).sum()) - np.einsum("gi,gi->g", b, r)
     loglik = -0.5 * (-np.log(W).sum(-1) + logdetP + quad)
     return b, Pinv, loglik
+
+
+def _spd_solve(P: np.ndarray, R: np.ndarray) -> np.ndarray:
+    """P^-1 R for a stack of small symmetric positive definite P (G,p,p), R (G,p,m):
+    Gaussian elimination without pivoting (stable for SPD), vectorised over G; for the
+    p <= a few coefficients of a meta-regression much faster than batched LAPACK calls."""
+    A, Z = P.copy(), R.copy()
+    p = A.shape[-1]
+    for j in range(p):
+        for i in range(j + 1, p):
+            f = A[:, i, j] / A[:, j, j]
+            A[:, i, j:] -= f[:, None] * A[:, j, j:]
+            Z[:, i] -= f[:, None] * Z[:, j]
+    for j in reversed(range(p)):
+        Z[:, j] = (Z[:, j] - np.einsum("gk,gkm->gm", A[:, j, j + 1:], Z[:, j + 1:])) / A[:, j, j][:, None]
+    return Z
+
+
+def shift_terms(md: ModelData, m0: np.ndarray, vinv: np.ndarray, tau: np.ndarray, c: np.ndarray,
+                log_weight: bool = True):
+    """How the fit given tau moves when every study's log-HR is shifted, y -> y - delta
+    (a fixed common bias delta). With W, P, b as in the module docstring (at delta = 0),
+    g = X'W1 and h = P^-1 g:
+
+        b(delta)             = b - delta h                (P does not depend on y)
+        log p(y - delta|tau) = log p(y|tau) + delta a1 - delta^2 a2 / 2,
+        a1 = 1'W(y - X b),   a2 = 1'W1 - g'h              (exactly quadratic in delta)
+
+    so for the contrast c, c'beta | tau, y - delta ~ N(c'b - delta c'h, c'P^-1 c).
+    Returns c'b, c'h, c'P^-1 c, a1, a2 (each (G,); a1, a2 None unless `log_weight`). With a flat prior on an intercept,
+    h = e_0 and a1 = a2 = 0: the tau posterior does not move, only the intercept shifts."""
+    W, P, r = _normal_equations(md, m0, vinv, tau)
+    g = W @ md.X
+    Z = _spd_solve(P, np.stack([r, g, np.broadcast_to(c, r.shape)], axis=-1))
+    b, h = Z[..., 0], Z[..., 1]
+    a1 = a2 = None
+    if log_weight:
+        a1 = W @ md.y - np.einsum("gi,gi->g", g, b)  # 1'W(y - X b)
+        a2 = W.sum(-1) - np.einsum("gi,gi->g", g, h)
+    return b @ c, h @ c, Z[..., 2] @ c, a1, a2
+
+
+def prior_precision(md: ModelData) -> tuple[np.ndarray, np.ndarray]:
+    """(m, V^-1 diagonal) of the coefficients' normal priors; 0, 0 for flat components."""
+    m0, sd0 = md.prior_moments()
+    vinv = np.where(np.isfinite(sd0), 1.0 / sd0**2, 0.0)
+    return np.where(np.isfinite(sd0), m0, 0.0), vinv
+
+
+def check_identified(md: ModelData, vinv: np.ndarray) -> None:
+    """Raise a ModelError when flat priors leave the coefficients unidentified (k <= p)."""
+    if np.all(vinv == 0) and md.k <= md.p:
+        raise ModelError(f"k = {md.k} studies cannot identify {md.p} coefficients with flat priors; give [priors] mu/beta a normal prior or drop a covariate")
+
+
+def component_levels(n_components: int = N_COMPONENTS) -> tuple[np.ndarray, np.ndarray]:
+    """Where the mixture over tau puts its G = n_components components: the tau posterior's
+    quantiles at u = 1 - (1 - v)^TAIL_POWER for the midpoints v of G equal bins (components
+    thin out in the bulk and crowd into the upper tail of tau, where predictive spreads and
+    tail probabilities are decided), with weights du/dv / G. Returns (u, weights)."""
+    v = (np.arange(n_components) + 0.5) / n_components
+    u = 1.0 - (1.0 - v) ** TAIL_POWER
+    w = TAIL_POWER * (1.0 - v) ** (TAIL_POWER - 1) / n_components
+    return u, w / w.sum()
+
+
+def grid_quantiles(x: np.ndarray, dens: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Quantiles at `u` of each row of `dens` (n, len(x)), densities tabulated on the grid
+    `x`: row by row the same numbers as ``GridMarginal(x, row).quantile(u)`` (trapezoid CDF,
+    inverted by linear interpolation over its strictly increasing points), for n densities
+    at once. Returns (n, len(u))."""
+    cum = np.concatenate([np.zeros((len(dens), 1)),
+                          np.cumsum(np.diff(x) * (dens[:, 1:] + dens[:, :-1]) / 2, axis=1)], axis=1)
+    cum /= cum[:, -1:]
+    first = np.concatenate([np.ones((len(dens), 1), bool), np.diff(cum, axis=1) > 0], axis=1)
+    # one interpolation for all rows: row i's CDF and probabilities offset by 2 i
+    off = 2.0 * np.arange(len(dens))[:, None]
+    return np.interp(u[None, :] + off, (cum + off)[first], np.broadcast_to(x, cum.shape)[first])
 
 
 def log_marginal_tau(md: ModelData, m0, vinv, tau_prior: Prior, tau: np.ndarray) -> np.ndarray:
@@ -145,11 +230,8 @@ def fit_exact(md: ModelData, spec, evidence=None, n_components: int = N_COMPONEN
     ok, why = _can_fit_model(md)
     if not ok:
         raise ModelError(f"the exact engine cannot fit this model: {why}; use the mcmc engine")
-    m0, sd0 = md.prior_moments()
-    vinv = np.where(np.isfinite(sd0), 1.0 / sd0**2, 0.0)
-    m0 = np.where(np.isfinite(sd0), m0, 0.0)
-    if np.all(vinv == 0) and md.k <= md.p:
-        raise ModelError(f"k = {md.k} studies cannot identify {md.p} coefficients with flat priors; give [priors] mu/beta a normal prior or drop a covariate")
+    m0, vinv = prior_precision(md)
+    check_identified(md, vinv)
     fixed = not md.random
     if fixed:
         tau_c = np.array([0.0])
@@ -158,14 +240,8 @@ def fit_exact(md: ModelData, spec, evidence=None, n_components: int = N_COMPONEN
     else:
         x, dens = _tau_grid(md, m0, vinv, md.tau_prior)
         tau_marg = GridMarginal(x, dens, scale="raw")
-        # midpoint rule in v with u = 1 - (1 - v)^TAIL_POWER: components thin out in the bulk and
-        # crowd into the upper tail of tau, where predictive spreads and tail
-        # probabilities are decided; weights du/dv / G.
-        v = (np.arange(n_components) + 0.5) / n_components
-        u = 1.0 - (1.0 - v) ** TAIL_POWER
+        u, w = component_levels(n_components)
         tau_c = tau_marg.quantile(u)
-        w = TAIL_POWER * (1.0 - v) ** (TAIL_POWER - 1) / n_components
-        w = w / w.sum()
     b, Pinv, _ = _conditionals(md, m0, vinv, tau_c)
     t2 = tau_c**2
     marg: dict = {}
