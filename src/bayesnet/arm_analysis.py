@@ -30,7 +30,8 @@ from .errors import SpecError
 from .evidence.conversions import interval_tails
 from .priors import parse_prior
 
-__all__ = ["ArmAnalysis", "read_arm_spec", "is_arm_spec", "fit_arm_analysis", "write_arm_report"]
+__all__ = ["ArmAnalysis", "arm_summary", "fit_arm_analysis", "is_arm_spec", "parse_bias_table", "read_arm_spec",
+           "write_arm_report"]
 
 
 @dataclass
@@ -77,9 +78,20 @@ def is_arm_spec(spec_path) -> bool:
 ARM_DATASETS = {"liver_resection_arms"}
 
 
+def parse_bias_table(raw: dict | None, where: str = "spec") -> dict:
+    """The [bias] priors of an arm-level spec on the log-HR scale, as the arm-level engine
+    takes them: {"common": (mu, sigma) | None, "by": {column: {level: (mu, sigma)}}}; the
+    table is checked by `bayesnet.bias.parse_bias` (every problem in one SpecError)."""
+    from .bias import parse_bias
+
+    b = parse_bias(raw or {}, where)
+    return {"common": None if b.common is None else (b.common.mu, b.common.sigma),
+            "by": {str(c): {str(lv): (p.mu, p.sigma) for lv, p in levels.items()} for c, levels in b.by.items()}}
+
+
 def read_arm_spec(spec_path) -> ArmAnalysis:
     """Parse an arm-level spec; every problem of [bias] and [arm_model] in one SpecError."""
-    from .engines.arms import DEFAULT_ARM_PRIORS, parse_bias_table
+    from .engines.arms import DEFAULT_ARM_PRIORS
     from .spec import spec_from_dict
 
     raw, p = _raw(spec_path)
@@ -191,8 +203,28 @@ def fit_arm_analysis(spec_path, seed: int | None = None, progress: bool = False)
 
 # ----------------------------------------------------------------------------- summary
 
+def arm_summary(post, thresholds=(1.0, 0.8), harm: float = 1.25, ci_prob: float = 0.95) -> dict:
+    """The headline of an arm-level fit (a Posterior of `bayesnet.engines.arms.fit_arms`) in
+    summary.json's schema: pooled, predictive and tau on the log-HR and HR scales, the
+    probabilities of HR below each threshold and above `harm`, diagnostics, design counts
+    and the bias assumptions; intervals with probability `ci_prob`."""
+    from .summaries import S, prob_block
+
+    md = post.model_data
+    mg = post.marginals
+    both = lambda m: {"log_hr": S(m, "log", ci_prob), "hr": S(m, "hr", ci_prob)}  # noqa: E731
+    out = {"engine": post.engine, "k": md.k, "status": "ok" if post.ok else "failed_diagnostics",
+           "designs": {d: md.design.count(d) for d in ("hr", "comparative", "case_series")},
+           "pooled": both(mg[("pooled",)]), "predictive": both(mg[("predictive",)]),
+           "prob": {"pooled": prob_block(mg[("pooled",)], thresholds, harm),
+                    "predictive": prob_block(mg[("predictive",)], thresholds, harm)},
+           "bias_assumptions": md.bias_text, "diagnostics": post.diagnostics}
+    if ("tau",) in mg:
+        out["tau"] = S(mg[("tau",)], "log", ci_prob)
+    return out
+
+
 def _summary(res, ci_prob: float = 0.95) -> dict:
-    from .engines.arms import arm_summary
     from .provenance import created_timestamp, package_versions, portable_path
 
     an, t = res["analysis"], res["table"]
