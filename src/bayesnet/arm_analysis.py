@@ -29,6 +29,7 @@ import pandas as pd
 from .errors import SpecError
 from .evidence.conversions import interval_tails
 from .priors import parse_prior
+from .validate import Problems
 
 __all__ = ["ArmAnalysis", "arm_summary", "fit_arm_analysis", "is_arm_spec", "parse_bias_table", "read_arm_spec",
            "write_arm_report"]
@@ -97,30 +98,20 @@ def read_arm_spec(spec_path) -> ArmAnalysis:
     raw, p = _raw(spec_path)
     bias_raw = raw.pop("bias", None)
     arm_raw = raw.pop("arm_model", {}) or {}
-    probs = []
-    try:
-        bias = parse_bias_table(bias_raw)
-    except SpecError as e:
-        probs += e.problems
-        bias = None
+    P = Problems(where=str(p) if p is not None else "")
+    bias = P.run(parse_bias_table, bias_raw)
     arm_priors = dict(DEFAULT_ARM_PRIORS)
     kinds = {"baseline_mean": "effect", "baseline_sd": "scale", "time_slope": "effect"}
-    for k, v in arm_raw.items():
-        if k not in kinds:
-            probs.append(f"[arm_model]: unknown key '{k}'; allowed: {', '.join(kinds)}")
-            continue
-        try:
-            arm_priors[k] = parse_prior(v, f"[arm_model].{k}", kinds[k])
-        except SpecError as e:
-            probs.append(str(e))
+    if P.table("arm_model", arm_raw, '{ baseline_sd = { dist = "half_normal", sigma = 1.0 } }'):
+        P.keys("arm_model", arm_raw, kinds, shown=", ".join(kinds))
+        for k, v in arm_raw.items():
+            if k in kinds:
+                pr = P.run(parse_prior, v, f"[arm_model].{k}", kinds[k])
+                if pr is not None:
+                    arm_priors[k] = pr
     data = raw.get("data", {})
-    try:
-        spec = spec_from_dict(raw, p) if p is not None else spec_from_dict(raw)
-    except SpecError as e:
-        probs += getattr(e, "problems", [str(e)]) or [str(e)]
-        spec = None
-    if probs:
-        raise SpecError(problems=[f"{p}: {m}" if p else m for m in probs])
+    spec = P.run(spec_from_dict, raw, p) if p is not None else P.run(spec_from_dict, raw)
+    P.raise_if_any()
     return ArmAnalysis(spec=spec, bias=bias, arm_priors=arm_priors, raw={**raw, "data": data}, path=p)
 
 
