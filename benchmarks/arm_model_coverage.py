@@ -24,7 +24,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from bayesnet.engines.arms import build_arm_model_data, fit_arms, parse_bias_table  # noqa: E402
+from bayesnet.arm_analysis import parse_bias_table  # noqa: E402
+from bayesnet.engines.arms import build_arm_model_data, fit_arms  # noqa: E402
 from bayesnet.evidence.arms import derive_arms  # noqa: E402
 from bayesnet.priors import Prior  # noqa: E402
 

@@ -29,7 +29,7 @@ NB = {
         ("code", "from pathlib import Path\n\n"
                  "import bayesnet\n"
                  "from bayesnet.evidence import load_evidence\n\n"
-                 "ev = load_evidence(dataset='gepnet_ptr', select_='primary', base_dir=Path('../models'))\n"
+                 "ev = load_evidence(dataset='gepnet_ptr', select='primary', base_dir=Path('../models'))\n"
                  "t = ev.table\n"
                  "assert t['study'].is_unique, 'one row per study'\n"
                  "assert (t['se'] > 0).all() and t['log_hr'].notna().all(), 'every row has a usable log-HR and SE'\n"

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import SpecError
 from .evidence.conversions import interval_tails
 from .posterior import DrawsMarginal, Marginal, MixtureMarginal, shortest_interval
+from .validate import Problems, is_num, is_str, loc
 
 __all__ = [
     "BENEFIT_TABLE_HR",
@@ -54,47 +54,40 @@ class AbsoluteRow:
 
 
 def parse_absolute(rows, source: str = "spec") -> list[AbsoluteRow]:
-    """Check the ``[[absolute]]`` array of tables; every problem in one SpecError."""
-    where = f"{source}: [[absolute]]"
+    """Check the ``[[absolute]]`` array of tables (`source`, the file, prefixes every
+    message); every problem in one SpecError, in the shared style of `bayesnet.validate`."""
+    P = Problems(where=source)
     if isinstance(rows, dict):
         rows = [rows]
     if not isinstance(rows, list):
-        raise SpecError(f"{where}: must be an array of tables ([[absolute]] ... time_years, label, survival)")
-    out, problems = [], []
-    allowed = {"time_years", "label", "survival", "n"}
+        P.check("", "[[absolute]]", rows, lambda v: False,
+                "an array of tables ([[absolute]] ... time_years, label, survival)")
+        P.raise_if_any()
+    out = []
+    allowed = ("time_years", "label", "survival", "n")
     for i, r in enumerate(rows, start=1):
-        w = f"{where} row {i}"
-        if not isinstance(r, dict):
-            problems.append(f"{w}: must be a table with time_years, label, survival (and optionally n)")
+        w = f"[[absolute]] row {i}"
+        if not P.table(w, r, '{ time_years = 5, label = "registry, no treatment", survival = 0.306 }'):
             continue
-        bad = set(r) - allowed
-        if bad:
-            problems.append(f"{w}: unknown key(s) {', '.join(sorted(bad))}; allowed: {', '.join(sorted(allowed))}")
-        ok = True
+        n0 = len(P.items)
+        P.keys(w, r, allowed)
         for k in ("time_years", "label", "survival"):
             if k not in r:
-                problems.append(f"{w}: missing '{k}'")
-                ok = False
-        num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-        if "time_years" in r and not (num(r["time_years"]) and r["time_years"] > 0):
-            problems.append(f"{w}.time_years: must be a positive number of years, got {r['time_years']!r}")
-            ok = False
-        if "survival" in r and not (num(r["survival"]) and 0 < r["survival"] < 1):
-            problems.append(f"{w}.survival: must be a proportion alive strictly between 0 and 1 (e.g. 0.306 for "
-                            f"30.6%), got {r['survival']!r}")
-            ok = False
-        if "label" in r and not (isinstance(r["label"], str) and r["label"].strip()):
-            problems.append(f"{w}.label: must be a non-empty text naming the baseline and its source")
-            ok = False
+                P.add(f"{loc(w, k)}: missing; required: time_years, label, survival (optional: n)")
+        if "time_years" in r:
+            P.check(w, "time_years", r["time_years"], lambda v: is_num(v) and v > 0, "a positive number of years")
+        if "survival" in r:
+            P.check(w, "survival", r["survival"], lambda v: is_num(v) and 0 < v < 1,
+                    "a proportion alive strictly between 0 and 1 (e.g. 0.306 for 30.6%)")
+        if "label" in r:
+            P.check(w, "label", r["label"], is_str, "a non-empty text naming the baseline and its source")
         n = r.get("n")
-        if n is not None and not (num(n) and n > 0):
-            problems.append(f"{w}.n: must be a positive number of patients, got {n!r}")
-            ok = False
-        if ok:
+        if n is not None:
+            P.check(w, "n", n, lambda v: is_num(v) and v > 0, "a positive number of patients")
+        if len(P.items) == n0:
             out.append(AbsoluteRow(float(r["time_years"]), r["label"].strip(), float(r["survival"]),
                                    None if n is None else float(n)))
-    if problems:
-        raise SpecError(problems=problems)
+    P.raise_if_any()
     return out
 
 

@@ -9,33 +9,13 @@ import numpy as np
 import pandas as pd
 
 from .errors import ModelError
-from .evidence import EvidenceTable
+from .evidence import EvidenceTable, load_evidence  # select= (select_ is a deprecated alias)
 from .models import build_model_data
 from .spec import Spec, read_spec, spec_from_dict
 
 __all__ = ["choose_engine", "evidence_for", "fit", "load_evidence", "load_spec", "write_fit_outputs"]
 
 ENGINES = ("auto", "exact", "mcmc")
-
-
-def load_evidence(*, dataset=None, path=None, data=None, select=None, base_dir=None, select_=None, **kw):
-    """Public form of ``bayesnet.evidence.load_evidence``: ``select=`` names the selection (a
-    name such as "primary", a TOML path, a dict or a Selection). ``select_`` is a deprecated
-    alias (DeprecationWarning)."""
-    import inspect
-    import warnings
-
-    from .evidence import load_evidence as _load
-
-    if select_ is not None:
-        warnings.warn("load_evidence(select_=...) is deprecated; use select=...", DeprecationWarning, stacklevel=2)
-        if select is not None:
-            raise TypeError("give select= only (select_ is its deprecated alias)")
-        select = select_
-    params = inspect.signature(_load).parameters
-    kw.update(dataset=dataset, path=path, data=data, base_dir=base_dir)
-    kw["select" if "select" in params else "select_"] = select
-    return _load(**kw)
 
 
 def load_spec(spec) -> Spec:

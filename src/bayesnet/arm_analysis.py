@@ -29,8 +29,10 @@ import pandas as pd
 from .errors import SpecError
 from .evidence.conversions import interval_tails
 from .priors import parse_prior
+from .validate import Problems
 
-__all__ = ["ArmAnalysis", "read_arm_spec", "is_arm_spec", "fit_arm_analysis", "write_arm_report"]
+__all__ = ["ArmAnalysis", "arm_summary", "fit_arm_analysis", "is_arm_spec", "parse_bias_table", "read_arm_spec",
+           "write_arm_report"]
 
 
 @dataclass
@@ -77,38 +79,39 @@ def is_arm_spec(spec_path) -> bool:
 ARM_DATASETS = {"liver_resection_arms"}
 
 
+def parse_bias_table(raw: dict | None, where: str = "spec") -> dict:
+    """The [bias] priors of an arm-level spec on the log-HR scale, as the arm-level engine
+    takes them: {"common": (mu, sigma) | None, "by": {column: {level: (mu, sigma)}}}; the
+    table is checked by `bayesnet.bias.parse_bias` (every problem in one SpecError)."""
+    from .bias import parse_bias
+
+    b = parse_bias(raw or {}, where)
+    return {"common": None if b.common is None else (b.common.mu, b.common.sigma),
+            "by": {str(c): {str(lv): (p.mu, p.sigma) for lv, p in levels.items()} for c, levels in b.by.items()}}
+
+
 def read_arm_spec(spec_path) -> ArmAnalysis:
     """Parse an arm-level spec; every problem of [bias] and [arm_model] in one SpecError."""
-    from .engines.arms import DEFAULT_ARM_PRIORS, parse_bias_table
+    from .engines.arms import DEFAULT_ARM_PRIORS
     from .spec import spec_from_dict
 
     raw, p = _raw(spec_path)
     bias_raw = raw.pop("bias", None)
     arm_raw = raw.pop("arm_model", {}) or {}
-    probs = []
-    try:
-        bias = parse_bias_table(bias_raw)
-    except SpecError as e:
-        probs += e.problems
-        bias = None
+    P = Problems(where=str(p) if p is not None else "")
+    bias = P.run(parse_bias_table, bias_raw)
     arm_priors = dict(DEFAULT_ARM_PRIORS)
     kinds = {"baseline_mean": "effect", "baseline_sd": "scale", "time_slope": "effect"}
-    for k, v in arm_raw.items():
-        if k not in kinds:
-            probs.append(f"[arm_model]: unknown key '{k}'; allowed: {', '.join(kinds)}")
-            continue
-        try:
-            arm_priors[k] = parse_prior(v, f"[arm_model].{k}", kinds[k])
-        except SpecError as e:
-            probs.append(str(e))
+    if P.table("arm_model", arm_raw, '{ baseline_sd = { dist = "half_normal", sigma = 1.0 } }'):
+        P.keys("arm_model", arm_raw, kinds, shown=", ".join(kinds))
+        for k, v in arm_raw.items():
+            if k in kinds:
+                pr = P.run(parse_prior, v, f"[arm_model].{k}", kinds[k])
+                if pr is not None:
+                    arm_priors[k] = pr
     data = raw.get("data", {})
-    try:
-        spec = spec_from_dict(raw, p) if p is not None else spec_from_dict(raw)
-    except SpecError as e:
-        probs += getattr(e, "problems", [str(e)]) or [str(e)]
-        spec = None
-    if probs:
-        raise SpecError(problems=[f"{p}: {m}" if p else m for m in probs])
+    spec = P.run(spec_from_dict, raw, p) if p is not None else P.run(spec_from_dict, raw)
+    P.raise_if_any()
     return ArmAnalysis(spec=spec, bias=bias, arm_priors=arm_priors, raw={**raw, "data": data}, path=p)
 
 
@@ -191,8 +194,28 @@ def fit_arm_analysis(spec_path, seed: int | None = None, progress: bool = False)
 
 # ----------------------------------------------------------------------------- summary
 
+def arm_summary(post, thresholds=(1.0, 0.8), harm: float = 1.25, ci_prob: float = 0.95) -> dict:
+    """The headline of an arm-level fit (a Posterior of `bayesnet.engines.arms.fit_arms`) in
+    summary.json's schema: pooled, predictive and tau on the log-HR and HR scales, the
+    probabilities of HR below each threshold and above `harm`, diagnostics, design counts
+    and the bias assumptions; intervals with probability `ci_prob`."""
+    from .summaries import S, prob_block
+
+    md = post.model_data
+    mg = post.marginals
+    both = lambda m: {"log_hr": S(m, "log", ci_prob), "hr": S(m, "hr", ci_prob)}  # noqa: E731
+    out = {"engine": post.engine, "k": md.k, "status": "ok" if post.ok else "failed_diagnostics",
+           "designs": {d: md.design.count(d) for d in ("hr", "comparative", "case_series")},
+           "pooled": both(mg[("pooled",)]), "predictive": both(mg[("predictive",)]),
+           "prob": {"pooled": prob_block(mg[("pooled",)], thresholds, harm),
+                    "predictive": prob_block(mg[("predictive",)], thresholds, harm)},
+           "bias_assumptions": md.bias_text, "diagnostics": post.diagnostics}
+    if ("tau",) in mg:
+        out["tau"] = S(mg[("tau",)], "log", ci_prob)
+    return out
+
+
 def _summary(res, ci_prob: float = 0.95) -> dict:
-    from .engines.arms import arm_summary
     from .provenance import created_timestamp, package_versions, portable_path
 
     an, t = res["analysis"], res["table"]

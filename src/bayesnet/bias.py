@@ -330,7 +330,7 @@ def fit_exact_with_bias(md, spec, bias: BiasSpec | None, evidence=None, table=No
     (differences between levels) and tau are unaffected by a common bias.
     `table` (a DataFrame with a 'study' column; defaults to evidence.table) carries the
     columns named in ``[bias.by]``. ``post.extras["bias"]`` describes the assumptions."""
-    from .engines.exact import _conditionals, fit_exact, prior_precision
+    from .engines.exact import conditionals, fit_exact, prior_precision
 
     if table is None and evidence is not None:
         table = evidence.table
@@ -350,7 +350,7 @@ def fit_exact_with_bias(md, spec, bias: BiasSpec | None, evidence=None, table=No
     k, r, c = _kr(mu_prior, common)
     m0, vinv = prior_precision(md_e)
     tau_c, w = post.extras["tau_components"], post.extras["weights"]
-    b, Pinv, _ = _conditionals(md_b, m0, vinv, tau_c)
+    b, Pinv, _ = conditionals(md_b, m0, vinv, tau_c)
     t2 = tau_c**2
     e0 = np.zeros(md_b.p)
     e0[0] = 1.0

@@ -122,9 +122,9 @@ def cmd_validate(args) -> int:
 
     def work():
         if args.dataset:
-            ev = load_evidence(dataset=args.dataset, select_=args.select, base_dir=Path("models"))
+            ev = load_evidence(dataset=args.dataset, select=args.select, base_dir=Path("models"))
         else:
-            ev = load_evidence(path=args.data, select_=args.select)
+            ev = load_evidence(path=args.data, select=args.select)
         if args.keep_overlap:
             from .evidence import select_overlap
 

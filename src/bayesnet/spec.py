@@ -20,10 +20,16 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import SpecError
 from .priors import Prior, parse_prior
 from .validate import Problems, is_int, is_num, is_str, is_str_list
+
+if TYPE_CHECKING:  # the section parsers import spec-level helpers; no import at run time
+    from .absolute import AbsoluteRow
+    from .bias import BiasSpec
+    from .pubbias.config import PublicationBiasConfig
 
 __all__ = ["ALLOWED", "DataSpec", "McmcSpec", "ModelSpec", "PriorsSpec", "ReportSpec", "Spec", "SpecError",
            "read_spec", "spec_from_dict"]
@@ -169,10 +175,12 @@ class Spec:
     mcmc: McmcSpec = field(default_factory=McmcSpec)
     path: Path | None = None
     name: str = "analysis"
-    bias: object = None                  # bayesnet.bias.BiasSpec or None ([bias])
-    absolute: tuple = ()                 # bayesnet.absolute.AbsoluteRow ([[absolute]])
-    arm_model: Mapping = field(default_factory=dict)  # raw [arm_model] (checked by bayesnet.arm_analysis)
-    publication_bias: object = None      # bayesnet.pubbias.config.PublicationBiasConfig or None (defaults)
+    bias: BiasSpec | None = None         # [bias]; None = no bias model
+    absolute: tuple[AbsoluteRow, ...] = ()  # [[absolute]] baselines
+    # [arm_model] as written (prior tables by name: baseline_mean, baseline_sd, time_slope);
+    # `bayesnet.arm_analysis.read_arm_spec` checks it and turns it into priors
+    arm_model: Mapping[str, Any] = field(default_factory=dict)
+    publication_bias: PublicationBiasConfig | None = None  # [publication_bias]; None = the defaults
     # the spec as read and its sections as parsed from it (to keep `raw` in sync)
     source: Mapping = field(default_factory=dict, repr=False, compare=False)
     parsed: Mapping = field(default_factory=dict, repr=False, compare=False)

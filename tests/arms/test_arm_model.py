@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayesnet.engines.arms import build_arm_model_data, fit_arms, parse_bias_table
+from bayesnet.arm_analysis import parse_bias_table
+from bayesnet.engines.arms import build_arm_model_data, fit_arms
 from bayesnet.errors import ModelError, SpecError
 from bayesnet.evidence import derive
 from bayesnet.evidence.arms import derive_arms

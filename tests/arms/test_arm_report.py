@@ -26,6 +26,18 @@ def test_spec_errors_of_bias_and_arm_model_are_collected(tmp_path):
     assert any("case_series" in m for m in msgs) and any("foo" in m for m in msgs)
 
 
+def test_arm_model_unknown_key_and_wrong_type_are_reported_together_in_the_shared_style(tmp_path):
+    p = tmp_path / "s.toml"
+    p.write_text('[data]\ndataset = "liver_resection_arms"\n[bias.by.design]\ncase_series = { mu = -0.2, sigma = 0.3 }\n'
+                 '[arm_model]\nbaseline_sd = 1\nfoo = 1\n')
+    with pytest.raises(SpecError) as e:
+        read_arm_spec(p)
+    assert e.value.problems == [
+        f"{p}: [arm_model]: unknown key(s) foo; allowed: baseline_mean, baseline_sd, time_slope",
+        f"{p}: [arm_model].baseline_sd: found 1 (int); allowed: a table, e.g. "
+        '{ dist = "normal", mu = 0, sigma = 1 }']
+
+
 def _summary(label):
     S = {"median": 0.3, "ci95": [0.2, 0.4], "mean": 0.3, "sd": 0.05, "hpd95": [0.2, 0.4]}
     block = {"k": 3, "designs": {"hr": 0, "comparative": 2, "case_series": 1}, "pooled": {"hr": S, "log_hr": S},

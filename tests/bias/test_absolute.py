@@ -37,6 +37,14 @@ def test_parse_rows_and_errors():
     assert "proportion alive" in str(exc.value) and "m.toml" in str(exc.value)
 
 
+def test_unknown_key_and_wrong_type_are_reported_together_in_the_shared_style():
+    with pytest.raises(SpecError) as exc:
+        parse_absolute([{"time_years": "5", "label": "x", "survival": 0.3, "colour": 1}], "m.toml")
+    assert exc.value.problems == [
+        "m.toml: [[absolute]] row 1: unknown key(s) colour; allowed: label, n, survival, time_years",
+        "m.toml: [[absolute]] row 1.time_years: found '5' (str); allowed: a positive number of years"]
+
+
 def test_fixed_baseline_maps_quantiles_monotonically():
     post = _post()
     row = AbsoluteRow(5, "b", 0.306)

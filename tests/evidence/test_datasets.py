@@ -41,7 +41,7 @@ def test_whole_dataset_reports_every_unusable_row():
 
 
 def test_primary_selection_rows_and_exclusions():
-    ev = load_evidence(dataset="gepnet_ptr", select_="primary", base_dir=ROOT / "models")
+    ev = load_evidence(dataset="gepnet_ptr", select="primary", base_dir=ROOT / "models")
     assert dict(zip(ev.table["study"], ev.table["derivation"])) == PRIMARY
     ex = ev.excluded.set_index("study")["reason"]
     assert len(ex) == 36 - 5
@@ -60,7 +60,7 @@ def test_primary_selection_rows_and_exclusions():
 def test_conflict_graph_blocks_every_double_count_in_the_primary_selection():
     """Before: Pu 2021 (SEER all sites) was kept with the SEER pancreas and small-bowel
     cohorts and the California registry."""
-    ev = load_evidence(dataset="gepnet_ptr", select_="primary", base_dir=ROOT / "models")
+    ev = load_evidence(dataset="gepnet_ptr", select="primary", base_dir=ROOT / "models")
     t = ev.table
     groups = [g for g in t["overlap_group"] if g]
     assert len(groups) == len(set(groups))
@@ -124,7 +124,7 @@ def test_rows_that_fail_but_were_not_marked_unusable_still_error():
 
 
 def test_table_carries_display_labels_ids_stay_ids():
-    ev = load_evidence(dataset="gepnet_ptr", select_="primary", base_dir=ROOT / "models")
+    ev = load_evidence(dataset="gepnet_ptr", select="primary", base_dir=ROOT / "models")
     lab = dict(zip(ev.table["study"], ev.table["label"]))
     assert lab["Xiang2018"] == "Xiang et al. 2018 (multicentre)"
     assert lab["Unattributed_HPB2024 [OS] #1"] == "HPB 2024 (NCDB, liver-only metastases)"

@@ -147,11 +147,11 @@ def test_row_numbers_of_the_file_after_a_selection(tmp_path):
     f = write(tmp_path, "study,outcome,hr,ci_low,ci_high\nA,PFS,0.5,0.3,0.8\nB,OS,0.5,0.3,0.8\nC,OS,0.6,0.4,x\n")
     sel = {"name": "os", "filter": [{"column": "outcome", "values": ["OS"]}]}
     with pytest.raises(EvidenceError) as exc:
-        load_evidence(path=f, select_=sel)
+        load_evidence(path=f, select=sel)
     (p,) = [p for p in exc.value.problems if p.level == "error"]
     assert p.row == 3 and p.study == "C" and str(f) in str(p)
     ev = load_evidence(path=write(tmp_path, "study,outcome,hr,ci_low,ci_high\nA,PFS,0.5,0.3,0.8\nB,OS,0.5,0.3,0.8\n",
-                                  name="ok.csv"), select_=sel)
+                                  name="ok.csv"), select=sel)
     assert "_row" not in ev.table.columns and ev.excluded["_row"].tolist() == [1]
 
 

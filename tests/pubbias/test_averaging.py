@@ -130,3 +130,12 @@ def test_config_defaults_and_errors():
     assert len(e.value.problems) == 6
     for frag in ("ensemble", "direction", "bogus", "flat prior", "prior_prob.effect", "weightfunctions[0]"):
         assert frag in msgs
+
+
+def test_config_unknown_key_and_wrong_type_are_reported_together_in_the_shared_style():
+    with pytest.raises(SpecError) as e:
+        parse_publication_bias({"bogus": 1, "prior_prob": {"effect": "half"}})
+    assert e.value.problems == [
+        "[publication_bias]: unknown key(s) bogus; allowed: direction, effect, ensemble, heterogeneity, peese, pet, "
+        "prior_prob, weightfunctions",
+        "[publication_bias].prior_prob.effect: found 'half' (str); allowed: a probability strictly between 0 and 1"]

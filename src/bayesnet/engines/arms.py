@@ -38,8 +38,9 @@ import pandas as pd
 from ..errors import ModelError, SpecError
 from ..posterior import DrawsMarginal, Posterior
 from ..priors import Prior
+from .common import ESS_MIN, RHAT_MAX, convergence
 
-__all__ = ["ArmModelData", "build_arm_model_data", "fit_arms", "DEFAULT_ARM_PRIORS", "arm_summary", "parse_bias_table"]
+__all__ = ["ArmModelData", "build_arm_model_data", "fit_arms", "DEFAULT_ARM_PRIORS"]
 
 DEFAULT_ARM_PRIORS = {
     # ln(-ln S): S = 0.5 at the mean is -0.37; a sd of 2 covers S from ~0.001 to ~0.999
@@ -108,22 +109,14 @@ def _study_values(col: str, hr_table, arm_table, studies) -> list[str]:
     return [vals[s] for s in studies]
 
 
-def parse_bias_table(raw: dict | None, where: str = "spec") -> dict:
-    """{"common": (mu, sigma) | None, "by": {column: {level: (mu, sigma)}}} from a [bias]
-    table, checked by `bayesnet.bias.parse_bias` (every problem in one SpecError)."""
-    from ..bias import parse_bias
-
-    b = parse_bias(raw or {}, where)
-    return {"common": None if b.common is None else (b.common.mu, b.common.sigma),
-            "by": {str(c): {str(lv): (p.mu, p.sigma) for lv, p in levels.items()} for c, levels in b.by.items()}}
-
-
 def build_arm_model_data(hr_table: pd.DataFrame | None, arm_table: pd.DataFrame | None,
                          covariates=(), reference: dict | None = None, bias: dict | None = None,
                          t_ref: float | None = None) -> ArmModelData:
     """Arrays for the arm-level model. `hr_table` is an EvidenceTable's table (study,
-    log_hr, se, ...), `arm_table` an ArmTable's table; `bias` a parsed [bias] table
-    (`parse_bias_table`). Raises ModelError when a case series has no bias prior."""
+    log_hr, se, ...), `arm_table` an ArmTable's table; `bias` the [bias] priors on the
+    log-HR scale as {"common": (mu, sigma) | None, "by": {column: {level: (mu, sigma)}}}
+    (`bayesnet.arm_analysis.parse_bias_table` reads them from a spec). Raises ModelError
+    when a case series has no bias prior."""
     reference = dict(reference or {})
     bias = bias or {"common": None, "by": {}}
     hr_studies = list(dict.fromkeys(hr_table["study"].astype(str))) if hr_table is not None and len(hr_table) else []
@@ -313,24 +306,16 @@ def fit_arms(md: ArmModelData, priors: dict[str, Prior], arm_priors: dict[str, P
     the ln(-ln S) scale). The same diagnostics gate as the contrast model."""
     import nutpie
 
-    from .mcmc import ESS_MIN, RHAT_MAX
-
     arm_priors = {**DEFAULT_ARM_PRIORS, **(arm_priors or {})}
     _, cm = compiled(md, priors, arm_priors, random)
     idata = nutpie.sample(cm, chains=chains, draws=draws, tune=tune, seed=seed, progress_bar=progress,
                           target_accept=target_accept)
-    import arviz as az
-
     post = idata["posterior"].to_dataset()
     names = ["mu"] + [f"b{j}" for j in range(1, md.X.shape[1])] + (["tau"] if random else []) + ["d"]
     if len(md.L):
         names += ["baseline_mean", "baseline_sd"] + (["time_slope"] if md.time_varies else [])
-    ds = post[names]
-    rhat, essb, esst = az.rhat(ds), az.ess(ds, method="bulk"), az.ess(ds, method="tail")
-    max_rhat = max(float(np.nanmax(rhat[v].values)) for v in names)
-    min_b = min(float(np.nanmin(essb[v].values)) for v in names)
-    min_t = min(float(np.nanmin(esst[v].values)) for v in names)
-    div = int(idata["sample_stats"]["diverging"].values.sum())
+    c = convergence(idata, names)
+    max_rhat, min_b, min_t, div = c["max_r_hat"], c["min_ess_bulk"], c["min_ess_tail"], c["divergences"]
     problems, advice = [], []
     if not max_rhat <= RHAT_MAX:
         problems.append(f"max R-hat {max_rhat:.3f} > {RHAT_MAX}")
@@ -365,23 +350,3 @@ def fit_arms(md: ArmModelData, priors: dict[str, Prior], arm_priors: dict[str, P
         marg[("baseline",)] = DrawsMarginal(post["baseline_mean"].values)
     return Posterior(engine="mcmc_arms", spec=spec, evidence=evidence, model_data=md, marginals=marg,
                      diagnostics=diag, extras={"idata": idata}, seed=seed)
-
-
-def arm_summary(post: Posterior, thresholds=(1.0, 0.8), harm: float = 1.25, ci_prob: float = 0.95) -> dict:
-    """The headline of an arm-level fit in summary.json's schema (pooled, predictive,
-    tau, prob, strata, diagnostics, design counts, bias assumptions; intervals with
-    probability `ci_prob`)."""
-    from ..summaries import S, prob_block
-
-    md = post.model_data
-    mg = post.marginals
-    both = lambda m: {"log_hr": S(m, "log", ci_prob), "hr": S(m, "hr", ci_prob)}  # noqa: E731
-    out = {"engine": post.engine, "k": md.k, "status": "ok" if post.ok else "failed_diagnostics",
-           "designs": {d: md.design.count(d) for d in ("hr", "comparative", "case_series")},
-           "pooled": both(mg[("pooled",)]), "predictive": both(mg[("predictive",)]),
-           "prob": {"pooled": prob_block(mg[("pooled",)], thresholds, harm),
-                    "predictive": prob_block(mg[("predictive",)], thresholds, harm)},
-           "bias_assumptions": md.bias_text, "diagnostics": post.diagnostics}
-    if ("tau",) in mg:
-        out["tau"] = S(mg[("tau",)], "log", ci_prob)
-    return out

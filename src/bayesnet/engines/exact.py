@@ -36,7 +36,7 @@ from ..posterior import GridMarginal, MixtureMarginal, Posterior
 from ..priors import Prior
 from .common import typical_within_variance
 
-__all__ = ["can_fit", "fit_exact", "log_marginal_tau", "prior_precision", "typical_within_variance"]
+__all__ = ["can_fit", "conditionals", "fit_exact", "log_marginal_tau", "prior_precision", "typical_within_variance"]
 
 N_COMPONENTS = 256
 N_COARSE = 160
@@ -44,15 +44,25 @@ N_FINE = 600
 TAIL_POWER = 4
 
 
+def _structure_reason(random_dist: str, by_group: bool, population: bool) -> str:
+    """Why the exact engine cannot fit a model of this structure ("" when it can)."""
+    if random_dist != "normal":
+        return "Student-t random effects need MCMC"
+    if by_group:
+        return "heterogeneity by group needs MCMC"
+    if population:
+        return "a population random effect needs MCMC"
+    return ""
+
+
 def can_fit(spec) -> tuple[bool, str]:
-    """Whether the exact engine can fit this spec, and why not."""
+    """Whether the exact engine can fit this spec, and why not (the structure checks are
+    those of the model-level check in `fit_exact`; priors are read from the spec, before
+    they are resolved per coefficient)."""
     m = spec.model
-    if m.random_dist != "normal":
-        return False, "Student-t random effects need MCMC"
-    if m.heterogeneity != "shared":
-        return False, "heterogeneity by group needs MCMC"
-    if m.population:
-        return False, "a population random effect needs MCMC"
+    why = _structure_reason(m.random_dist, m.heterogeneity != "shared", bool(m.population))
+    if why:
+        return False, why
     for name in ("mu", "beta"):
         pr = getattr(spec.priors, name)
         if not pr.is_normal_or_flat:
@@ -65,12 +75,9 @@ def can_fit(spec) -> tuple[bool, str]:
 
 def _can_fit_model(md: ModelData) -> tuple[bool, str]:
     """Whether the exact engine can fit this model data (priors resolved), and why not."""
-    if md.random_dist != "normal":
-        return False, "Student-t random effects need MCMC"
-    if md.het_column is not None:
-        return False, "heterogeneity by group needs MCMC"
-    if md.pop_column is not None:
-        return False, "a population random effect needs MCMC"
+    why = _structure_reason(md.random_dist, md.het_column is not None, md.pop_column is not None)
+    if why:
+        return False, why
     for name, pr in zip(md.coef_names, md.coef_priors, strict=True):
         if not pr.is_normal_or_flat:
             return False, f"the prior on {name} {pr.describe()} is not normal or flat"
@@ -87,8 +94,10 @@ def _normal_equations(md: ModelData, m0: np.ndarray, vinv: np.ndarray, tau: np.n
     return W, P, r
 
 
-def _conditionals(md: ModelData, m0: np.ndarray, vinv: np.ndarray, tau: np.ndarray):
-    """For each tau: b (G,p), P^-1 (G,p,p), log p(y|tau) (G,)."""
+def conditionals(md: ModelData, m0: np.ndarray, vinv: np.ndarray, tau: np.ndarray):
+    """For each tau (G values): the posterior mean of beta b (G,p), its covariance P^-1
+    (G,p,p) and log p(y | tau) up to a constant (G,), on the log-HR scale; `m0` and `vinv`
+    are the prior means and precisions of beta (precision 0 = flat)."""
     W, P, r = _normal_equations(md, m0, vinv, tau)
     y = md.y
     L = np.linalg.cholesky(P)
@@ -180,7 +189,7 @@ def grid_quantiles(x: np.ndarray, dens: np.ndarray, u: np.ndarray) -> np.ndarray
 
 def log_marginal_tau(md: ModelData, m0, vinv, tau_prior: Prior, tau: np.ndarray) -> np.ndarray:
     """log p(tau | y) up to a constant."""
-    _, _, ll = _conditionals(md, m0, vinv, tau)
+    _, _, ll = conditionals(md, m0, vinv, tau)
     with np.errstate(divide="ignore"):
         return ll + tau_prior.logpdf(tau)
 
@@ -242,7 +251,7 @@ def fit_exact(md: ModelData, spec, evidence=None, n_components: int = N_COMPONEN
         tau_marg = GridMarginal(x, dens, scale="raw")
         u, w = component_levels(n_components)
         tau_c = tau_marg.quantile(u)
-    b, Pinv, _ = _conditionals(md, m0, vinv, tau_c)
+    b, Pinv, _ = conditionals(md, m0, vinv, tau_c)
     t2 = tau_c**2
     marg: dict = {}
 

@@ -28,12 +28,10 @@ import numpy as np
 
 from ..models import ModelData
 from ..posterior import DrawsMarginal, Posterior
-from .common import typical_within_variance
+from .common import ESS_MIN, RHAT_MAX, convergence, typical_within_variance
 
 __all__ = ["ESS_MIN", "RHAT_MAX", "compiled_model", "fit_mcmc"]
 
-RHAT_MAX = 1.01
-ESS_MIN = 400
 _CACHE: dict = {}
 _LOCK = threading.Lock()
 
@@ -210,20 +208,10 @@ def diagnostics_advice(max_rhat: float, min_ess_bulk: float, min_ess_tail: float
 
 
 def _diagnostics(idata, md) -> dict:
-    import arviz as az
-
-    post = idata["posterior"].to_dataset()
     names = top_level_vars(md) + ["theta"]
-    ds = post[names]
-    rhat = az.rhat(ds)
-    ess_b = az.ess(ds, method="bulk")
-    ess_t = az.ess(ds, method="tail")
-    max_rhat = float(max(float(np.nanmax(rhat[v].values)) for v in names))
-    min_bulk = float(min(float(np.nanmin(ess_b[v].values)) for v in names))
-    min_tail = float(min(float(np.nanmin(ess_t[v].values)) for v in names))
-    div = int(idata["sample_stats"]["diverging"].values.sum())
-    per = {v: {"r_hat": float(np.nanmax(rhat[v].values)), "ess_bulk": float(np.nanmin(ess_b[v].values)),
-               "ess_tail": float(np.nanmin(ess_t[v].values))} for v in names}
+    c = convergence(idata, names)
+    max_rhat, min_bulk, min_tail = c["max_r_hat"], c["min_ess_bulk"], c["min_ess_tail"]
+    div, per = c["divergences"], c["per_parameter"]
     problems, suggestion = diagnostics_advice(max_rhat, min_bulk, min_tail, div)
     n = idata["posterior"].to_dataset().sizes
     return {"passed": not problems, "problems": problems, "suggestion": suggestion,

@@ -11,7 +11,7 @@ then 1/12 per weight function and 1/4 each for PET and PEESE of the other half).
 Marginal likelihoods p(y | model):
 - models without selection are linear-Gaussian given tau and b. With a normal effect prior
   mu is integrated in closed form by the exact engine's conditionals
-  (``bayesnet.engines.exact._conditionals``: log p(y | tau) of y - b x on an intercept) and
+  (``bayesnet.engines.exact.conditionals``: log p(y | tau) of y - b x on an intercept) and
   tau, b by quadrature; with any other effect prior mu joins the quadrature grid. The
   quadrature is the trapezoid rule on a uniform grid of mu, log tau and log b over the box
   holding the mass, which converges geometrically for such smooth, decaying integrands.
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from ..engines.exact import _conditionals
+from ..engines.exact import conditionals
 from ..errors import ModelError
 from ..models import ModelData
 from ..priors import Prior
@@ -207,7 +207,7 @@ def _log_ml_mu_closed_form(y, s, mu_prior: Prior, tau, shifts):
     out = np.empty((len(shifts), len(tau)))
     for i, sh in enumerate(shifts):
         md = ModelData(studies=[""] * k, y=y - sh, s=s, X=X, coef_names=["mu"], covariates={}, reference={})
-        _, _, ll = _conditionals(md, m0, vinv, np.asarray(tau, float))
+        _, _, ll = conditionals(md, m0, vinv, np.asarray(tau, float))
         out[i] = ll - 0.5 * k * _LOG2PI + 0.5 * math.log(vinv[0])
     return out
 

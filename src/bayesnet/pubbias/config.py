@@ -24,11 +24,11 @@ inv_gamma(1, 0.15), Cohen's d scale) are stated exactly by writing them in the s
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from ..errors import SpecError
 from ..priors import Prior, parse_prior
+from ..validate import Problems, is_num
 from .selection import ROBMA_WEIGHTFUNCTIONS, WeightFunction
 
 __all__ = ["ALLOWED_KEYS", "DEFAULTS", "PublicationBiasConfig", "parse_publication_bias"]
@@ -65,89 +65,74 @@ class PublicationBiasConfig:
                                      "prior_weight": w.prior_weight} for w in self.weightfunctions]}
 
 
-def _num(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
 def parse_publication_bias(raw: dict | None) -> PublicationBiasConfig:
     """Check the ``[publication_bias]`` table (None or {} = all defaults). Raises SpecError
-    listing every problem found (``.problems``)."""
+    listing every problem found (``.problems``), in the shared style of `bayesnet.validate`."""
     raw = {} if raw is None else raw
+    sec = "publication_bias"
     where = "[publication_bias]"
-    if not isinstance(raw, dict):
-        raise SpecError(f"{where} must be a table")
-    problems: list[str] = []
-    unknown = set(raw) - ALLOWED_KEYS
-    if unknown:
-        problems.append(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(ALLOWED_KEYS))}")
+    P = Problems()
+    if not P.table(sec, raw, '{ ensemble = "psma", direction = "negative" }'):
+        P.raise_if_any()
+    P.keys(sec, raw, ALLOWED_KEYS)
     priors = {}
     for key, kind in (("effect", "effect"), ("heterogeneity", "scale"), ("pet", "scale"), ("peese", "scale")):
-        try:
-            priors[key] = parse_prior(raw.get(key, DEFAULTS[key]), f"{where}.{key}", kind)
-        except SpecError as e:
-            problems.extend(e.problems)
+        pr = P.run(parse_prior, raw.get(key, DEFAULTS[key]), f"{where}.{key}", kind)
+        if pr is not None:
+            priors[key] = pr
     for key in ("heterogeneity", "pet", "peese"):
         if key in priors and priors[key].dist == "flat":
-            problems.append(f"{where}.{key}: a flat prior has no marginal likelihood (Bayes factors need proper priors); "
-                            f"use e.g. {{ dist = \"half_cauchy\", scale = 1 }}")
+            P.add(f"{where}.{key}: a flat prior has no marginal likelihood (Bayes factors need proper priors); "
+                  f"use e.g. {{ dist = \"half_cauchy\", scale = 1 }}")
     if "effect" in priors and priors["effect"].dist == "flat":
-        problems.append(f"{where}.effect: a flat prior has no marginal likelihood; use e.g. "
-                        f"{{ dist = \"normal\", mu = 0, sigma = 1 }}")
+        P.add(f"{where}.effect: a flat prior has no marginal likelihood; use e.g. "
+              f"{{ dist = \"normal\", mu = 0, sigma = 1 }}")
     ensemble = raw.get("ensemble", DEFAULTS["ensemble"])
-    if ensemble not in ENSEMBLES:
-        problems.append(f"{where}.ensemble: {ensemble!r} is not allowed; allowed: {', '.join(ENSEMBLES)} "
-                        f"(psma = RoBMA-PSMA, pp = PET and PEESE, sm = selection models)")
+    P.check(sec, "ensemble", ensemble, lambda v: v in ENSEMBLES,
+            "psma (RoBMA-PSMA), pp (PET and PEESE), sm (selection models)")
     direction = raw.get("direction", DEFAULTS["direction"])
-    if direction not in ("negative", "positive"):
-        problems.append(f"{where}.direction: {direction!r} is not allowed; allowed: negative (HR < 1 counts as "
-                        f"significant, the default), positive")
+    P.check(sec, "direction", direction, lambda v: v in ("negative", "positive"),
+            "negative (HR < 1 counts as significant, the default), positive")
     pp = raw.get("prior_prob", {})
     prior_prob = dict(DEFAULTS["prior_prob"])
-    if not isinstance(pp, dict):
-        problems.append(f"{where}.prior_prob: must be a table such as {{ effect = 0.5, heterogeneity = 0.5, bias = 0.5 }}")
-    else:
+    pp_sec = f"{where}.prior_prob"
+    if P.table(pp_sec, pp, "{ effect = 0.5, heterogeneity = 0.5, bias = 0.5 }"):
+        P.keys(pp_sec, pp, prior_prob, shown="effect, heterogeneity, bias")
         for k, v in pp.items():
-            if k not in prior_prob:
-                problems.append(f"{where}.prior_prob: unknown key {k!r}; allowed: effect, heterogeneity, bias")
-            elif not (_num(v) and 0.0 < v < 1.0):
-                problems.append(f"{where}.prior_prob.{k}: must be a probability strictly between 0 and 1, got {v!r}")
-            else:
+            if k in prior_prob and P.check(pp_sec, k, v, lambda x: is_num(x) and 0.0 < x < 1.0,
+                                           "a probability strictly between 0 and 1"):
                 prior_prob[k] = float(v)
     wfs = ROBMA_WEIGHTFUNCTIONS
     if "weightfunctions" in raw:
         tab = raw["weightfunctions"]
-        if not isinstance(tab, list) or not tab:
-            problems.append(f"{where}.weightfunctions: must be a non-empty list of tables such as "
-                            f"{{ sided = \"one\", steps = [0.025, 0.05], alpha = [1, 1, 1], prior_weight = 1 }}")
-        else:
+        if P.check(sec, "weightfunctions", tab, lambda v: isinstance(v, list) and len(v) > 0,
+                   'a non-empty list of tables such as '
+                   '{ sided = "one", steps = [0.025, 0.05], alpha = [1, 1, 1], prior_weight = 1 }'):
             wfs = []
             for i, t in enumerate(tab):
                 w = f"{where}.weightfunctions[{i}]"
-                if not isinstance(t, dict):
-                    problems.append(f"{w}: must be a table")
+                if not P.table(w, t, '{ sided = "one", steps = [0.025, 0.05] }'):
                     continue
-                bad = set(t) - {"sided", "steps", "alpha", "prior_weight"}
-                if bad:
-                    problems.append(f"{w}: unknown key(s) {', '.join(sorted(bad))}; allowed: sided, steps, alpha, prior_weight")
+                P.keys(w, t, ("sided", "steps", "alpha", "prior_weight"), shown="sided, steps, alpha, prior_weight")
                 steps = t.get("steps")
-                if not (isinstance(steps, list) and steps and all(_num(v) for v in steps)):
-                    problems.append(f"{w}.steps: must be a list of p-values, e.g. [0.025, 0.05]")
+                if not P.check(w, "steps", steps, lambda v: isinstance(v, list) and v and all(is_num(x) for x in v),
+                               "a list of p-values, e.g. [0.025, 0.05]"):
                     continue
                 alpha = t.get("alpha")
-                if alpha is not None and not (isinstance(alpha, list) and all(_num(v) for v in alpha)):
-                    problems.append(f"{w}.alpha: must be a list of positive numbers")
+                if alpha is not None and not P.check(w, "alpha", alpha,
+                                                     lambda v: isinstance(v, list) and all(is_num(x) for x in v),
+                                                     "a list of positive numbers"):
                     continue
                 pw = t.get("prior_weight", 1.0)
-                if not _num(pw):
-                    problems.append(f"{w}.prior_weight: must be a positive number")
+                if not P.check(w, "prior_weight", pw, is_num, "a positive number"):
                     continue
                 try:
                     wfs.append(WeightFunction(t.get("sided"), tuple(steps), tuple(alpha) if alpha else None, float(pw)))
                 except SpecError as e:
-                    problems.extend(f"{w}: {p}" for p in e.problems)
+                    for m in e.problems:
+                        P.add(f"{w}: {m}")
             wfs = tuple(wfs)
-    if problems:
-        raise SpecError(problems=problems)
+    P.raise_if_any()
     return PublicationBiasConfig(effect=priors["effect"], heterogeneity=priors["heterogeneity"], pet=priors["pet"],
                                  peese=priors["peese"], ensemble=ensemble, direction=direction,
                                  prior_prob=prior_prob, weightfunctions=wfs)
