@@ -2,7 +2,7 @@
 
 Reference 1 (`pinned_refit`): the exact engine's own steps on the data y - delta with its tau
 grid pinned to the one of delta = 0 (log p(tau | y - delta) from `log_marginal_tau`, the
-mixture components as in `fit_exact`, the conditionals from `_conditionals`): the closed
+mixture components as in `fit_exact`, the conditionals from `conditionals`): the closed
 form in delta must reproduce it to rounding.
 Reference 2: `fit_exact` refitted on y - delta, which also re-chooses its adaptive tau grid
 per delta; the two quadratures differ by at most a few 1e-6 in probability (the engine's
@@ -17,7 +17,7 @@ from scipy.optimize import brentq
 
 from bayesnet.bias import BiasPrior, BiasSpec, _FixedBias, apply_study_bias, tipping_points
 from bayesnet.engines.exact import (
-    _conditionals,
+    conditionals,
     _tau_grid,
     component_levels,
     fit_exact,
@@ -57,7 +57,7 @@ def pinned_refit(md, delta):
         tau = GridMarginal(x, dens, scale="raw").quantile(u)
     else:
         tau, w = np.zeros(1), np.ones(1)
-    b, Pinv, _ = _conditionals(md_d, m0, vinv, tau)
+    b, Pinv, _ = conditionals(md_d, m0, vinv, tau)
     c = md.contrast()
     mean, var = b @ c, np.einsum("i,gij,j->g", c, Pinv, c)
     return {"pooled": MixtureMarginal(mean, np.sqrt(var), w),
