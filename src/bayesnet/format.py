@@ -147,13 +147,18 @@ def parse_prob_key(key: str) -> tuple[str, float, bool]:
     raise ValueError(f"not a probability key: {key!r}")
 
 
-def is_prob_key(key: str) -> bool:
-    """True when `key` is a probability key written by `prob_key`."""
+def is_prob_key(key, side: str | None = None, predictive: bool | None = None) -> bool:
+    """True when `key` is a probability key written by `prob_key` (False for anything
+    else, including non-strings); with `side` ("lt"/"gt") and/or `predictive` given, only
+    for such a key: is_prob_key(c, "lt", predictive=False) picks the pooled P(HR < t)
+    columns ("p_hr_lt_0.8", not "p_pred_hr_lt_0.8" or "d_p_hr_lt_0.8")."""
+    if not isinstance(key, str):
+        return False
     try:
-        parse_prob_key(key)
+        s, _, pred = parse_prob_key(key)
     except ValueError:
         return False
-    return True
+    return (side is None or s == side) and (predictive is None or pred == predictive)
 
 
 def prob_label(key: str) -> str:
