@@ -43,6 +43,7 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
     With allow_failed_diagnostics=False a primary fit that fails its MCMC gate raises
     DiagnosticsFailed before any sensitivity refit runs."""
     from ..api import evidence_for, fit, load_spec
+    from ..evidence.table import is_blank
     from ..provenance import portable_text
     from ..sensitivity import influence, overlap_sensitivity, sweep
 
@@ -62,7 +63,7 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
             if c in t.columns]
     rep["evidence"] = {
         "source": portable_text(ev.source),
-        "studies": t[cols].fillna("").astype(str).to_dict(orient="records"),
+        "studies": t[cols].map(lambda v: "" if is_blank(v) else str(v)).to_dict(orient="records"),
         "excluded": ([] if ev.excluded is None else
                      ev.excluded[["study", "reason"]].astype(str).to_dict(orient="records")),
     }
