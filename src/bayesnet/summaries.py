@@ -160,8 +160,9 @@ def summary_dict(post, observational: bool = True, ci_prob: float = 0.95) -> dic
         out["tau_by_group"] = {"column": md.het_column, "levels": by_group}
     if ("omega",) in mg:
         out["omega"] = S(mg[("omega",)], "raw", ci_prob)
-    out["strata"], out["coefficients"] = strata_and_coefficients(post, ci_prob)
+    out["strata"], coefficients = strata_and_coefficients(post, ci_prob)
     out["reference"] = md.reference
+    out["coefficients"] = coefficients
     hr_cols = ("hr", "hr_low", "hr_high", "shrunken_hr", "shrunken_low", "shrunken_high")
     out["studies"] = [{k: (None if k in hr_cols and isinstance(v, float) and not math.isfinite(v) else v)
                        for k, v in r.items()} for r in _study_rows(post, ci_prob)]
