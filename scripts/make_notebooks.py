@@ -86,10 +86,10 @@ NB = {
                  "    print(f\"{lev:14s} HR {v['hr']['median']:.2f} ({lo:.2f}-{hi:.2f}), \"\n"
                  "          f\"P(HR < 0.8) {fmt_p(v['prob']['p_hr_lt_0.8'])}\")"),
         ("md", "**The design coefficient.** `hr_ratio` is the ratio of the institutional HR to the "
-               "registry HR (1 = no difference by design); `prob_lt_0` is the probability that "
+               "registry HR (1 = no difference by design); `p_ratio_lt_1` is P(HR ratio < 1), the probability that "
                "institutional series show the larger benefit."),
         ("code", "coef = s['coefficients']['source_type:institutional']\n"
-                 "assert 0 <= coef['prob_lt_0'] <= 1\n"
+                 "assert 0 <= coef['p_ratio_lt_1'] <= 1\n"
                  "coef"),
         ("md", "**The exact and MCMC engines agree.** The same model fitted by sampling (PyMC with "
                "nutpie, slower) must give the same posterior up to Monte Carlo error. We compare the "

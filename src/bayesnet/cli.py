@@ -89,13 +89,15 @@ def call_guarded(fn):
 def _format_table(ev) -> str:
     import pandas as pd
 
+    from . import format as fmt
+
     t = ev.display_table()
     show = pd.DataFrame({
         "study": t["study"],
-        "HR": t["hr"].map(lambda x: f"{x:.3f}"),
-        "95% CI": [f"{a:.3f}-{b:.3f}" for a, b in zip(t["ci_low"], t["ci_high"])],
-        "log_hr": t["log_hr"].map(lambda x: f"{x:.4f}"),
-        "se": t["se"].map(lambda x: f"{x:.4f}"),
+        "HR": t["hr"].map(lambda x: fmt.hr(x, 3)),
+        "95% CI": [fmt.ci((a, b), 3) for a, b in zip(t["ci_low"], t["ci_high"])],
+        "log_hr": t["log_hr"].map(lambda x: fmt.num(x, 4)),
+        "se": t["se"].map(lambda x: fmt.num(x, 4)),
         "derivation": t["derivation"],
         "warnings": t["warnings"].map(lambda w: (w[:90] + "...") if len(w) > 93 else w),
     })

@@ -9,30 +9,29 @@ from .cli import EXIT_OK, call_guarded
 
 def summary_text(pb: dict, domain: dict) -> str:
     """Plain-text headline of a ``publication_bias`` block."""
-    from .format import p
+    from .format import hr_ci, num, p
 
     lines = [f"{pb['k']} studies"]
     if pb.get("caveat"):
         lines.append(pb["caveat"])
     if pb.get("egger"):
-        lines.append(f"Egger's test: z = {pb['egger']['z']:.2f}, p = {p(pb['egger']['p'])}")
+        lines.append(f"Egger's test: z = {num(pb['egger']['z'])}, p = {p(pb['egger']['p'])}")
     if pb.get("debray"):
         d = pb["debray"]
-        lines.append(f"Debray's test ({d['variant']}, {d['k']} studies): t = {d['t']:.2f}, p = {p(d['p'])}")
+        lines.append(f"Debray's test ({d['variant']}, {d['k']} studies): t = {num(d['t'])}, p = {p(d['p'])}")
     if pb.get("pet_peese"):
         c = pb["pet_peese"]["conditional"]
         flag = "" if pb["pet_peese"]["reliable"] else " (unreliable: " + "; ".join(pb["pet_peese"]["unreliable_because"]) + ")"
-        lines.append(f"PET-PEESE ({c['uses'].upper()}): HR {c['hr']['median']:.2f} "
-                     f"({c['hr']['ci'][0]:.2f}-{c['hr']['ci'][1]:.2f}){flag}")
+        lines.append(f"PET-PEESE ({c['uses'].upper()}): HR {hr_ci(c['hr']['median'], c['hr']['ci'])}{flag}")
     a = pb["averaging"]
     if a is None:
         lines.append(pb.get("averaging_note", "model averaging not run"))
         lines.append(domain["sentence"])
         return "\n".join(lines)
-    lines.append("RoBMA-PSMA inclusion BF: " + ", ".join(f"{k} {v:.2f}" for k, v in a["inclusion_bf"].items()))
+    lines.append("RoBMA-PSMA inclusion BF: " + ", ".join(f"{k} {num(v)}" for k, v in a["inclusion_bf"].items()))
     w, wo = a["pooled"]["hr"], a["without_bias_components"]["pooled"]["hr"]
-    lines.append(f"model-averaged HR {w['median']:.2f} ({w['ci'][0]:.2f}-{w['ci'][1]:.2f}); without the bias models "
-                 f"{wo['median']:.2f} ({wo['ci'][0]:.2f}-{wo['ci'][1]:.2f})")
+    lines.append(f"model-averaged HR {hr_ci(w['median'], w['ci'])}; without the bias models "
+                 f"{hr_ci(wo['median'], wo['ci'])}")
     lines.append(domain["sentence"])
     return "\n".join(lines)
 

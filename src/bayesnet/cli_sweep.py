@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .cli import EXIT_OK, call_guarded
+from .format import is_prob_key
 
 
 def cmd_sweep(args) -> int:
@@ -45,7 +46,7 @@ def cmd_sweep(args) -> int:
         return code
     df, inf, extra = res
     show = [c for c in df.columns if c in ("tau_prior", "mu_prior", "hr_median", "hr_low", "hr_high")
-            or c.startswith("p_hr_lt_")]
+            or is_prob_key(c, "lt", predictive=False)]
     print(df[show].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     failed = int((~df["diagnostics_passed"]).sum())
     if failed:

@@ -8,16 +8,28 @@ by quadrature or from draws is never exactly 0 or 1 to the precision shown.
 
 from __future__ import annotations
 
-__all__ = ["hr", "p", "p_eq", "p_words", "ci", "hr_cri", "is_prob_key", "parse_prob_key", "prob_key", "prob_label",
-           "threshold"]
+import math
+
+__all__ = ["hr", "num", "p", "p_eq", "p_words", "ci", "hr_ci", "hr_cri", "cri_label", "is_prob_key",
+           "parse_prob_key", "prob_key", "prob_label", "ratio_prob_key", "threshold"]
 
 MISSING = "n/a"
 
 
+def num(x, digits: int = 2) -> str:
+    """A number with `digits` decimals (a log-HR, a standard error, tau, a test
+    statistic), e.g. num(-0.39612, 4) -> "-0.3961"; None, NaN or an infinite value ->
+    "n/a" (a value too large to represent is never printed as "inf")."""
+    if x is None:
+        return MISSING
+    x = float(x)
+    return f"{x:.{digits}f}" if math.isfinite(x) else MISSING
+
+
 def hr(x, digits: int = 2) -> str:
     """A hazard ratio (or any ratio on the HR scale) with `digits` decimals, e.g.
-    0.6731 -> "0.67"; None -> "n/a"."""
-    return MISSING if x is None else f"{x:.{digits}f}"
+    0.6731 -> "0.67"; None, NaN or infinite -> "n/a" (as `num`)."""
+    return num(x, digits)
 
 
 def p(x) -> str:
@@ -44,7 +56,9 @@ def p_eq(x) -> str:
 def p_words(x) -> str:
     """A probability inside a sentence for clinicians (the GRADE draft): "> 0.999" and
     "< 0.001" at the ends (spaced), three decimals within 0.01 of either end ("0.994",
-    "0.006"), else two ("0.87"); never "1.00" or "0.00"."""
+    "0.006"), else two ("0.87"); never "1.00" or "0.00". None -> "n/a" (as `p`)."""
+    if x is None:
+        return MISSING
     if x > 0.999:
         return "> 0.999"
     if x < 0.001:
@@ -59,9 +73,23 @@ def ci(pair, digits: int = 2, sep: str = "-") -> str:
     return f"{hr(lo, digits)}{sep}{hr(hi, digits)}"
 
 
+def hr_ci(median, pair, label: str = "", digits: int = 2) -> str:
+    """A median with its interval for a table cell, a figure or a terminal line:
+    "0.67 (0.41-0.93)"; with label=cri_label() it is "0.67 (95% CrI 0.41-0.93)". Also
+    for tau (same two decimals)."""
+    return f"{hr(median, digits)} ({label}{ci(pair, digits)})"
+
+
+def cri_label(ci_prob: float = 0.95) -> str:
+    """The label before a credible interval with probability `ci_prob`, with its
+    trailing space: 0.95 -> "95% CrI ", 0.9 -> "90% CrI "."""
+    return f"{100 * ci_prob:g}% CrI "
+
+
 def hr_cri(median, pair, label: str = "95% CrI ") -> str:
     """A median with its interval in words, e.g. "0.67 (95% CrI 0.41 to 0.93)"; with
-    label="" it is "0.67 (0.41 to 0.93)"."""
+    label="" it is "0.67 (0.41 to 0.93)" (label=cri_label(ci_prob) for another
+    probability)."""
     return f"{hr(median)} ({label}{hr(pair[0])} to {hr(pair[1])})"
 
 
@@ -87,6 +115,18 @@ def prob_key(t, side: str = "lt", predictive: bool = False) -> str:
     return f"p_{'pred_' if predictive else ''}hr_{side}_{threshold(t)}"
 
 
+def ratio_prob_key(t=1.0, side: str = "lt") -> str:
+    """The key of a probability about a meta-regression coefficient, in the scheme of
+    `prob_key`: the coefficient is the log of a ratio of HRs (the HR at a level over the
+    HR at the reference level), and "p_ratio_lt_1" is P(ratio of HRs < 1) =
+    P(coefficient < 0) (the level shows the larger benefit); "p_ratio_gt_<t>" is
+    P(ratio > t). `parse_prob_key` and `is_prob_key` read HR keys only (a ratio is not an
+    HR); `prob_label` reads both."""
+    if side not in _SIDES:
+        raise ValueError(f"side must be 'lt' or 'gt', not {side!r}")
+    return f"p_ratio_{side}_{threshold(t)}"
+
+
 def parse_prob_key(key: str) -> tuple[str, float, bool]:
     """(side, threshold, predictive) of a key written by `prob_key`: "p_hr_lt_0.8" ->
     ("lt", 0.8, False), "p_pred_hr_gt_1.25" -> ("gt", 1.25, True). Raises ValueError for
@@ -107,17 +147,30 @@ def parse_prob_key(key: str) -> tuple[str, float, bool]:
     raise ValueError(f"not a probability key: {key!r}")
 
 
-def is_prob_key(key: str) -> bool:
-    """True when `key` is a probability key written by `prob_key`."""
+def is_prob_key(key, side: str | None = None, predictive: bool | None = None) -> bool:
+    """True when `key` is a probability key written by `prob_key` (False for anything
+    else, including non-strings); with `side` ("lt"/"gt") and/or `predictive` given, only
+    for such a key: is_prob_key(c, "lt", predictive=False) picks the pooled P(HR < t)
+    columns ("p_hr_lt_0.8", not "p_pred_hr_lt_0.8" or "d_p_hr_lt_0.8")."""
+    if not isinstance(key, str):
+        return False
     try:
-        parse_prob_key(key)
+        s, _, pred = parse_prob_key(key)
     except ValueError:
         return False
-    return True
+    return (side is None or s == side) and (predictive is None or pred == predictive)
 
 
 def prob_label(key: str) -> str:
     """A probability key read aloud: "p_hr_lt_0.8" -> "P(HR < 0.8)", "p_hr_gt_1.25" ->
-    "P(HR > 1.25)", "p_pred_hr_lt_1" -> "P(new HR < 1)" (the HR of a new study)."""
+    "P(HR > 1.25)", "p_pred_hr_lt_1" -> "P(new HR < 1)" (the HR of a new study),
+    "p_ratio_lt_1" -> "P(HR ratio < 1)" (`ratio_prob_key`)."""
+    for side, rel in _SIDES.items():
+        head = f"p_ratio_{side}_"
+        if key.startswith(head):
+            try:
+                return f"P(HR ratio {rel} {threshold(float(key[len(head):]))})"
+            except ValueError:
+                break
     side, t, predictive = parse_prob_key(key)
     return f"P({'new ' if predictive else ''}HR {_SIDES[side]} {threshold(t)})"

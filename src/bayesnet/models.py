@@ -23,6 +23,7 @@ import pandas as pd
 
 from .errors import ModelError
 from .evidence import EvidenceTable
+from .evidence.table import MISSING_TOKENS, is_blank
 from .priors import Prior
 from .spec import Spec, SpecError
 
@@ -98,12 +99,18 @@ class ModelData:
 
 
 def _levels(series: pd.Series, column: str, study: pd.Series) -> list[str]:
-    vals = series.astype("string")
-    missing = vals.isna() | (vals.str.strip() == "")
+    """The covariate's level per study (text, stripped). A blank cell (`is_blank`: empty,
+    NaN, or a missing-value token such as "NA", "N/A", "null") is an error naming the
+    studies: it is never grouped into a level of its own."""
+    missing = series.map(is_blank).to_numpy(bool)
     if missing.any():
         who = ", ".join(study[missing].astype(str))
-        raise SpecError(f"covariate column '{column}' is empty for: {who}. Fix: fill it in, or drop the covariate")
-    return vals.str.strip().tolist()
+        tokens = sorted({str(v).strip() for v in series[missing] if isinstance(v, str) and v.strip()})
+        said = f" (written {', '.join(repr(t) for t in tokens)}, a missing-value token)" if tokens else ""
+        raise SpecError(f"covariate column '{column}' is empty{said} for: {who}. Fix: fill it in (a level cannot be "
+                        f"spelt as a missing-value token: {', '.join(repr(t) for t in MISSING_TOKENS if t)}; "
+                        f"rename it, e.g. 'not available'), or drop the covariate")
+    return series.astype(str).str.strip().tolist()
 
 
 def build_model_data(ev: EvidenceTable, spec: Spec) -> ModelData:

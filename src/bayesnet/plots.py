@@ -23,8 +23,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import FixedLocator, NullLocator  # noqa: E402
 
+from . import format as fmt  # noqa: E402
 from .evidence.conversions import interval_tails  # noqa: E402
-from .evidence.table import is_blank  # noqa: E402
+from .evidence.derivations import is_derived  # noqa: E402
 from .format import p_eq, parse_prob_key, prob_key, prob_label  # noqa: E402
 
 __all__ = ["forest", "density", "sweep_plot", "influence_plot", "save"]
@@ -53,15 +54,6 @@ def _tx(x, width: int | None = None) -> str:
     if width is not None and len(s) > width:
         s = s[: width - 1].rstrip() + "\u2026"
     return s.replace("$", r"\$")
-
-
-REPORTED_DERIVATIONS = ("log_hr_se", "hr_ci")
-
-
-def _derived(derivation) -> bool:
-    d = "" if is_blank(derivation) else str(derivation)
-    d = d.split("+")[0]
-    return bool(d) and d not in REPORTED_DERIVATIONS
 
 
 def _clip_interval(ax, lo, hi, y, xlim, color, lw):
@@ -134,17 +126,17 @@ def forest(post, group: str | None = None, title: str | None = None, studies=Non
         _clip_interval(ax, r["shrunken_low"], r["shrunken_high"], yy + 0.15, xlim, "#1c7ed6", 1.2)
         ax.plot(r["shrunken_hr"], yy + 0.15, "o", color="#1c7ed6", ms=5,
                 label=f"shrunken ({pct} CrI)" if yy == first else None)
-        mark = "\u2020" if _derived(r.get("derivation")) else ""
-        axn.text(0.0, yy - 0.15, f"{r['hr']:.2f} ({r['hr_low']:.2f}-{r['hr_high']:.2f}){mark}", va="center",
+        mark = "\u2020" if is_derived(r.get("derivation")) else ""
+        axn.text(0.0, yy - 0.15, fmt.hr_ci(r["hr"], (r["hr_low"], r["hr_high"])) + mark, va="center",
                  fontsize=8, color=NEUTRAL)
-        axn.text(0.0, yy + 0.15, f"{r['shrunken_hr']:.2f} ({r['shrunken_low']:.2f}-{r['shrunken_high']:.2f})",
+        axn.text(0.0, yy + 0.15, fmt.hr_ci(r["shrunken_hr"], (r["shrunken_low"], r["shrunken_high"])),
                  va="center", fontsize=8, color="#1c7ed6")
     yd = y
     ax.fill([q[0], q[1], q[2], q[1]], [yd, yd - 0.3, yd, yd + 0.3], color="black", label=f"pooled HR ({pct} CrI)")
     _clip_interval(ax, qp[0], qp[1], yd + 1, xlim, "#e8590c", 4)
     ax.plot([], [], color="#e8590c", lw=4, label=f"{pct} predictive interval")
-    axn.text(0.0, yd, f"{q[1]:.2f} ({q[0]:.2f}-{q[2]:.2f})", va="center", fontsize=8, fontweight="bold")
-    axn.text(0.0, yd + 1, f"({qp[0]:.2f}-{qp[1]:.2f})", va="center", fontsize=8, color="#e8590c", fontweight="bold")
+    axn.text(0.0, yd, fmt.hr_ci(q[1], (q[0], q[2])), va="center", fontsize=8, fontweight="bold")
+    axn.text(0.0, yd + 1, f"({fmt.ci(qp)})", va="center", fontsize=8, color="#e8590c", fontweight="bold")
     axn.text(0.0, -0.9, f"HR ({pct} CI)", va="center", fontsize=8.5, fontweight="bold")
     ylab += [(yd, "Pooled (reference levels)" if post.model_data.covariates else "Pooled", True),
              (yd + 1, "New study (predictive)", True)]
@@ -170,7 +162,7 @@ def forest(post, group: str | None = None, title: str | None = None, studies=Non
     ax.set_xlabel("Hazard ratio (log scale; < 1 favours the treatment)")
     fig.suptitle(_tx(title or "Study estimates, reported and shrunken", 90))
     ax.legend(loc="lower left", fontsize=7.5, frameon=True, framealpha=0.9)
-    if any(_derived(r.get("derivation")) for _, r in rows):
+    if any(is_derived(r.get("derivation")) for _, r in rows):
         axn.text(0.0, -0.3, "\u2020 derived, not reported", va="center", fontsize=7.5, color=NEUTRAL)
     return (fig, note) if with_note else fig
 
@@ -239,7 +231,7 @@ def _interval_panel(ax, df, labels, colors=NEUTRAL, reference: float | None = No
 def sweep_plot(df, threshold_col: str | None = None, title: str | None = None, ci_prob: float = 0.95):
     """Left: pooled HR (median and the `ci_prob` interval of the sweep rows) per prior
     setting; right: P(benefit)."""
-    lt = {c: parse_prob_key(c)[1] for c in df.columns if isinstance(c, str) and c.startswith("p_hr_lt_")}
+    lt = {c: parse_prob_key(c)[1] for c in df.columns if fmt.is_prob_key(c, "lt", predictive=False)}
     col = threshold_col or (min(lt, key=lt.get) if lt else None)
     import textwrap
 
@@ -269,7 +261,8 @@ def influence_plot(df, title: str | None = None, labels: dict | None = None, max
     With more than `max_rows` leave-one-study-out rows only the `max_rows` that move
     P(benefit) most (column benefit_shift) are drawn, with every level row. Returns the
     figure, or (figure, note) with with_note=True."""
-    col = df.attrs.get("benefit_column") or next(c for c in df.columns if c.startswith("p_hr_lt_"))
+    col = df.attrs.get("benefit_column") or next(c for c in df.columns
+                                                  if fmt.is_prob_key(c, "lt", predictive=False))
     side, t, _ = parse_prob_key(col)
     pc = prob_key(t, side, predictive=True)
     labels = labels or {}

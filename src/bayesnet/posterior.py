@@ -512,10 +512,6 @@ class DrawsMarginal(Marginal):
             return self._hdi(np.exp(self.draws), prob)
 
 
-def _f2(v: float) -> str:
-    return f"{v:.2f}" if math.isfinite(v) else "n/a"
-
-
 @dataclass
 class Posterior:
     """Posterior of one analysis: marginals by quantity, plus what produced them.
@@ -555,25 +551,32 @@ class Posterior:
         p = float(self[key].cdf(np.log(hr)))
         return p if side == "lt" else 1.0 - p
 
-    def _headline(self) -> list[tuple[str, str]]:
+    def _headline(self, ci_prob: float = 0.95) -> list[tuple[str, str]]:
         """(label, value) rows of the headline: pooled HR, tau, predictive HR (medians and
-        95% equal-tailed credible intervals), probabilities and diagnostics status."""
+        equal-tailed credible intervals with probability `ci_prob`), the pooled
+        probabilities P(HR < t) and P(HR > harm) (written by `bayesnet.format`: ">0.999",
+        never "1.000") and the diagnostics status."""
+        from .evidence.conversions import interval_tails
+        from .format import cri_label, hr_cri, p_eq, prob_key, prob_label
+
         rows = []
+        probs_q = [0.5, *interval_tails(ci_prob)]
+        label = cri_label(ci_prob)
 
-        def hr_row(label, key):
-            q = self[key].on("hr").quantile([0.5, 0.025, 0.975])
-            rows.append((label, f"{_f2(q[0])} (95% CrI {_f2(q[1])} to {_f2(q[2])})"))
+        def q_row(name, m):
+            q = m.quantile(probs_q)
+            rows.append((name, hr_cri(q[0], (q[1], q[2]), label)))
 
-        hr_row("pooled HR", ("pooled",))
+        q_row("pooled HR", self["pooled"].on("hr"))
         if ("tau",) in self.marginals:
-            q = self["tau"].quantile([0.5, 0.025, 0.975])
-            rows.append(("tau", f"{_f2(q[0])} (95% CrI {_f2(q[1])} to {_f2(q[2])})"))
-        hr_row("HR in a new study", ("predictive",))
+            q_row("tau", self["tau"])
+        q_row("HR in a new study", self["predictive"].on("hr"))
         spec = self.spec
         th, harm = list(getattr(spec, "thresholds", ()) or ()), getattr(spec, "harm", None)
-        probs = [f"P(HR < {t:g}) = {self.prob('pooled', t):.3f}" for t in th]
+        probs = [f"{prob_label(prob_key(t))} {p_eq(self.prob('pooled', t))}" for t in th]
         if harm is not None:
-            probs.append(f"P(HR > {harm:g}) = {self.prob('pooled', harm, 'gt'):.3f}")
+            key = prob_key(harm, "gt")
+            probs.append(f"{prob_label(key)} {p_eq(self.prob('pooled', harm, 'gt'))}")
         if probs:
             rows.append(("probabilities", ", ".join(probs)))
         rows.append(("diagnostics", "passed" if self.ok else "FAILED (not a clean result)"))

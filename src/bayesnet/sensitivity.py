@@ -141,17 +141,17 @@ def failed_row(exc: BaseException) -> dict:
 
 
 def _fit_setting(job):
-    """Run in a worker: (spec, evidence table, setting, engine, seed) -> row. A setting
+    """Run in a worker: (spec, evidence table, setting, engine, seed, ci_prob) -> row. A setting
     that cannot be fitted gives a row with status 'not estimable' and its reason."""
     from .api import fit
 
-    spec, ev, setting, engine, seed = job
+    spec, ev, setting, engine, seed, ci_prob = job
     try:
         post = fit(spec.with_priors(**setting), evidence=ev, engine=engine, seed=seed, log_likelihood=False,
                    frequentist=False)
     except REFIT_ERRORS as exc:
         return {**_prior_columns(setting), "engine": engine, **failed_row(exc)}
-    return {**_prior_columns(setting), **row_from_posterior(post), "status": "ok", "reason": ""}
+    return {**_prior_columns(setting), **row_from_posterior(post, ci_prob), "status": "ok", "reason": ""}
 
 
 def _progress(iterable, total, desc):
@@ -189,7 +189,8 @@ def _from_posterior(obj, engine: str, seed, evidence):
 
 
 def sweep(spec, grid: dict[str, list[Prior]] | None = None, data=None, engine: str = "auto",
-          workers: int = 1, scheduler: str | None = None, seed: int | None = None, evidence=None) -> pd.DataFrame:
+          workers: int = 1, scheduler: str | None = None, seed: int | None = None, evidence=None,
+          ci_prob: float = 0.95) -> pd.DataFrame:
     """Fit `spec` under every combination of the grid's priors; one row per setting.
 
     `spec` is a spec (TOML path, dict or Spec) or a fitted `Posterior`: ``sweep(post)``
@@ -197,7 +198,8 @@ def sweep(spec, grid: dict[str, list[Prior]] | None = None, data=None, engine: s
     ``leave1out(res)``).
 
     Columns: tau_prior, mu_prior (labels), their distributions and parameters, hr_median,
-    hr_low, hr_high (pooled, 95% equal-tailed), pred_hr_low, pred_hr_high, tau_median,
+    hr_low, hr_high (the pooled HR's equal-tailed interval with probability `ci_prob`, 95% by
+    default), pred_hr_low, pred_hr_high (the predictive interval, same probability), tau_median,
     p_hr_lt_<t>, p_pred_hr_lt_<t> per threshold, p_hr_gt_<harm>, engine, diagnostics_passed,
     status ('ok' or 'not estimable'), reason, seed. Each MCMC setting i uses seed + i, so a
     row equals a direct fit with that prior; exact rows have no seed (empty)."""
@@ -210,7 +212,7 @@ def sweep(spec, grid: dict[str, list[Prior]] | None = None, data=None, engine: s
     settings = list(_settings(grid))
     base_seed = int(spec.mcmc.seed if seed is None else seed)
     engines = [choose_engine(spec.with_priors(**s), engine) for s in settings]
-    jobs = [(spec, ev, s, e, base_seed + i) for i, (s, e) in enumerate(zip(settings, engines))]
+    jobs = [(spec, ev, s, e, base_seed + i, ci_prob) for i, (s, e) in enumerate(zip(settings, engines))]
     needs_mcmc = any(e == "mcmc" for e in engines)
     rows = _run_jobs(jobs, workers, scheduler, "prior sweep", parallel=needs_mcmc)
     df = pd.DataFrame(rows)
@@ -264,7 +266,7 @@ def approximate_loo_shift(y, se, threshold: float) -> np.ndarray:
 
 
 def influence(spec, data=None, engine: str = "auto", covariates: list[str] | None = None, seed: int | None = None,
-              evidence=None, max_studies: int | None = LOO_MAX) -> pd.DataFrame:
+              evidence=None, max_studies: int | None = LOO_MAX, ci_prob: float = 0.95) -> pd.DataFrame:
     """Leave-one-out and leave-one-level-out refits.
 
     `spec` is a spec (TOML path, dict or Spec) or a fitted `Posterior`: ``influence(post)``
@@ -274,8 +276,9 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
 
     One row for the full analysis, one per omitted study and one per omitted level of
     each covariate (`covariates`, the spec's covariates and its `[report] group_columns`
-    found in the data). Reports the pooled HR, its 95%
-    interval, the predictive interval, P(HR < t) for every threshold and their changes
+    found in the data). Reports the pooled HR, its equal-tailed interval with probability
+    `ci_prob` (95% by default; hr_low, hr_high), the predictive interval with the same
+    probability, P(HR < t) for every threshold and their changes
     from the full analysis (d_...). A covariate left with one level is dropped from the
     model for that refit. A refit that is not possible (e.g. the remaining covariates are
     collinear) is a row with status 'not estimable' and its reason. `flag` marks the
@@ -299,7 +302,7 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
              and engine in ("auto", given.engine))
     full = given if reuse else fit(spec, evidence=ev, engine=engine, seed=seed, log_likelihood=False,
                                    frequentist=False)
-    rows = [{"omitted": "(none)", "kind": "full", **row_from_posterior(full), "status": "ok", "reason": ""}]
+    rows = [{"omitted": "(none)", "kind": "full", **row_from_posterior(full, ci_prob), "status": "ok", "reason": ""}]
     t = ev.table
     c = clinical_threshold(spec.thresholds)
     ids = list(t["study"])
@@ -342,7 +345,8 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
         except REFIT_ERRORS as exc:
             rows.append({"omitted": name, "kind": kind, "k": len(sub), **failed_row(exc)})
             continue
-        rows.append({"omitted": name, "kind": kind, **row_from_posterior(post), "status": "ok", "reason": ""})
+        rows.append({"omitted": name, "kind": kind, **row_from_posterior(post, ci_prob), "status": "ok",
+                     "reason": ""})
     df = pd.DataFrame(rows)
     base = df.iloc[0]
     for col in [c_ for c_ in df.columns if c_.startswith(("p_", "hr_", "pred_hr_"))]:
@@ -386,7 +390,8 @@ def _family_subset(table: pd.DataFrame, family: str, column: str) -> pd.DataFram
 
 
 def overlap_sensitivity(spec, engine: str = "auto", seed: int | None = None, evidence=None,
-                        population_model: bool = True, family_column: str = "registry_family") -> pd.DataFrame:
+                        population_model: bool = True, family_column: str = "registry_family",
+                        ci_prob: float = 0.95) -> pd.DataFrame:
     """Rows that share a source population: the analysis under each alternative selection.
 
     One row per overlap rule of the evidence package (KEEP_RULES except 'all': today
@@ -395,7 +400,7 @@ def overlap_sensitivity(spec, engine: str = "auto", seed: int | None = None, evi
     family plus those with no family, overlaps then resolved with the primary rule) when
     the data have a `family_column`; and, with population_model=True, all rows with a
     random effect per source population (MCMC). Columns: analysis, rule, k, the numbers
-    of `row_from_posterior`, status and reason (a selection or refit that is not possible
+    of `row_from_posterior` (intervals with probability `ci_prob`, 95% by default), status and reason (a selection or refit that is not possible
     is a row with status 'not estimable'). Empty when the spec's selection has no
     overlap rule."""
     from .api import choose_engine, fit, load_spec
@@ -422,7 +427,8 @@ def overlap_sensitivity(spec, engine: str = "auto", seed: int | None = None, evi
         except REFIT_ERRORS as exc:
             rows.append({"analysis": analysis, "rule": rule, **failed_row(exc)})
             return
-        rows.append({"analysis": analysis, "rule": rule, **row_from_posterior(post), "status": "ok", "reason": ""})
+        rows.append({"analysis": analysis, "rule": rule, **row_from_posterior(post, ci_prob), "status": "ok",
+                     "reason": ""})
 
     def with_rule(rule):
         s2 = copy.deepcopy(sel)

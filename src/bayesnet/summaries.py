@@ -17,9 +17,10 @@ import pandas as pd
 
 from .evidence.conversions import interval_tails, z_for_level
 from .evidence.table import is_blank
-from .format import prob_key
+from .format import prob_key, ratio_prob_key
 
-__all__ = ["S", "assert_finite", "observational_summary", "pooled_label", "prob_block", "studies_table", "summary_dict", "tidy_table", "to_xarray"]
+__all__ = ["S", "assert_finite", "observational_summary", "pooled_label", "prob_block", "strata_and_coefficients",
+           "studies_table", "summary_dict", "tidy_table", "to_xarray"]
 
 
 def _exp(x):
@@ -89,7 +90,9 @@ def pooled_label(md) -> str:
 
 
 def prob_block(m, thresholds, harm) -> dict:
-    """{"hr<1": P(HR < 1), "hr<0.8": ..., "hr>1.25": P(HR > 1.25)} for a log-HR marginal."""
+    """The probabilities of a log-HR marginal keyed by `format.prob_key`: P(HR < t) as
+    "p_hr_lt_<t>" for every threshold t ("p_hr_lt_1", "p_hr_lt_0.8") and P(HR > harm) as
+    "p_hr_gt_<harm>" ("p_hr_gt_1.25")."""
     out = {prob_key(t): float(m.cdf(math.log(t))) for t in thresholds}
     out[prob_key(harm, "gt")] = float(1.0 - m.cdf(math.log(harm)))
     return out
@@ -157,21 +160,9 @@ def summary_dict(post, observational: bool = True, ci_prob: float = 0.95) -> dic
         out["tau_by_group"] = {"column": md.het_column, "levels": by_group}
     if ("omega",) in mg:
         out["omega"] = S(mg[("omega",)], "raw", ci_prob)
-    strata = {}
-    for cov, lev in md.strata():
-        m = mg[("stratum", cov, lev)]
-        mp = mg[("stratum_predictive", cov, lev)]
-        strata.setdefault(cov, {})[lev] = {
-            **_both(m, ci_prob), "reference": lev == md.reference[cov],
-            "n_studies": int(sum(v == lev for v in md.covariate_values[cov])),
-            "prob": prob_block(m, th, harm),
-            "predictive": {**_both(mp, ci_prob), "prob": prob_block(mp, th, harm)},
-        }
-    out["strata"] = strata
+    out["strata"], coefficients = strata_and_coefficients(post, ci_prob)
     out["reference"] = md.reference
-    out["coefficients"] = {k[1]: {"log_hr": S(v, "log", ci_prob), "hr_ratio": S(v, "hr", ci_prob),
-                                  "prob_lt_0": float(v.cdf(0.0))}
-                           for k, v in mg.items() if k[0] == "coef"}
+    out["coefficients"] = coefficients
     hr_cols = ("hr", "hr_low", "hr_high", "shrunken_hr", "shrunken_low", "shrunken_high")
     out["studies"] = [{k: (None if k in hr_cols and isinstance(v, float) and not math.isfinite(v) else v)
                        for k, v in r.items()} for r in _study_rows(post, ci_prob)]
@@ -187,6 +178,35 @@ def summary_dict(post, observational: bool = True, ci_prob: float = 0.95) -> dic
         out.update(observational_summary(post, ci_prob))
     assert_finite({k: v for k, v in out.items() if k not in ("provenance", "diagnostics")})
     return out
+
+
+def strata_and_coefficients(post, ci_prob: float = 0.95) -> tuple[dict, dict]:
+    """The "strata" and "coefficients" blocks of summary.json (without the per-study
+    table, so an auxiliary meta-regression costs no O(k) quantiles).
+
+    strata: {covariate: {level: {log_hr: S, hr: S, reference, n_studies, prob,
+    predictive: {log_hr, hr, prob}}}}, the HR at each level with the other covariates at
+    their reference levels, intervals with probability `ci_prob`, prob keyed by
+    `format.prob_key`. coefficients: {"cov:level": {log_hr: S, hr_ratio: S,
+    "p_ratio_lt_1"}}: the coefficient (log of the HR at the level over the HR at the
+    reference level), the ratio of HRs, and P(ratio < 1) = P(coefficient < 0)
+    (`format.ratio_prob_key`)."""
+    md, spec, mg = post.model_data, post.spec, post.marginals
+    th, harm = spec.thresholds, spec.harm
+    strata = {}
+    for cov, lev in md.strata():
+        m = mg[("stratum", cov, lev)]
+        mp = mg[("stratum_predictive", cov, lev)]
+        strata.setdefault(cov, {})[lev] = {
+            **_both(m, ci_prob), "reference": lev == md.reference[cov],
+            "n_studies": int(sum(v == lev for v in md.covariate_values[cov])),
+            "prob": prob_block(m, th, harm),
+            "predictive": {**_both(mp, ci_prob), "prob": prob_block(mp, th, harm)},
+        }
+    coefficients = {k[1]: {"log_hr": S(v, "log", ci_prob), "hr_ratio": S(v, "hr", ci_prob),
+                           ratio_prob_key(1.0): float(v.cdf(0.0))}
+                    for k, v in mg.items() if k[0] == "coef"}
+    return strata, coefficients
 
 
 def observational_summary(post, ci_prob: float = 0.95) -> dict:

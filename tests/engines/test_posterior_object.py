@@ -26,6 +26,17 @@ def test_repr_is_a_headline():
     assert html.startswith("<div>") and "pooled HR" in html and "&lt;" in html
 
 
+def test_repr_probabilities_are_bounded_like_the_report():
+    """A probability within 0.001 of 1 reads "> 0.999" (bayesnet.format), never "1.000"."""
+    big = pd.DataFrame({"study": list("abcd"), "log_hr": [-1.2, -1.0, -1.1, -0.9], "se": [0.1] * 4})
+    post = fit({"model": {"effects": "fixed"}}, evidence=load_evidence(data=big), engine="exact")
+    assert post.prob("pooled", 1.0) > 0.999
+    text = repr(post)
+    assert "P(HR < 1) > 0.999" in text and "1.000" not in text
+    assert "P(HR > 1.25) < 0.001" in text
+    assert "P(HR &lt; 1) &gt; 0.999" in post._repr_html_()
+
+
 def test_package_exports():
     assert "Posterior" in bayesnet.__all__ and "fit" in dir(bayesnet)
     from bayesnet.posterior import Posterior

@@ -104,3 +104,25 @@ def test_one_probability_key_scheme():
         assert pooled[k] == pytest.approx(s["prob"]["pooled"][k], rel=1e-12)
         assert row[k] == pytest.approx(s["prob"]["pooled"][k], rel=1e-12)
     assert row["p_pred_hr_lt_1"] == pytest.approx(s["prob"]["predictive"]["p_hr_lt_1"], rel=1e-12)
+
+
+def test_coefficient_probability_is_a_ratio_key():
+    """A coefficient's probability is keyed "p_ratio_lt_1" = P(ratio of HRs < 1) =
+    P(coefficient < 0); strata_and_coefficients gives summary.json's blocks."""
+    from bayesnet.format import is_prob_key, prob_label, ratio_prob_key
+    from bayesnet.summaries import strata_and_coefficients
+
+    assert ratio_prob_key() == "p_ratio_lt_1" and ratio_prob_key(1.25, "gt") == "p_ratio_gt_1.25"
+    assert prob_label("p_ratio_lt_1") == "P(HR ratio < 1)" and not is_prob_key("p_ratio_lt_1")
+    df = pd.DataFrame({"study": list("abcdef"), "log_hr": [-0.1, -0.2, 0.0, -0.9, -1.0, -0.8],
+                       "se": [0.2, 0.3, 0.25, 0.2, 0.3, 0.35], "design": ["rct"] * 3 + ["cohort"] * 3})
+    post = _fit(df, {"model": {"covariates": ["design"], "reference": {"design": "rct"}}})
+    s = summary_dict(post, observational=False)
+    coef = s["coefficients"]["design:cohort"]
+    assert set(coef) == {"log_hr", "hr_ratio", "p_ratio_lt_1"}
+    assert coef["p_ratio_lt_1"] == pytest.approx(float(post["coef", "design:cohort"].cdf(0.0)), rel=1e-12)
+    assert 0.5 < coef["p_ratio_lt_1"] < 1  # cohort studies show the larger benefit here
+    strata, coefficients = strata_and_coefficients(post)
+    assert strata == s["strata"] and coefficients == s["coefficients"]
+    s90, c90 = strata_and_coefficients(post, 0.9)
+    assert c90["design:cohort"]["hr_ratio"]["ci95"][0] > coef["hr_ratio"]["ci95"][0]

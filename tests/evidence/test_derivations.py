@@ -75,3 +75,17 @@ def test_p_bound_tag():
     t = derive(pd.DataFrame({"study": ["a"], "hr": [0.5], "p_value": ["<0.001"]})).table
     assert t.loc[0, "derivation"] == "se_from_p_bound"
     assert t.loc[0, "se"] == pytest.approx(cv.from_hr_p(0.5, 0.001, bound=True).se, rel=1e-12)
+
+
+def test_is_derived_reads_the_conversions_table():
+    """An interval is 'reported' for the conversions marked reported (log_hr + se, HR + CI)
+    and 'derived' for every other tag, with or without the +inverted suffix; a blank tag
+    (None, NaN, "") is not derived."""
+    from bayesnet.evidence.derivations import CONVERSIONS, is_derived
+
+    for c in CONVERSIONS:
+        for tag in c.tags:
+            assert is_derived(tag) is (not c.reported) is is_derived(tag + "+inverted")
+    assert {t for c in CONVERSIONS if c.reported for t in c.tags} == {"log_hr_se", "hr_ci"}
+    for blank in (None, float("nan"), "", "  "):
+        assert not is_derived(blank)

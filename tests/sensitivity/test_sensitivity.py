@@ -53,6 +53,24 @@ def test_sweep_row_equals_direct_fit(tmp_path):
     assert row["p_pred_hr_lt_1"] == pytest.approx(post.prob("predictive", 1.0), rel=1e-12)
 
 
+def test_sweep_ci_prob_sets_the_interval_columns(tmp_path):
+    """ci_prob=0.9: hr_low/hr_high and pred_hr_low/pred_hr_high are the 5% and 95%
+    quantiles of the pooled and predictive HR (not the default 2.5%/97.5%)."""
+    g = tmp_path / "grid.toml"
+    g.write_text('[[tau]]\ndist = "half_normal"\nsigma = 0.5\n[[mu]]\ndist = "normal"\nmu = 0.0\nsigma = 1.0\n')
+    grid = read_grid(g)
+    row90 = sweep(SPEC, grid=grid, ci_prob=0.9).iloc[0]
+    row95 = sweep(SPEC, grid=grid).iloc[0]
+    post = fit(load_spec(SPEC).with_priors(tau=grid["tau"][0], mu=grid["mu"][0]), engine="exact")
+    q = np.exp(post["pooled"].quantile([0.05, 0.95]))
+    qp = np.exp(post["predictive"].quantile([0.05, 0.95]))
+    assert [row90["hr_low"], row90["hr_high"]] == pytest.approx(list(q), rel=1e-10)
+    assert [row90["pred_hr_low"], row90["pred_hr_high"]] == pytest.approx(list(qp), rel=1e-10)
+    assert row95["hr_low"] < row90["hr_low"] < row90["hr_high"] < row95["hr_high"]
+    assert row90["hr_median"] == pytest.approx(row95["hr_median"], rel=1e-12)
+    assert row90["p_hr_lt_0.8"] == pytest.approx(row95["p_hr_lt_0.8"], rel=1e-12)
+
+
 def test_grid_errors_name_the_key(tmp_path):
     g = tmp_path / "grid.toml"
     g.write_text('[[tua]]\ndist = "half_normal"\nsigma = 1\n')

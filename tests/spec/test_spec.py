@@ -266,3 +266,22 @@ def test_group_columns_default_to_the_covariates():
     assert s.report.group_columns is None and s.group_columns == ("design",)
     s = spec_from_dict({"model": {"covariates": ["design"]}, "report": {"group_columns": ["site", "design"]}})
     assert s.group_columns == ("site", "design")
+
+
+def test_covariate_level_spelt_as_a_missing_value_token_is_an_error(tmp_path):
+    """A covariate cell "NA" (or "", "null", NaN) is missing (evidence.table.is_blank), not
+    a level of its own: the fit stops with an error naming the studies and the token."""
+    from bayesnet.api import fit
+    from bayesnet.evidence import load_evidence
+
+    csv = tmp_path / "na.csv"
+    csv.write_text("study,log_hr,se,design\na,-0.4,0.2,rct\nb,-0.6,0.3,NA\nc,-0.1,0.25,rct\nd,-0.3,0.2,NA\n"
+                   "e,-0.2,0.3,cohort\n")
+    with pytest.raises(SpecError) as exc:
+        fit({"model": {"covariates": ["design"]}}, evidence=load_evidence(path=csv), engine="exact")
+    msg = str(exc.value)
+    assert "covariate column 'design' is empty (written 'NA', a missing-value token) for: b, d" in msg
+    assert "rename it" in msg
+    csv.write_text(csv.read_text().replace(",NA\n", ",North America\n"))
+    post = fit({"model": {"covariates": ["design"]}}, evidence=load_evidence(path=csv), engine="exact")
+    assert set(post.model_data.covariates["design"]) == {"rct", "North America", "cohort"}

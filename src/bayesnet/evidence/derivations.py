@@ -27,7 +27,8 @@ from scipy.special import ndtr
 
 from . import conversions as cv
 
-__all__ = ["CONVERSIONS", "Conversion", "choose", "effect", "fix_message", "markdown_table", "text_table"]
+__all__ = ["CONVERSIONS", "Conversion", "choose", "effect", "fix_message", "is_derived", "markdown_table",
+           "text_table"]
 
 #: A parsed p-value: (value, is a bound such as "<0.001", reported decimals).
 PInfo = tuple[float, bool, int]
@@ -58,6 +59,9 @@ class Conversion:
     tags : the derivation tags it can write (before a ``+inverted`` suffix).
     formula : log_hr; se, in words a biostatistician checks against the paper.
     reference : where the formula comes from ("" when the values are used as given).
+    reported : True when the study's own interval is used (log_hr + se, HR + CI), False
+        when bayesnet constructs it (from a p-value, survival proportions, medians, ...):
+        the report and the forest plot mark the constructed ones (`is_derived`).
     """
 
     required: tuple[str, ...]
@@ -66,6 +70,7 @@ class Conversion:
     tags: tuple[str, ...]
     formula: str
     reference: str
+    reported: bool = False
 
     def applies(self, available: Collection[str]) -> bool:
         """Whether a row with the columns `available` can use this conversion."""
@@ -132,10 +137,10 @@ _MEDIAN_VAR = "V = 1 / ((ln 2)^2 2 d) per arm, d = deaths before the median"
 #: Every accepted way to state an effect, in priority order (the first that applies wins).
 CONVERSIONS: tuple[Conversion, ...] = (
     Conversion(("log_hr", "se"), (), _log_hr_se, ("log_hr_se",),
-               "as given", ""),
+               "as given", "", reported=True),
     Conversion(("hr", "ci_low", "ci_high"), (("ci_level", "default 0.95"), ("p_value", "checked against the CI")),
                _hr_ci, ("hr_ci",),
-               "ln HR; (ln U - ln L) / 2z, z = Phi^-1((1 + ci_level) / 2)", f"{_TIERNEY}, method 1"),
+               "ln HR; (ln U - ln L) / 2z, z = Phi^-1((1 + ci_level) / 2)", f"{_TIERNEY}, method 1", reported=True),
     Conversion(("ci_low", "ci_high"), (("ci_level", "default 0.95"),), _ci_only, ("imputed_point_estimate",),
                "(ln L + ln U) / 2 (the point estimate imputed); (ln U - ln L) / 2z", f"{_TIERNEY}, method 1"),
     Conversion(("hr", "p_value"), (), _hr_p, ("se_from_p", "se_from_p_bound"),
@@ -158,6 +163,25 @@ CONVERSIONS: tuple[Conversion, ...] = (
                f"ln(M_c / M_t); sqrt(V_t + V_c), {_MEDIAN_VAR} = n/2 (with a warning: events not reported)",
                "Brookmeyer & Crowley 1982; Collett 2015, section 2.4"),
 )
+
+
+#: The derivation tags of the conversions that use the study's own interval.
+REPORTED_TAGS = frozenset(t for c in CONVERSIONS if c.reported for t in c.tags)
+
+
+def is_derived(tag) -> bool:
+    """True when a row's derivation tag names an interval bayesnet constructed (from a
+    p-value or a p bound, log-rank statistics, survival proportions, medians or an imputed
+    point estimate) rather than one the study reported: any tag, before a "+inverted"
+    suffix, that is not a tag of a `reported` conversion ("se_from_p",
+    "from_medians+inverted"). False for "log_hr_se", "hr_ci" (with or without the suffix)
+    and for a blank tag (`table.is_blank`: None, NaN, "")."""
+    from .table import is_blank
+
+    if is_blank(tag):
+        return False
+    t = str(tag).strip().split("+")[0]
+    return bool(t) and t not in REPORTED_TAGS
 
 
 def choose(available: Collection[str]) -> Conversion | None:

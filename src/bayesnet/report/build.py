@@ -14,10 +14,12 @@ __all__ = ["build_report"]
 STUDY_COLUMNS = ("overlap_group", "derivation", "warnings")
 
 
-def _design_strata(spec, ev, engine, seed):
+def _design_strata(spec, ev, engine, seed, ci_prob: float = 0.95):
     """Strata by design: the spec's own covariates, or an auxiliary meta-regression on
-    the first of the spec's `[report] group_columns` with two or more levels."""
+    the first of the spec's `[report] group_columns` with two or more levels (intervals
+    with probability `ci_prob`)."""
     from ..api import fit
+    from ..summaries import strata_and_coefficients
 
     if spec.model.covariates:
         return None
@@ -26,34 +28,11 @@ def _design_strata(spec, ev, engine, seed):
         if col in t.columns and t[col].astype(str).nunique() >= 2:
             sp = spec.with_model(covariates=[col], reference={})
             post = fit(sp, evidence=ev, engine=engine, seed=seed, log_likelihood=False, frequentist=False)
-            strata, coefficients = _strata_and_coefficients(post)
+            strata, coefficients = strata_and_coefficients(post, ci_prob)
             return {"column": col, "model": "meta-regression on " + col, "engine": post.engine,
                     "strata": strata, "coefficients": coefficients, "reference": dict(post.model_data.reference),
                     "diagnostics_passed": post.ok}
     return None
-
-
-def _strata_and_coefficients(post) -> tuple[dict, dict]:
-    """The 'strata' and 'coefficients' blocks of summary.json for an auxiliary model,
-    without the per-study table (which costs O(k) marginal quantiles and is not shown)."""
-    try:
-        from ..summaries import S, _both, prob_block
-    except ImportError:  # the summaries module was reorganised: take the blocks from the full summary
-        full = post.summary()
-        return full["strata"], full["coefficients"]
-
-    md, spec, mg = post.model_data, post.spec, post.marginals
-    th, harm = spec.thresholds, spec.harm
-    strata = {}
-    for cov, lev in md.strata():
-        m, mp = mg[("stratum", cov, lev)], mg[("stratum_predictive", cov, lev)]
-        strata.setdefault(cov, {})[lev] = {
-            **_both(m), "reference": lev == md.reference[cov],
-            "n_studies": int(sum(v == lev for v in md.covariate_values[cov])),
-            "prob": prob_block(m, th, harm), "predictive": {**_both(mp), "prob": prob_block(mp, th, harm)}}
-    coefficients = {k[1]: {"log_hr": S(v, "log"), "hr_ratio": S(v, "hr"), "prob_lt_0": float(v.cdf(0.0))}
-                    for k, v in mg.items() if k[0] == "coef"}
-    return strata, coefficients
 
 
 def build_report(spec, data=None, engine: str = "auto", seed: int | None = None, sensitivity: bool = True,
@@ -64,6 +43,7 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
     With allow_failed_diagnostics=False a primary fit that fails its MCMC gate raises
     DiagnosticsFailed before any sensitivity refit runs."""
     from ..api import evidence_for, fit, load_spec
+    from ..evidence.table import is_blank
     from ..provenance import portable_text
     from ..sensitivity import influence, overlap_sensitivity, sweep
 
@@ -77,13 +57,13 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
     rep["spec_name"] = spec.name
     rep["title"] = spec.report.title or "Probability-of-benefit report"
     rep["question"] = spec.report.question or ""
-    rep["design_strata"] = _design_strata(spec, ev, engine, seed)
+    rep["design_strata"] = _design_strata(spec, ev, engine, seed, rep["ci_prob"])
     t = ev.table
     cols = [c for c in dict.fromkeys(("study", "label", *spec.group_columns, *STUDY_COLUMNS))
             if c in t.columns]
     rep["evidence"] = {
         "source": portable_text(ev.source),
-        "studies": t[cols].fillna("").astype(str).to_dict(orient="records"),
+        "studies": t[cols].map(lambda v: "" if is_blank(v) else str(v)).to_dict(orient="records"),
         "excluded": ([] if ev.excluded is None else
                      ev.excluded[["study", "reason"]].astype(str).to_dict(orient="records")),
     }

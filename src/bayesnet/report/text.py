@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .. import format as fmt
+from ..evidence.derivations import is_derived
 from .blocks import Block, Bullets, Figure, Heading, Notes, Paragraph, Table
 
 __all__ = ["content", "methods_paragraph", "grade_statements", "selection_statements"]
@@ -40,8 +41,8 @@ def grade_statements(rep: dict) -> list[str]:
         s += f" and {rel} the clinical threshold {clinical:g}"
     out.append(s + ".")
     if rep.get("tau"):
-        out.append(f"Between-study heterogeneity: tau = {rep['tau']['median']:.2f} on the log-HR scale "
-                   f"(95% CrI {rep['tau']['ci95'][0]:.2f}-{rep['tau']['ci95'][1]:.2f}).")
+        out.append(f"Between-study heterogeneity: tau = {fmt.num(rep['tau']['median'])} on the log-HR scale "
+                   f"({fmt.cri_label(rep.get('ci_prob', 0.95))}{fmt.ci(rep['tau']['ci95'])}).")
     sens = rep.get("sensitivity")
     if sens and clinical is not None:
         key = fmt.prob_key(clinical)
@@ -95,17 +96,8 @@ def selection_statements(rep: dict, rows: list[dict]) -> list[str]:
 
 # ----------------------------------------------------------------------------- content
 
-REPORTED_DERIVATIONS = ("log_hr_se", "hr_ci")
 DAGGER = "\u2020"
 FLAG_INLINE_MAX = 40
-
-
-def _is_derived(derivation: str) -> bool:
-    """True when the interval was constructed by bayesnet (from a p-value, a p bound,
-    survival proportions, medians, log-rank statistics or an imputed point estimate)
-    rather than reported by the study."""
-    d = str(derivation or "").split("+")[0]
-    return bool(d) and d not in REPORTED_DERIVATIONS
 
 
 def _display(s: dict) -> str:
@@ -147,7 +139,7 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
     rows, flag_notes, any_derived = [], [], False
     for s in studies:
         r = st_by.get(s["study"], {})
-        derived = _is_derived(s.get("derivation", ""))
+        derived = is_derived(s.get("derivation", ""))
         any_derived |= derived
         flags = str(s.get("warnings", "") or "")
         if len(flags) > FLAG_INLINE_MAX:
@@ -195,8 +187,8 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
                    ("; bias-adjusted (under the assumptions in the next section) and as reported, side by side" if unadj else "")))
     if rep.get("tau"):
         i2 = rep.get("i2")
-        b.append(Paragraph(f"Heterogeneity between studies: tau {rep['tau']['median']:.2f} (95% CrI {rep['tau']['ci95'][0]:.2f}-"
-                           f"{rep['tau']['ci95'][1]:.2f}) on the log-HR scale" +
+        tau = fmt.hr_ci(rep["tau"]["median"], rep["tau"]["ci95"], fmt.cri_label(rep.get("ci_prob", 0.95)))
+        b.append(Paragraph(f"Heterogeneity between studies: tau {tau} on the log-HR scale" +
                            (f"; share of variance due to heterogeneity (I2-like) {100 * i2['median']:.0f}%." if i2 else ".")))
     if "grade_draft" in rep:
         b += bias_blocks(rep)
