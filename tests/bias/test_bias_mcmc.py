@@ -5,7 +5,6 @@ per-study biases for one design."""
 import arviz as az
 import numpy as np
 import pytest
-import xarray as xr
 
 from bayesnet.bias import (
     BiasPrior,
@@ -15,11 +14,7 @@ from bayesnet.bias import (
     study_bias_arrays,
 )
 
-from .helpers import setup
-
-
-def _mcse(draws, method):
-    return float(az.mcse(xr.Dataset({"q": (("chain", "draw"), draws)}), method=method)["q"])
+from ..helpers import mcse, setup
 
 
 @pytest.mark.mcmc
@@ -46,12 +41,12 @@ def test_mcmc_bias_model_agrees_with_exact():
     pred_d = mu_d + post["tau"].values * rng.standard_normal(mu_d.shape)
     for key, d in (("pooled", mu_d), ("predictive", pred_d)):
         m = exact[key]
-        assert abs(d.mean() - m.mean()) < 4 * _mcse(d, "mean"), key
-        assert abs(d.std() - m.sd()) < 4 * _mcse(d, "sd"), key
+        assert abs(d.mean() - m.mean()) < 4 * mcse(d, "mean"), key
+        assert abs(d.std() - m.sd()) < 4 * mcse(d, "sd"), key
     # the bias matters: the adjusted mean differs from the unadjusted one by far more than MCSE
     from bayesnet.engines.exact import fit_exact
 
-    assert abs(fit_exact(md, spec)["pooled"].mean() - mu_d.mean()) > 10 * _mcse(mu_d, "mean")
+    assert abs(fit_exact(md, spec)["pooled"].mean() - mu_d.mean()) > 10 * mcse(mu_d, "mean")
 
 
 @pytest.mark.mcmc
@@ -59,8 +54,6 @@ def test_shipped_bias_spec_exact_and_mcmc_engines_agree():
     """The same [bias] model through bayesnet.fit: the exact engine's closed form and the
     MCMC engine's bias likelihood give the same pooled and predictive effect."""
     from pathlib import Path
-
-    import arviz as az
 
     from bayesnet.api import fit, load_spec
 

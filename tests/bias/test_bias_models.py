@@ -20,7 +20,7 @@ from bayesnet.bias import (
 from bayesnet.engines.exact import fit_exact
 from bayesnet.errors import SpecError
 
-from .helpers import setup
+from ..helpers import setup
 
 PROBS = [0.025, 0.1, 0.5, 0.9, 0.975]
 

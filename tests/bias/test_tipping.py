@@ -21,7 +21,7 @@ from bayesnet.bias import (
 from bayesnet.engines.exact import fit_exact
 from bayesnet.errors import ModelError, SpecError
 
-from .helpers import setup
+from ..helpers import setup
 
 
 def test_default_probabilities_and_overrides():

@@ -19,7 +19,7 @@ from bayesnet.engines.exact import fit_exact
 from bayesnet.errors import SpecError
 from bayesnet.posterior import DrawsMarginal, MixtureMarginal
 
-from .helpers import setup
+from ..helpers import setup
 
 
 def _post():
