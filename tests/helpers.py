@@ -49,3 +49,11 @@ def mcse(draws, method="mean", prob=None):
 
     kw = {"prob": prob} if prob is not None else {}
     return float(az.mcse(draws_dataset(draws), method=method, **kw)["q"])
+
+
+def mcse_mean(post):
+    """ArviZ's Monte Carlo standard error of the posterior mean of mu (log-HR) of an MCMC
+    fit (its ``extras["idata"]``)."""
+    import arviz as az
+
+    return float(az.mcse(post.extras["idata"]["posterior"].to_dataset()[["mu"]])["mu"])
