@@ -102,6 +102,8 @@ TOL = {
     # the delta-method se of a survival-proportion log-HR against the SD over simulated
     # binomial trials (tests/evidence/test_conversion_calibration.py), relative
     "delta_method_calibration": 0.08,
+    # a mixture's mean and sd against a 200,001-point trapezoid rule over its density
+    "trapezoid": 1e-8,
     # a Gaussian KDE of 20,000 normal draws (4 chains x 5,000) against the normal density (pdf, HPD limits)
     "kde": 0.03,
     # -- internal comparisons (no external reference), named because they repeat --
