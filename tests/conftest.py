@@ -47,6 +47,74 @@ TOL = {
     # conversions recomputed in R and stored to 6 decimals: half a unit in the 6th place
     # plus floating-point slack
     "r_6dp": 1.5e-6,
+    # a value computed by hand (or in R) and written into the test to 4 or 6 decimals:
+    # half a unit in the last place, rounded up
+    "hand_4dp": 1e-4,
+    "hand_6dp": 1e-6,
+    # R's EValue 4.1.4 (tests/reference/evalue_R.json, 15 significant digits): the same
+    # closed forms (VanderWeele & Ding 2017; the sqrt-HR conversion of VanderWeele 2020)
+    "evalue_R": 1e-6,
+    # metafor 3.8.1 fits stored at full precision (tests/reference/pubbias/metafor_reference.json):
+    # regtest, PET/PEESE and Debray regressions (REML) and selmodel (ML); both optimisers stop
+    # at a convergence tolerance of ~1e-5 in tau2, which moves z, t, p, coefficients, their
+    # se and the log-likelihood by less than 1e-4
+    "metafor_fit": 1e-4,
+    # RoBMA 3.6.1 (tests/reference/pubbias/robma_*.json). Prior model probabilities are the
+    # same exact fractions on both sides (relative, floating point only)
+    "robma_prior_prob": 1e-9,
+    # log marginal likelihoods: RoBMA's bridge-sampling error is ~0.01 on the log scale; our
+    # own Monte Carlo error is added on top as TOL["mcse_multiple"] x its MCSE
+    "robma_log_ml": 0.03,
+    # posterior inclusion probabilities and log inclusion Bayes factors, which carry those
+    # log-ML errors (summed over up to 36 models)
+    "robma_post_prob": 0.01,
+    "robma_log_bf": 0.05,
+    # mean and 95% quantiles of mu: RoBMA averages JAGS draws (MCMC error ~0.005) weighted
+    # by the bridge-sampled model probabilities
+    "robma_mu": 0.02,
+    # a Monte Carlo estimate against an exact value: |difference| < 4 x its MCSE
+    # (a two-sided false alarm rate of 6e-5 per comparison)
+    "mcse_multiple": 4,
+    # selection-model likelihood against adaptive quadrature of the weighted normal density
+    # (scipy quad at epsrel 1e-12; the omega floor of 1e-3 keeps it resolvable)
+    "selection_quad": 1e-6,
+    # the exact PET/PEESE posterior against a direct 161^3 grid over (b0, b1, tau): the grid
+    # step in b0 is 0.017, so its mean is good to ~1e-3 and its cdf at 0 to a few 1e-3
+    "grid3d_mean": 2e-3,
+    "grid3d_prob": 5e-3,
+    # publication-bias model averaging: the closed-form route (mu integrated analytically)
+    # against the quadrature-grid route, log marginal likelihood and posterior mean of mu
+    "grid_route_log_ml": 2e-4,
+    "grid_route_mean": 1e-3,
+    # selection route against a fixed 201 x 201 x 81 Simpson grid over (mu, tau, omega_1):
+    # the grid's own error, on top of TOL["mcse_multiple"] x the route's QMC error
+    "simpson3d_log_ml": 2e-3,
+    # common uncertain bias against a brute-force 3001-point tau grid with the full
+    # multivariate normal likelihood: P(mu < c) and the predictive P(theta_new < c), whose
+    # tau-tail truncation at 2.5 matters more
+    "bias_brute_force": 2e-4,
+    "bias_brute_force_pred": 5e-4,
+    # absolute effects against 400,000 Monte Carlo draws of the pooled log-HR: mean and sd
+    # of the treated survival (MC se ~1.6e-4: 3 se), coverage of the 95% HPD (MC se 3.4e-4
+    # plus the HPD's own quadrature)
+    "mc_400k_moment": 5e-4,
+    "mc_400k_coverage": 3e-3,
+    # the delta-method se of a survival-proportion log-HR against the SD over simulated
+    # binomial trials (tests/evidence/test_conversion_calibration.py), relative
+    "delta_method_calibration": 0.08,
+    # a mixture's mean and sd against a 200,001-point trapezoid rule over its density
+    "trapezoid": 1e-8,
+    # a Gaussian KDE of 20,000 normal draws (4 chains x 5,000) against the normal density (pdf, HPD limits)
+    "kde": 0.03,
+    # -- internal comparisons (no external reference), named because they repeat --
+    # one quantity computed two ways in double precision (abs or rel)
+    "float": 1e-12,
+    # a closed form against the engine's numerics (sums over quadrature nodes and studies)
+    "closed_form": 1e-10,
+    # a function composed with its inverse (exp/log, ndtri, brentq at xtol 1e-9)
+    "roundtrip": 1e-9,
+    # a mixture quantile against cdf/hpd: the quantile's brentq root-finder tolerance
+    "quantile": 1e-6,
 }
 
 

@@ -363,17 +363,13 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
 
 
 def _load_with_selection(spec, sel):
-    """The spec's data source under selection `sel` (load_evidence's keyword is `select`
-    in newer versions, `select_` in older ones)."""
-    import inspect
-
+    """The spec's data source (dataset or file) under selection `sel`."""
     from .evidence import load_evidence
 
-    kw = "select" if "select" in inspect.signature(load_evidence).parameters else "select_"
     d = spec.data
     if d.dataset is not None:
-        return load_evidence(dataset=d.dataset, base_dir=spec.base_dir, **{kw: sel})
-    return load_evidence(path=(spec.base_dir / d.path), **{kw: sel})
+        return load_evidence(dataset=d.dataset, base_dir=spec.base_dir, select=sel)
+    return load_evidence(path=(spec.base_dir / d.path), select=sel)
 
 
 def _keep_rules() -> list[str]:

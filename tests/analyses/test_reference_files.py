@@ -21,6 +21,16 @@ def test_every_reference_file_is_documented():
             assert f"## {name}" in readme, f"tests/reference/README.md has no section for {name}"
 
 
+def test_the_tests_named_in_the_reference_readme_exist():
+    """The README says which test uses each reference file; those paths follow the tests
+    when they move."""
+    readme = (REFERENCE / "README.md").read_text()
+    named = sorted(set(re.findall(r"tests/[\w/]+\.py", readme)))
+    assert named, "tests/reference/README.md names no test file"
+    missing = [n for n in named if not (ROOT / n).is_file()]
+    assert not missing, f"tests/reference/README.md names test files that do not exist: {missing}"
+
+
 def test_no_test_reads_outside_the_repository():
     shared = "sha" + "red"  # spelled apart so that this file does not match itself
     pattern = re.compile(rf"""parent\s*/\s*["']{shared}["']|Path\(\s*["']\.\./{shared}|["']/work/{shared}""")

@@ -9,6 +9,8 @@ from bayesnet.arm_analysis import _blocks, _md, _render_html, _render_md, read_a
 from bayesnet.errors import SpecError
 from bayesnet.report import Figure
 
+from ..conftest import TOL
+
 
 def test_markdown_escape_neutralises_html_and_table_breakers():
     s = _md("<script>x</script> a|b\nc\r# d")
@@ -94,7 +96,7 @@ def test_a_table_may_mix_hr_rows_and_arm_rows(tmp_path):
     (tmp_path / "s.toml").write_text('[data]\npath = "mixed.csv"\n[bias.by.design]\ncase_series = { mu = -0.2, sigma = 0.3 }\n')
     an = read_arm_spec(tmp_path / "s.toml")
     arms, hr, src, sha = _arm_rows(an)
-    assert list(hr["study"]) == ["H1"] and hr["log_hr"].iloc[0] == pytest.approx(-0.6931, abs=1e-4)
+    assert list(hr["study"]) == ["H1"] and hr["log_hr"].iloc[0] == pytest.approx(-0.6931, abs=TOL["hand_4dp"])
     assert sorted(set(arms["study"])) == ["C1", "S1"]
     assert list(arms["_row"]) == [2, 3, 4]  # rows of the file
     md = build_arm_model_data(hr, arms, bias=an.bias)

@@ -20,7 +20,8 @@ from bayesnet.bias import (
 from bayesnet.engines.exact import fit_exact
 from bayesnet.errors import SpecError
 
-from .helpers import setup
+from ..conftest import TOL
+from ..helpers import setup
 
 PROBS = [0.025, 0.1, 0.5, 0.9, 0.975]
 
@@ -116,16 +117,16 @@ def test_common_uncertain_bias_fixed_effect_equals_closed_form():
     common = BiasPrior(-0.18, 0.12)
     post = fit_exact_with_bias(md, spec, BiasSpec(common=common), ev)
     mean, var, _ = _gaussian_posterior_mu(md.y, md.s, 0.0, 0.1, 0.5, -0.18, 0.12**2)
-    assert post["pooled"].mean() == pytest.approx(mean, abs=1e-10)
-    assert post["pooled"].sd() == pytest.approx(math.sqrt(var), abs=1e-10)
+    assert post["pooled"].mean() == pytest.approx(mean, abs=TOL["closed_form"])
+    assert post["pooled"].sd() == pytest.approx(math.sqrt(var), abs=TOL["closed_form"])
     # statistics.md section 5, mu | eta with eta | y from the unbiased fit on the eta prior
     w = 1 / md.s**2
     pe = 1 / (0.5**2 + 0.12**2)
     b = (w @ md.y + pe * (0.1 - 0.18)) / (w.sum() + pe)
     V = 1 / (w.sum() + pe)
     k = 0.25 / (0.25 + 0.0144)
-    assert mean == pytest.approx(0.1 + k * (b - 0.1 + 0.18), abs=1e-12)
-    assert var == pytest.approx(k * k * V + 0.25 * 0.0144 / (0.25 + 0.0144), abs=1e-12)
+    assert mean == pytest.approx(0.1 + k * (b - 0.1 + 0.18), abs=TOL["float"])
+    assert var == pytest.approx(k * k * V + 0.25 * 0.0144 / (0.25 + 0.0144), abs=TOL["float"])
     # the bias prior widens the posterior
     assert post["pooled"].sd() > fit_exact(md, spec)["pooled"].sd()
 
@@ -146,9 +147,9 @@ def test_common_uncertain_bias_random_effects_equals_brute_force():
     mu_v = np.array([r[1] for r in rows])
     for c in (-0.9, -0.6, -0.4, -0.2):
         p_ref = float(wt @ stats.norm.cdf(c, mu_m, np.sqrt(mu_v)))
-        assert float(post["pooled"].cdf(c)) == pytest.approx(p_ref, abs=2e-4)
+        assert float(post["pooled"].cdf(c)) == pytest.approx(p_ref, abs=TOL["bias_brute_force"])
         p_pred = float(wt @ stats.norm.cdf(c, mu_m, np.sqrt(mu_v + taus**2)))
-        assert float(post["predictive"].cdf(c)) == pytest.approx(p_pred, abs=5e-4)
+        assert float(post["predictive"].cdf(c)) == pytest.approx(p_pred, abs=TOL["bias_brute_force_pred"])
 
 
 def test_mixture_function_matches_fit_and_flat_prior_is_eta_minus_delta():

@@ -21,7 +21,8 @@ from bayesnet.bias import (
 from bayesnet.engines.exact import fit_exact
 from bayesnet.errors import ModelError, SpecError
 
-from .helpers import setup
+from ..conftest import TOL
+from ..helpers import setup
 
 
 def test_default_probabilities_and_overrides():
@@ -39,7 +40,7 @@ def test_tipping_point_is_where_the_refit_probability_equals_the_target():
     p0 = fit_exact(md, spec)
     for row in rows:
         t, p = row["threshold"], row["probability"]
-        assert row["prob_without_bias"] == pytest.approx(p0.prob("pooled", t), abs=1e-12)
+        assert row["prob_without_bias"] == pytest.approx(p0.prob("pooled", t), abs=TOL["float"])
         if row["ratio"] is None:
             continue
         d = math.log(row["ratio"])
@@ -76,7 +77,7 @@ def test_curve_monotone_and_equal_to_unadjusted_at_ratio_1():
     for q in ("pooled", "predictive"):
         for t, vals in c[q].items():
             assert np.all(np.diff(vals) > 0)  # less assumed exaggeration -> higher P(benefit)
-            assert vals[-1] == pytest.approx(p0.prob(q, float(t)), abs=1e-12)
+            assert vals[-1] == pytest.approx(p0.prob(q, float(t)), abs=TOL["float"])
     fig = plot_bias_curve(c, out["tipping_point"])
     ax = fig.axes[0]
     assert "reported HR / true HR" in ax.get_xlabel() and len(ax.lines) >= 4
@@ -85,7 +86,7 @@ def test_curve_monotone_and_equal_to_unadjusted_at_ratio_1():
 def test_bias_curve_own_ratios():
     md, spec, _ev = setup()
     c = bias_curve(md, spec, [1.0], ratios=[0.7, 1.0])
-    assert c["pooled"]["1"][0] == pytest.approx(fixed_bias_probability(md, spec, 0.7, 1.0), abs=1e-12)
+    assert c["pooled"]["1"][0] == pytest.approx(fixed_bias_probability(md, spec, 0.7, 1.0), abs=TOL["float"])
 
 
 def test_mcmc_only_spec_is_refused():

@@ -17,16 +17,16 @@ from scipy.optimize import brentq
 
 from bayesnet.bias import BiasPrior, BiasSpec, _FixedBias, apply_study_bias, tipping_points
 from bayesnet.engines.exact import (
-    conditionals,
     _tau_grid,
     component_levels,
+    conditionals,
     fit_exact,
     log_marginal_tau,
     prior_precision,
 )
 from bayesnet.posterior import GridMarginal, MixtureMarginal
 
-from .helpers import setup
+from ..helpers import setup
 
 Y2 = np.array([-0.65, -0.18, -0.81, -0.38, -0.92, -0.25, -0.57, -0.74, -0.09])
 S2 = np.array([0.18, 0.25, 0.30, 0.12, 0.40, 0.22, 0.15, 0.35, 0.28])

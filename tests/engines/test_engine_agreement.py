@@ -6,9 +6,11 @@ from pathlib import Path
 import arviz as az
 import numpy as np
 import pytest
-import xarray as xr
 
 from bayesnet.api import fit
+
+from ..conftest import TOL
+from ..helpers import draws_dataset, mcse
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "models" / "ptr_random_effects.toml"
@@ -17,15 +19,6 @@ SPEC = ROOT / "models" / "ptr_random_effects.toml"
 @pytest.fixture(scope="module")
 def both():
     return fit(SPEC, engine="exact"), fit(SPEC, engine="mcmc", seed=11)
-
-
-def _ds(draws):
-    return xr.Dataset({"q": (("chain", "draw"), draws)})
-
-
-def _mcse(draws, method="mean", prob=None):
-    kw = {"prob": prob} if prob is not None else {}
-    return float(az.mcse(_ds(draws), method=method, **kw)["q"])
 
 
 @pytest.mark.mcmc
@@ -41,10 +34,10 @@ def test_diagnostics_pass_and_groups_kept(both):
 def test_mu_tau_agree(both):
     ex, mc = both
     d = mc["pooled"].draws
-    assert abs(d.mean() - ex["pooled"].mean()) < 4 * _mcse(d)
+    assert abs(d.mean() - ex["pooled"].mean()) < TOL["mcse_multiple"] * mcse(d)
     t = mc["tau"].draws
-    assert abs(np.median(t) - ex["tau"].quantile([0.5])[0]) < 4 * _mcse(t, "quantile", 0.5)
-    assert abs(t.mean() - ex["tau"].mean()) < 4 * _mcse(t)
+    assert abs(np.median(t) - ex["tau"].quantile([0.5])[0]) < TOL["mcse_multiple"] * mcse(t, "quantile", 0.5)
+    assert abs(t.mean() - ex["tau"].mean()) < TOL["mcse_multiple"] * mcse(t)
 
 
 @pytest.mark.mcmc
@@ -53,7 +46,7 @@ def test_predictive_interval_agrees(both):
     d = mc["predictive"].draws
     for p in (0.025, 0.975):
         q_ex = ex["predictive"].quantile([p])[0]
-        assert abs(np.quantile(d, p) - q_ex) < 4 * _mcse(d, "quantile", p), p
+        assert abs(np.quantile(d, p) - q_ex) < TOL["mcse_multiple"] * mcse(d, "quantile", p), p
 
 
 @pytest.mark.mcmc
@@ -62,9 +55,9 @@ def test_probabilities_agree(both):
     for key, t in ((("pooled",), 1.0), (("predictive",), 1.0), (("predictive",), 0.8)):
         ind = (mc[key].draws < np.log(t)).astype(float)
         p_mc, p_ex = ind.mean(), ex.prob(key, t)
-        ess = float(az.ess(_ds(ind + 1e-12 * np.random.default_rng(0).normal(size=ind.shape)))["q"])
+        ess = float(az.ess(draws_dataset(ind + 1e-12 * np.random.default_rng(0).normal(size=ind.shape)))["q"])
         mcse = np.sqrt(max(p_mc * (1 - p_mc), 1e-4) / ess)
-        assert abs(p_mc - p_ex) < 4 * mcse + 1e-3, (key, t, p_mc, p_ex)
+        assert abs(p_mc - p_ex) < TOL["mcse_multiple"] * mcse + 1e-3, (key, t, p_mc, p_ex)
 
 
 @pytest.mark.mcmc

@@ -11,6 +11,8 @@ from bayesnet.evidence import conversions as cv
 from bayesnet.evidence import derive
 from bayesnet.evidence.derivations import CONVERSIONS, choose, fix_message, markdown_table
 
+from ..conftest import TOL
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 #: One example row per conversion (its required columns only) and the effect it gives,
@@ -67,14 +69,14 @@ def test_each_conversion_gives_its_tag_and_formula(c):
     t = derive(pd.DataFrame({"study": ["a"], **{k: [v] for k, v in values.items()}})).table
     assert t.loc[0, "derivation"] == expected.derivation
     assert t.loc[0, "derivation"] in c.tags
-    assert t.loc[0, "log_hr"] == pytest.approx(expected.log_hr, rel=1e-12)
-    assert t.loc[0, "se"] == pytest.approx(expected.se, rel=1e-12)
+    assert t.loc[0, "log_hr"] == pytest.approx(expected.log_hr, rel=TOL["float"])
+    assert t.loc[0, "se"] == pytest.approx(expected.se, rel=TOL["float"])
 
 
 def test_p_bound_tag():
     t = derive(pd.DataFrame({"study": ["a"], "hr": [0.5], "p_value": ["<0.001"]})).table
     assert t.loc[0, "derivation"] == "se_from_p_bound"
-    assert t.loc[0, "se"] == pytest.approx(cv.from_hr_p(0.5, 0.001, bound=True).se, rel=1e-12)
+    assert t.loc[0, "se"] == pytest.approx(cv.from_hr_p(0.5, 0.001, bound=True).se, rel=TOL["float"])
 
 
 def test_is_derived_reads_the_conversions_table():

@@ -6,6 +6,8 @@ import pytest
 
 from bayesnet.evidence import EvidenceError, derive
 
+from ..conftest import TOL
+
 
 def errors_of(df, **kw):
     with pytest.raises(EvidenceError) as exc:
@@ -129,7 +131,7 @@ def test_direction_inverts_and_columns_carry_through():
     df = pd.DataFrame({"study": ["a"], "hr": [2.0], "ci_low": [1.25], "ci_high": [3.2],
                        "direction": ["control_vs_treated"], "design": ["cohort"], "data_source": ["SEER"]})
     t = derive(df).table
-    assert t.loc[0, "log_hr"] == pytest.approx(-0.693147, abs=1e-6)
+    assert t.loc[0, "log_hr"] == pytest.approx(-0.693147, abs=TOL["hand_6dp"])
     assert t.loc[0, "derivation"] == "hr_ci+inverted"
     assert t.loc[0, "design"] == "cohort" and t.loc[0, "data_source"] == "SEER"
     assert list(t.columns[:5]) == ["study", "log_hr", "se", "derivation", "warnings"]
@@ -176,7 +178,7 @@ def test_column_name_variants_are_recognised_with_a_warning(names):
     df = pd.DataFrame({"Study": ["a"], names[0]: [0.5], names[1]: [0.3], names[2]: [0.8]})
     ev = derive(df)
     assert ev.table.loc[0, "derivation"] == "hr_ci"  # not imputed from the CI
-    assert ev.table.loc[0, "log_hr"] == pytest.approx(-0.693147, abs=1e-6)
+    assert ev.table.loc[0, "log_hr"] == pytest.approx(-0.693147, abs=TOL["hand_6dp"])
     renames = [p for p in ev.problems if "read as" in p.message]
     assert f"column '{names[0]}' read as 'hr'" in [p.message for p in renames]
     assert ev.studies == ["a"]

@@ -12,6 +12,8 @@ from bayesnet.api import fit, load_spec
 from bayesnet.priors import parse_prior
 from bayesnet.sensitivity import community_priors, influence, read_grid, sweep
 
+from ..conftest import TOL
+
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "models" / "ptr_random_effects.toml"
 
@@ -20,9 +22,9 @@ def test_community_priors_properties():
     com = community_priors([1.0, 0.8])
     sc, en = com["sceptical"].params, com["enthusiastic"].params
     assert sc["mu"] == 0.0
-    assert norm.cdf(math.log(0.8), sc["mu"], sc["sigma"]) == pytest.approx(0.05, abs=1e-12)
+    assert norm.cdf(math.log(0.8), sc["mu"], sc["sigma"]) == pytest.approx(0.05, abs=TOL["float"])
     assert en["mu"] == pytest.approx(math.log(0.8))
-    assert norm.sf(0.0, en["mu"], en["sigma"]) == pytest.approx(0.05, abs=1e-12)
+    assert norm.sf(0.0, en["mu"], en["sigma"]) == pytest.approx(0.05, abs=TOL["float"])
     com7 = community_priors([1.0, 0.7, 0.8])  # the clinical threshold is the largest below 1
     assert norm.cdf(math.log(0.8), 0, com7["sceptical"].params["sigma"]) == pytest.approx(0.05)
 
@@ -48,9 +50,9 @@ def test_sweep_row_equals_direct_fit(tmp_path):
     spec = load_spec(SPEC).with_priors(tau=grid["tau"][1], mu=grid["mu"][0])
     post = fit(spec, engine="exact")
     row = df.iloc[1]
-    assert row["hr_median"] == pytest.approx(float(np.exp(post["pooled"].quantile([0.5])[0])), rel=1e-12)
-    assert row["p_hr_lt_0.8"] == pytest.approx(post.prob("pooled", 0.8), rel=1e-12)
-    assert row["p_pred_hr_lt_1"] == pytest.approx(post.prob("predictive", 1.0), rel=1e-12)
+    assert row["hr_median"] == pytest.approx(float(np.exp(post["pooled"].quantile([0.5])[0])), rel=TOL["float"])
+    assert row["p_hr_lt_0.8"] == pytest.approx(post.prob("pooled", 0.8), rel=TOL["float"])
+    assert row["p_pred_hr_lt_1"] == pytest.approx(post.prob("predictive", 1.0), rel=TOL["float"])
 
 
 def test_sweep_ci_prob_sets_the_interval_columns(tmp_path):

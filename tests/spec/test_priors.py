@@ -8,6 +8,8 @@ from scipy import stats
 
 from bayesnet.priors import Prior, parse_prior
 
+from ..conftest import TOL
+
 X = np.array([0.0, 1e-3, 0.05, 0.3, 1.0, 2.5, 10.0])
 CASES = [
     ("half_normal", {"sigma": 0.5}, lambda x: stats.halfnorm.logpdf(x, scale=0.5)),
@@ -25,7 +27,7 @@ def test_scale_priors_match_scipy(dist, params, ref):
     want = ref(X)
     finite = np.isfinite(want)
     assert np.array_equal(np.isfinite(got), finite)
-    assert got[finite] == pytest.approx(want[finite], rel=1e-10, abs=1e-12)
+    assert got[finite] == pytest.approx(want[finite], rel=TOL["closed_form"], abs=TOL["float"])
 
 
 def test_effect_priors_match_scipy():

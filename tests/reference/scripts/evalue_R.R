@@ -1,4 +1,4 @@
-# E-values from R's EValue package, for tests/bias/test_evalue.py.
+# E-values from R's EValue package, for tests/observational/test_evalue.py.
 # Run: Rscript tests/reference/scripts/evalue_R.R > tests/reference/evalue_R.json
 # (EValue 4.1.4 built from CRAN's source; needs jsonlite.)
 suppressMessages(library(EValue))

@@ -17,6 +17,8 @@ from bayesnet.evalue import (
 )
 from bayesnet.posterior import MixtureMarginal
 
+from ..conftest import TOL
+
 REF = json.loads((Path(__file__).parents[1] / "reference" / "evalue_R.json").read_text())
 
 
@@ -29,7 +31,7 @@ def test_matches_R_evalues_HR(case):
             if want is None:
                 assert got[block][k] is None, (block, k)
             else:
-                assert got[block][k] == pytest.approx(want, abs=1e-6), (block, k)
+                assert got[block][k] == pytest.approx(want, abs=TOL["evalue_R"]), (block, k)
 
 
 def test_reference_covers_the_cases_that_matter():

@@ -8,6 +8,8 @@ import bayesnet
 from bayesnet.api import fit
 from bayesnet.evidence import load_evidence
 
+from ..conftest import TOL
+
 DF = pd.DataFrame({"study": list("abcdef"), "log_hr": [-0.4, -0.6, -0.1, -0.3, -0.5, 0.1],
                    "se": [0.2, 0.3, 0.25, 0.2, 0.3, 0.35],
                    "design": ["rct", "rct", "cohort", "cohort", "cohort", "registry"],
@@ -62,7 +64,7 @@ def test_to_xarray_keeps_strata_as_dimensions():
         for _, r in rows.iterrows():
             got = ds[var].sel(covariate=r["covariate"], level=r["level"])
             for stat, col in cols.items():
-                assert float(got.sel(stat=stat)) == pytest.approx(r[col], rel=1e-12), (kind, r["level"], stat)
+                assert float(got.sel(stat=stat)) == pytest.approx(r[col], rel=TOL["float"]), (kind, r["level"], stat)
     # a level of another covariate is empty, not a number
     assert np.isnan(ds["stratum_hr"].sel(covariate="design", level="a")).all()
     pooled = tidy[tidy["quantity"] == "pooled"].iloc[0]
