@@ -579,6 +579,10 @@ class Posterior:
             probs.append(f"{prob_label(key)} {p_eq(self.prob('pooled', harm, 'gt'))}")
         if probs:
             rows.append(("probabilities", ", ".join(probs)))
+        if getattr(spec, "bias", None) is not None:
+            rows.append(("assumes", "the [bias] priors of the spec (post.extras['unadjusted']: the studies as reported)"))
+        else:
+            rows.append(("assumes", "unbiased studies (no [bias] model; observational studies rarely are)"))
         rows.append(("diagnostics", "passed" if self.ok else "FAILED (not a clean result)"))
         return rows
 

@@ -23,7 +23,8 @@ def test_repr_is_a_headline():
     assert text.splitlines()[0] == "Posterior (exact engine, k = 6 studies, random effects)"
     assert f"pooled HR          {q[0]:.2f} (95% CrI {q[1]:.2f} to {q[2]:.2f})" in text
     assert f"P(HR < 1) = {post.prob('pooled', 1.0):.3f}" in text and "diagnostics" in text
-    assert len(text.splitlines()) <= 8 and "DataFrame" not in text and "array(" not in text
+    assert "assumes            unbiased studies" in text  # no [bias] model: said, not implied
+    assert len(text.splitlines()) <= 9 and "DataFrame" not in text and "array(" not in text
     html = post._repr_html_()
     assert html.startswith("<div>") and "pooled HR" in html and "&lt;" in html
 
@@ -37,6 +38,13 @@ def test_repr_probabilities_are_bounded_like_the_report():
     assert "P(HR < 1) > 0.999" in text and "1.000" not in text
     assert "P(HR > 1.25) < 0.001" in text
     assert "P(HR &lt; 1) &gt; 0.999" in post._repr_html_()
+
+
+def test_repr_names_the_bias_assumption():
+    """With a [bias] model the headline says the numbers rest on the assumed bias priors."""
+    spec = {"bias": {"common": {"mu": -0.2, "sigma": 0.1}}}
+    post = fit(spec, evidence=load_evidence(data=DF[["study", "log_hr", "se"]]), engine="exact")
+    assert "assumes            the [bias] priors of the spec" in repr(post)
 
 
 def test_package_exports():
