@@ -8,7 +8,7 @@ SHELL := /bin/bash
 # Reproducible outputs: the report's timestamp is the time of the last commit that changed
 # its inputs, so regenerating an unchanged tree leaves `git status` clean. Outside a git
 # checkout, the newest modification time of those inputs. An exported value wins.
-REPORT_INPUTS := src models pyproject.toml
+REPORT_INPUTS := src models pyproject.toml constraints.txt
 ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
 SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct -- $(REPORT_INPUTS) 2>/dev/null)
 ifeq ($(strip $(SOURCE_DATE_EPOCH)),)
@@ -23,20 +23,20 @@ REPORT_VENV := .venv-report
 TEST_VENV := .venv-test
 NB_VENV := .venv-notebooks
 
-$(REPORT_VENV)/.installed: pyproject.toml
+$(REPORT_VENV)/.installed: pyproject.toml constraints.txt
 	@PY=$$(scripts/find-python) || exit 1; echo "using $$PY"; \
 	  $$PY -m venv $(REPORT_VENV) && $(REPORT_VENV)/bin/python -m pip install -q --upgrade pip && \
-	  $(REPORT_VENV)/bin/python -m pip install -q -e . && touch $@
+	  $(REPORT_VENV)/bin/python -m pip install -q -c constraints.txt -e . && touch $@
 
-$(TEST_VENV)/.installed: pyproject.toml
+$(TEST_VENV)/.installed: pyproject.toml constraints.txt
 	@PY=$$(scripts/find-python) || exit 1; echo "using $$PY"; \
 	  $$PY -m venv $(TEST_VENV) && $(TEST_VENV)/bin/python -m pip install -q --upgrade pip && \
-	  $(TEST_VENV)/bin/python -m pip install -q -e '.[test]' && touch $@
+	  $(TEST_VENV)/bin/python -m pip install -q -c constraints.txt -e '.[test]' && touch $@
 
-$(NB_VENV)/.installed: pyproject.toml
+$(NB_VENV)/.installed: pyproject.toml constraints.txt
 	@PY=$$(scripts/find-python) || exit 1; echo "using $$PY"; \
 	  $$PY -m venv $(NB_VENV) && $(NB_VENV)/bin/python -m pip install -q --upgrade pip && \
-	  $(NB_VENV)/bin/python -m pip install -q -e '.[notebooks]' && touch $@
+	  $(NB_VENV)/bin/python -m pip install -q -c constraints.txt -e '.[notebooks]' && touch $@
 
 .PHONY: report test lint check-report notebooks lab benchmarks clean
 report: $(REPORT_VENV)/.installed

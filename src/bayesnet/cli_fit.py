@@ -40,7 +40,8 @@ def load_and_fit(args, **kw):
 
 def headline(summary: dict) -> str:
     """The lines `bayesnet fit` and `bayesnet report` print: engine, pooled and predictive
-    HR, tau, and every probability of summary.json (pooled and in a new study)."""
+    HR, tau, every probability of summary.json (pooled and in a new study), and its
+    warnings (few studies, no finite tau, group columns missing from the data)."""
     from . import format as fmt
 
     p, pr = summary["pooled"]["hr"], summary["predictive"]["hr"]
@@ -53,6 +54,7 @@ def headline(summary: dict) -> str:
     for k, v in summary["prob"]["pooled"].items():
         lines.append(f"{fmt.prob_label(k)}: {fmt.p(v)} pooled, {fmt.p(summary['prob']['predictive'][k])} "
                      f"in a new study")
+    lines += [f"warning: {w}" for w in summary.get("warnings") or ()]
     return "\n".join(lines)
 
 

@@ -544,7 +544,12 @@ class Posterior:
         effect quantities on the log-HR scale (``.on("hr")`` for the HR), tau, omega and I^2
         on their own scale ("raw")."""
         key = key if isinstance(key, tuple) else (key,)
-        return self.marginals[key]
+        try:
+            return self.marginals[key]
+        except KeyError:
+            shown = ", ".join(repr(k[0] if len(k) == 1 else k) for k in list(self.marginals)[:12])
+            raise KeyError(f"no quantity {key[0] if len(key) == 1 else key!r} in this posterior; there are: {shown}"
+                           f"{' ...' if len(self.marginals) > 12 else ''} (a study: post['study', '<id>'])") from None
 
     def prob(self, key, hr: float, side: str = "lt") -> float:
         """P(HR < hr) (side="lt") or P(HR > hr) (side="gt") for a quantity."""

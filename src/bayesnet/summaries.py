@@ -102,6 +102,15 @@ def _both(m, ci_prob: float = 0.95) -> dict:
     return {"log_hr": S(m, "log", ci_prob), "hr": S(m, "hr", ci_prob)}
 
 
+def missing_group_columns(post) -> list[str]:
+    """The `[report] group_columns` the evidence does not have (named in summary.json's
+    warnings, so a typo cannot silently drop the strata from the report)."""
+    named = post.spec.report.group_columns or ()
+    ev = getattr(post, "evidence", None)
+    cols = set(ev.table.columns) if ev is not None else set()
+    return [c for c in named if c not in cols] if ev is not None else []
+
+
 def summary_dict(post, observational: bool = True, ci_prob: float = 0.95) -> dict:
     """The summary.json content (schema in the README). `observational` adds the blocks of
     `observational_summary` (bias, tipping points, E-values, absolute effects, GRADE
@@ -133,6 +142,12 @@ def summary_dict(post, observational: bool = True, ci_prob: float = 0.95) -> dic
         warnings.append(f"only {md.k} stud{'y' if md.k == 1 else 'ies'}: the between-study SD (tau) is informed "
                         f"mainly by its prior ({spec.priors.tau.describe()}); read tau, I2 and the predictive "
                         f"interval as prior-driven")
+    missing = missing_group_columns(post)
+    if missing:
+        warnings.append(f"[report] group_columns names {', '.join(repr(c) for c in missing)}, not "
+                        f"{'a column' if len(missing) == 1 else 'columns'} of the evidence: the studies table, strata "
+                        f"and leave-one-level-out rows leave {'it' if len(missing) == 1 else 'them'} out; name columns "
+                        f"of the data or remove the key")
     if ("tau_scale",) in mg:
         out["tau_scale"] = S(mg[("tau_scale",)], "raw", ci_prob)
     if ("tau",) in mg:
@@ -300,7 +315,9 @@ def to_xarray(post, ci_prob: float = 0.95):
     pooled_hr, predictive_hr, tau (stat); study_hr (study, stat); with covariates,
     stratum_hr and stratum_predictive_hr (covariate, level, stat), where `level` is the
     union of every covariate's levels and a (covariate, level) pair that does not exist
-    is NaN. Values equal those of `tidy_table`."""
+    is NaN; the probabilities of summary.json's "prob" block as scalar variables named by the
+    one key scheme (p_hr_lt_<t>, p_hr_gt_<harm>, p_pred_hr_lt_<t>, p_pred_hr_gt_<harm>).
+    Values equal those of `tidy_table`."""
     import xarray as xr
 
     stats_ = ["mean", "sd", "median", "ci_low", "ci_high", "hpd_low", "hpd_high"]
@@ -326,4 +343,14 @@ def to_xarray(post, ci_prob: float = 0.95):
             for c, lv in strata:
                 arr[covs.index(c), levels.index(lv)] = vec(mg[(kind, c, lv)])
             data[name] = (("covariate", "level", "stat"), arr)
+    # probabilities: one scalar variable per key of the one scheme (bayesnet.format.prob_key),
+    # p_hr_lt_<t> / p_hr_gt_<harm> for the pooled HR, p_pred_hr_lt_<t> / p_pred_hr_gt_<harm>
+    # for the HR in a new study (the same numbers as summary.json's "prob" block)
+    from .format import prob_key
+
+    th, harm = list(post.spec.thresholds), post.spec.harm
+    for quantity, pred in (("pooled", False), ("predictive", True)):
+        for t in th:
+            data[prob_key(t, "lt", predictive=pred)] = ((), post.prob(quantity, float(t)))
+        data[prob_key(harm, "gt", predictive=pred)] = ((), post.prob(quantity, float(harm), "gt"))
     return xr.Dataset(data, coords=coords, attrs={"engine": post.engine, "k": md.k, "ci_prob": ci_prob})

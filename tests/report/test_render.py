@@ -57,10 +57,11 @@ def test_blocks_round_trip_into_both_renderers(tmp_path):
              "[1] note " + EVIL, "study", "0.5"]
     for t in texts:
         assert html.escape(t, quote=True).replace("&#x27;", "&#39;") in page, t
-        assert html.escape(t, quote=False).replace("[", "\\[").replace("]", "\\]") in md, t
+        # in Markdown only what could open markup is an entity: "<" before a letter or "/"
+        assert t.replace("<s", "&lt;s").replace("</", "&lt;/").replace("[", "\\[").replace("]", "\\]") in md, t
     assert "<figure>" not in page and "![" not in md  # no figure file: left out of both
-    assert md.startswith("# Title &lt;script&gt;") and "\n## 1. Section\n" in md and "\n- item " in md
-    assert "| study | HR |\n|---|---|\n| &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co | 0.5 |" in md
+    assert md.startswith("# Title &lt;script>") and "\n## 1. Section\n" in md and "\n- item " in md
+    assert "| study | HR |\n|---|---|\n| &lt;script>alert(1)&lt;/script> & Co | 0.5 |" in md
     assert "<ul><li>item " in page and "<th>study</th><th>HR</th>" in page
 
 

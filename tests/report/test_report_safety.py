@@ -73,7 +73,10 @@ def test_md_escape_unit():
     assert md_escape("1. item") == "1\\. item" and md_escape("- item") == "\\- item"
     assert md_escape("0.45 (0.36-0.56)") == "0.45 (0.36-0.56)"
     assert md_escape("_x_ a_b *y*") == "\\_x\\_ a_b \\*y\\*"
-    assert md_escape("<a href='x'>") == "&lt;a href='x'&gt;"
+    assert md_escape("<a href='x'>") == "&lt;a href='x'>"
+    # text a renderer cannot read as markup stays as written (clinicians read report.md too)
+    assert md_escape("P(HR < 1) & P(HR > 2)") == "P(HR < 1) & P(HR > 2)"
+    assert md_escape("a &lt; b &#60;") == "a &amp;lt; b &amp;\\#60;"
 
 
 def _assert_text_inside(fig):

@@ -47,6 +47,26 @@ def test_repr_names_the_bias_assumption():
     assert "assumes            the [bias] priors of the spec" in repr(post)
 
 
+def test_to_xarray_carries_the_probabilities_under_the_one_key_scheme():
+    post = fit({"report": {"thresholds": [1.0, 0.75], "harm_threshold": 1.3}},
+               evidence=load_evidence(data=DF[["study", "log_hr", "se"]]), engine="exact")
+    ds, s = post.to_xarray(), post.summary(observational=False)
+    for quantity, prefix in (("pooled", "p_hr_"), ("predictive", "p_pred_hr_")):
+        for key in ("lt_1", "lt_0.75", "gt_1.3"):
+            assert float(ds[prefix + key]) == pytest.approx(s["prob"][quantity]["p_hr_" + key], rel=TOL["float"])
+    assert "p_hr_lt_1.0" not in ds
+
+
+def test_bad_questions_get_clear_answers():
+    post = fit({}, evidence=load_evidence(data=DF[["study", "log_hr", "se"]]), engine="exact")
+    with pytest.raises(KeyError, match=r"no quantity 'a' in this posterior; there are: 'pooled'"):
+        post["a"]
+    assert post["study", "a"].median() == pytest.approx(post["study", "a"].quantile([0.5])[0])
+    for bad in ("0.9", 95, 1.0, True):
+        with pytest.raises(ValueError, match=r"ci_prob\) must be a number between 0 and 1"):
+            post.summary(ci_prob=bad)
+
+
 def test_package_exports():
     assert "Posterior" in bayesnet.__all__ and "fit" in dir(bayesnet)
     from bayesnet.posterior import Posterior

@@ -128,3 +128,16 @@ def test_coefficient_probability_is_a_ratio_key():
     assert strata == s["strata"] and coefficients == s["coefficients"]
     s90, c90 = strata_and_coefficients(post, 0.9)
     assert c90["design:cohort"]["hr_ratio"]["ci95"][0] > coef["hr_ratio"]["ci95"][0]
+
+
+def test_group_column_missing_from_the_data_is_a_warning_not_a_silent_drop():
+    """A typo in [report] group_columns would silently remove the strata and the
+    leave-one-level-out rows; summary.json's warnings (printed by the CLI and shown at
+    the top of the report) name it."""
+    df = pd.DataFrame({"study": list("abcd"), "log_hr": [-0.4, -0.6, -0.1, -0.3], "se": [0.2, 0.3, 0.25, 0.2],
+                       "design": ["rct", "rct", "cohort", "cohort"]})
+    s = summary_dict(_fit(df, {"report": {"group_columns": ["desing", "design"]}}))
+    hits = [w for w in s["warnings"] if "group_columns" in w]
+    assert len(hits) == 1 and "'desing'" in hits[0] and "'design'" not in hits[0]
+    s = summary_dict(_fit(df, {"report": {"group_columns": ["design"]}}))
+    assert not any("group_columns" in w for w in s["warnings"])

@@ -60,8 +60,11 @@ def interval_tails(level: float = 0.95) -> tuple[float, float]:
     """The lower and upper tail probabilities of a two-sided equal-tailed interval with
     probability `level`: 0.95 -> (0.025, 0.975), 0.9 -> (0.05, 0.95) (rounded to 12
     decimals so that the default gives exactly 0.025, not 0.025000000000000022)."""
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"interval probability must be between 0 and 1, not {level!r}")
+    import numbers
+
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0.0 < level < 1.0:
+        raise ValueError(f"interval probability (ci_prob) must be a number between 0 and 1, e.g. 0.95; "
+                         f"got {level!r}")
     return round((1.0 - level) / 2.0, 12), round((1.0 + level) / 2.0, 12)
 
 

@@ -13,7 +13,6 @@ arm-level report, the stricter `md_escape_all`), which makes user text inert.
 from __future__ import annotations
 
 import base64
-import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,13 +77,27 @@ _MD_LEADING = re.compile(r"^(\s*)([-+=]|\d+[.)])(?=\s|$|[-=])")
 _MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
+_AMP_ENTITY = re.compile(r"&(?=[A-Za-z#])")
+_LT_MARKUP = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def _md_html_inert(s: str) -> str:
+    """`s` with the ``&`` and ``<`` that a Markdown renderer could read as HTML escaped
+    (CommonMark 6.6 raw HTML, 6.5 autolinks, 2.5 entity references); other ``<``, ``>``
+    and ``&`` are plain text there and are kept."""
+    return _LT_MARKUP.sub("&lt;", _AMP_ENTITY.sub("&amp;", s))
+
+
 def md_escape(x) -> str:
-    """Plain text -> inert Markdown: one line; HTML metacharacters as entities (&, <, >),
-    so no tag or attribute (``<script>``, ``onerror=``) survives a Markdown
-    renderer; Markdown punctuation backslash-escaped (CommonMark 6.1), including ``|``
-    for tables, ``[``/``]`` for links and images, emphasis and strike markers and a
-    leading list, quote or heading marker."""
-    s = html.escape(_one_line(x), quote=False)
+    """Plain text -> inert Markdown: one line; every ``<`` that could open a tag, comment,
+    declaration or autolink (followed by a letter, ``/``, ``!`` or ``?``) becomes ``&lt;``
+    and every ``&`` that could start an entity (followed by a letter or ``#``) becomes
+    ``&amp;``, so no tag or attribute (``<script>``, ``onerror=``) survives a Markdown
+    renderer while text such as "P(HR < 1)" or "Smith & Jones" stays readable as written;
+    Markdown punctuation backslash-escaped (CommonMark 6.1), including ``|`` for tables,
+    ``[``/``]`` for links and images, emphasis and strike markers and a leading list, quote
+    or heading marker."""
+    s = _md_html_inert(_one_line(x))
     s = _MD_ALWAYS.sub(r"\\\1", s)
     s = _MD_UNDERSCORE.sub(r"\\_", s)
     return _MD_LEADING.sub(lambda m: m.group(1) + (m.group(2)[:-1] + "\\" + m.group(2)[-1] if m.group(2)[0].isdigit()
@@ -92,10 +105,10 @@ def md_escape(x) -> str:
 
 
 def md_escape_all(x) -> str:
-    """Plain text -> inert Markdown, the arm-level report's rule: HTML metacharacters as
-    entities, \\r and \\n as spaces, and every one of \\ ` * _ [ ] # | backslash-escaped
+    """Plain text -> inert Markdown, the arm-level report's rule: markup-starting ``<`` and
+    entity-starting ``&`` as entities (as `md_escape`), \\r and \\n as spaces, and every one of \\ ` * _ [ ] # | backslash-escaped
     (also inside words, e.g. case\\_series)."""
-    s = html.escape(str(x), quote=False).replace("\r", " ").replace("\n", " ")
+    s = _md_html_inert(str(x)).replace("\r", " ").replace("\n", " ")
     for ch in "\\`*_[]#|":
         s = s.replace(ch, "\\" + ch)
     return s

@@ -125,6 +125,8 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
     b.append(Heading(1, rep["title"]))
     status = "" if rep["status"] == "ok" else " RESULTS FAILED MCMC DIAGNOSTICS: do not use them as a clean result."
     b.append(Paragraph(f"Analysis '{rep['spec_name']}', engine: {rep['engine']}, {rep['k']} studies.{status}"))
+    if rep.get("warnings"):  # summary-level warnings (few studies, no finite tau, spec/data mismatches)
+        b.append(Bullets([f"Read with care: {w}" for w in rep["warnings"]]))
     # 1 question and evidence
     b.append(Heading(2, "1. The question and the evidence"))
     if rep["question"]:
