@@ -12,17 +12,17 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+
+from timing import timed  # noqa: E402  (benchmarks/timing.py)
 
 ROBMA_SETTING = {"effect": {"dist": "normal", "mu": 0.0, "sigma": 1.0},
                  "heterogeneity": {"dist": "inv_gamma", "alpha": 1.0, "beta": 0.15}}
@@ -40,15 +40,6 @@ def simulated(k: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
             ys.append(y)
             ss.append(se)
     return np.array(ys), np.array(ss)
-
-
-def median_time(fn, repeat: int):
-    ts, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts), out
 
 
 def robma_time(y, s) -> float | None:
@@ -81,7 +72,7 @@ def main():
     rows = []
     for k in (10, 50):
         y, s = simulated(k)
-        t, out = median_time(lambda y=y, s=s: fit_ensemble(y, s, ROBMA_SETTING, thresholds=(1.0,)), a.repeat)
+        t, out = timed(lambda y=y, s=s: fit_ensemble(y, s, ROBMA_SETTING, thresholds=(1.0,)), a.repeat)
         row = {"k": k, "seconds_median": round(t, 2), "repeats": a.repeat,
                "max_log_ml_mc_se": max(m["log_ml_mc_se"] for m in out["models"]),
                "inclusion_bf": {c: round(v, 3) for c, v in out["inclusion_bf"].items()},
