@@ -26,6 +26,23 @@ def _fmt_ci(ci) -> str:
     return fmt.ci(ci, sep=" to ")
 
 
+def _p_is(p) -> str:
+    """A probability after its label in a sentence: "= 0.87", "> 0.999", "< 0.001"."""
+    v = _fmt_p(p)
+    return v if v[0] in "<>" else "= " + v
+
+
+def _spanned(interval, thresholds, decision_threshold) -> tuple[str, bool]:
+    """(" spans the threshold(s) 1, 0.8" or " lies on one side of every threshold",
+    whether the interval contains the decision threshold): the test the inconsistency
+    and imprecision domains both apply, to different intervals."""
+    lo, hi = interval
+    crossed = [t for t in thresholds if lo < t < hi]
+    words = (f" spans the threshold(s) {', '.join(f'{t:g}' for t in crossed)}" if crossed
+             else " lies on one side of every threshold")
+    return words, lo < decision_threshold < hi
+
+
 def grade_draft(*, pooled_hr: float, pooled_ci95, predictive_ci95, thresholds, prob_pooled: dict,
                 tipping_point: list[dict] | None = None, adjusted: dict | None = None,
                 bias_assumptions: list[str] | None = None, indirectness: list[str] | None = None,
@@ -75,7 +92,7 @@ def grade_draft(*, pooled_hr: float, pooled_ci95, predictive_ci95, thresholds, p
         p_adj = adjusted.get("prob", {}).get(dt)
         parts.append(f"under the stated bias assumptions the HR is {adjusted['hr']:.2f} "
                      f"(95% CrI {_fmt_ci(adjusted['ci95'])})" +
-                     (f", P(HR < {dt:g}) {'' if _fmt_p(p_adj)[0] in '<>' else '= '}{_fmt_p(p_adj)}" if p_adj is not None else ""))
+                     (f", P(HR < {dt:g}) {_p_is(p_adj)}" if p_adj is not None else ""))
         if adjusted["ci95"][1] >= dt:
             rob_serious = True
         if bias_assumptions:
@@ -86,23 +103,15 @@ def grade_draft(*, pooled_hr: float, pooled_ci95, predictive_ci95, thresholds, p
                                "sentence": "Risk of bias: " + "; ".join(parts) + "."}
 
     # inconsistency ------------------------------------------------------------------
-    lo, hi = predictive_ci95
-    crossed = [t for t in thresholds if lo < t < hi]
-    inc_serious = lo < dt < hi
-    s = f"Inconsistency: the 95% interval for the HR in a new setting is {_fmt_ci(predictive_ci95)}"
-    s += (f"; it spans the threshold(s) {', '.join(f'{t:g}' for t in crossed)}" if crossed
-          else "; it lies on one side of every threshold")
+    words, inc_serious = _spanned(predictive_ci95, thresholds, dt)
+    s = f"Inconsistency: the 95% interval for the HR in a new setting is {_fmt_ci(predictive_ci95)}; it{words}"
     domains["inconsistency"] = {"concern": "serious" if inc_serious else "not serious", "sentence": s + "."}
 
     # imprecision --------------------------------------------------------------------
-    lo, hi = pooled_ci95
-    crossed = [t for t in thresholds if lo < t < hi]
-    imp_serious = lo < dt < hi
-    s = f"Imprecision: the pooled HR as reported (no bias adjustment) is {pooled_hr:.2f} (95% CrI {_fmt_ci(pooled_ci95)})"
-    s += (f"; the interval spans the threshold(s) {', '.join(f'{t:g}' for t in crossed)}" if crossed
-          else "; the interval lies on one side of every threshold")
-    probs = ", ".join(f"P(HR < {t:g}) {'' if _fmt_p(p)[0] in '<>' else '= '}{_fmt_p(p)}"
-                      for t, p in prob_pooled.items())
+    words, imp_serious = _spanned(pooled_ci95, thresholds, dt)
+    s = (f"Imprecision: the pooled HR as reported (no bias adjustment) is {pooled_hr:.2f} "
+         f"(95% CrI {_fmt_ci(pooled_ci95)}); the interval{words}")
+    probs = ", ".join(f"P(HR < {t:g}) {_p_is(p)}" for t, p in prob_pooled.items())
     if probs:
         s += f" ({probs})"
     domains["imprecision"] = {"concern": "serious" if imp_serious else "not serious", "sentence": s + "."}
