@@ -83,8 +83,9 @@ def fit(spec, data=None, engine: str = "auto", seed: int | None = None, evidence
 
     engine: "exact" (quadrature, NNHM and meta-regression with normal/flat priors on the
     coefficients), "mcmc" (PyMC + nutpie, every model) or "auto" (exact when possible).
-    Returns a `Posterior`; its ``extras["frequentist"]`` holds the REML/DL comparator
-    (skipped with frequentist=False, as sweeps and influence refits do)."""
+    Returns a `Posterior`; its ``frequentist`` field holds the REML/DL comparator
+    (skipped with frequentist=False, as sweeps and influence refits do) and, with
+    ``[bias]``, ``as_reported`` the same model without the bias terms."""
     spec = load_spec(spec)
     ev = evidence if evidence is not None else evidence_for(spec, data)
     md = build_model_data(ev, spec)
@@ -106,14 +107,14 @@ def fit(spec, data=None, engine: str = "auto", seed: int | None = None, evidence
     from .engines.frequentist import comparator
 
     if frequentist and md.k >= 2:
-        post.extras["frequentist"] = comparator(md.y, md.s**2, md.X, md.coef_names)
-    post.extras["input_sha256"] = getattr(ev, "input_sha256", None)
+        post.frequentist = comparator(md.y, md.s**2, md.X, md.coef_names)
+    post.input_sha256 = getattr(ev, "input_sha256", None)
     return post
 
 
 def _fit_with_bias(spec, ev, md, eng, bias, **kw):
     """Fit with the assumed biases of ``[bias]`` (bayesnet.bias; Turner et al. 2009) and,
-    beside it, the same model without them: ``post.extras["unadjusted"]``."""
+    beside it, the same model without them: ``post.as_reported``."""
     import dataclasses
 
     from .bias import check_bias_columns, describe_bias, study_bias_arrays
@@ -134,11 +135,10 @@ def _fit_with_bias(spec, ev, md, eng, bias, **kw):
                                    bias_common=bias.common)
         post = fit_mcmc(md_b, spec, ev, seed=kw.get("seed"), progress=kw.get("progress", False),
                         log_likelihood=kw.get("log_likelihood", True))
-    post.extras["unadjusted"] = unadjusted
-    post.extras["bias"] = {"assumptions": describe_bias(bias)}
-    if "frequentist" in unadjusted.extras:
-        post.extras["frequentist"] = unadjusted.extras["frequentist"]  # the comparator has no bias model
-    post.extras["input_sha256"] = getattr(ev, "input_sha256", None)
+    post.as_reported = unadjusted
+    post.extras["bias"] = {**post.extras.get("bias", {}), "assumptions": describe_bias(bias)}
+    post.frequentist = unadjusted.frequentist  # the comparator has no bias model
+    post.input_sha256 = getattr(ev, "input_sha256", None)
     return post
 
 
@@ -184,6 +184,6 @@ def write_fit_outputs(post, out_dir: Path, summary: dict | None = None, studies=
     merged = ev.merge(st[["study", "shrunken_hr", "shrunken_low", "shrunken_high"]], on="study", how="left")
     merged.to_csv(out_dir / "studies.csv", index=False)
     if post.engine == "mcmc" and posterior_nc:
-        idata = post.extras["idata"]
+        idata = post.draws
         idata.to_netcdf(out_dir / "posterior.nc", engine="h5netcdf")
     return summary

@@ -60,6 +60,7 @@ __all__ = [
     "parse_tipping_probability",
     "plot_bias_curve",
     "pymc_bias_likelihood",
+    "reported_inputs",
     "restrict_bias",
     "study_bias_arrays",
     "tipping_analysis",
@@ -329,7 +330,9 @@ def fit_exact_with_bias(md, spec, bias: BiasSpec | None, evidence=None, table=No
     predictive and shrunken study effects are those of the TRUE effects; coefficients
     (differences between levels) and tau are unaffected by a common bias.
     `table` (a DataFrame with a 'study' column; defaults to evidence.table) carries the
-    columns named in ``[bias.by]``. ``post.extras["bias"]`` describes the assumptions."""
+    columns named in ``[bias.by]``. ``post.extras["bias"]`` describes the assumptions;
+    ``post.model_data`` is the shifted, widened data fitted and
+    ``post.extras["model_data_as_reported"]`` the studies as reported (`reported_inputs`)."""
     from .engines.exact import conditionals, fit_exact, prior_precision
 
     if table is None and evidence is not None:
@@ -341,12 +344,14 @@ def fit_exact_with_bias(md, spec, bias: BiasSpec | None, evidence=None, table=No
     if common is None:
         post = fit_exact(md_b, spec, evidence)
         post.extras["bias"] = {"assumptions": describe_bias(bias)}
+        post.extras["model_data_as_reported"] = md  # the studies as reported (not shifted)
         return post
     mu_prior = md.coef_priors[0]
     eta = eta_prior(mu_prior, common)
     md_e = replace(md_b, coef_priors=(eta, *md_b.coef_priors[1:]))  # the model of eta = beta_0 + delta
     post = fit_exact(md_e, spec, evidence)
     post.model_data = md_b
+    post.extras["model_data_as_reported"] = md  # the studies as reported (not shifted)
     k, r, c = _kr(mu_prior, common)
     m0, vinv = prior_precision(md_e)
     tau_c, w = post.extras["tau_components"], post.extras["weights"]
@@ -565,6 +570,8 @@ def tipping_points(md, spec, probabilities: dict[float, float], quantity: str = 
     curve = _curve_ratios(md.k)
     ratios = np.unique(np.concatenate([[lower, 1.0], curve[curve > lower]]))
     grid = np.log(ratios)
+    if not probabilities:
+        return []
     ts, ps = (np.array(list(v), float) for v in (probabilities.keys(), probabilities.values()))
     vals = np.stack([rf.probs(grid, t, quantity) - p for t, p in zip(ts, ps, strict=True)])  # (thresholds, grid)
     out, search = [], []
@@ -612,10 +619,48 @@ def bias_curve(md, spec, thresholds, ratios=None, bias: BiasSpec | None = None, 
     return out
 
 
-def tipping_analysis(md, spec, probabilities: dict[float, float], thresholds=None, bias=None, table=None,
-                     lower: float = TIPPING_LOWER) -> dict:
+def reported_inputs(post: Posterior) -> tuple:
+    """(model data as reported, spec, bias, evidence table) of a fitted Posterior: the
+    studies exactly as they reported them (``post.reported.model_data``, never the data
+    the exact engine shifted by the per-study bias means), with the ``[bias]`` of its spec,
+    so that an analysis applies the per-study bias terms once."""
+    ref = post.reported
+    table = ref.evidence.table if ref.evidence is not None else None
+    md = ref.model_data if ref is not post else post.extras.get("model_data_as_reported", post.model_data)
+    return md, post.spec, getattr(post.spec, "bias", None), table
+
+
+def tipping_analysis(post, *args, thresholds=None, bias=None, table=None, lower: float = TIPPING_LOWER,
+                     spec=None, probabilities=None) -> dict:
     """Tipping points (pooled) and the bias curve sharing one `_FixedBias` (and its cache):
-    {"tipping_point": [...], "curve": {...}}."""
+    {"tipping_point": [...], "curve": {...}}.
+
+    ``tipping_analysis(post, probabilities, thresholds=None)`` for a fitted Posterior: the
+    studies as reported (`reported_inputs`) with the per-study ``[bias.by]`` terms of its
+    spec applied once, the ``[bias] common`` prior replaced by the fixed ratio searched.
+    ``tipping_analysis(md, spec, probabilities, thresholds=None, bias=None, table=None)``:
+    the same for model data `md` as reported. `probabilities`: {threshold: probability}
+    (`tipping_probabilities`); `thresholds`: those of the curve (default: the same). No
+    benefit threshold (an empty `probabilities`) gives no tipping points (an empty list)."""
+    if isinstance(post, Posterior):
+        md, spec0, bias0, table0 = reported_inputs(post)
+        spec = spec or spec0
+        bias = bias0 if bias is None else bias
+        table = table0 if table is None else table
+        if args:
+            probabilities, *rest = args
+            if rest:
+                thresholds = rest[0]
+    else:
+        md = post
+        if args:
+            spec, *rest = args
+            if rest:
+                probabilities, *rest = rest
+            if rest:
+                thresholds = rest[0]
+    if probabilities is None:
+        probabilities = tipping_probabilities(spec.thresholds)
     rf = _FixedBias(md, spec, bias, table)
     th = list(probabilities) if thresholds is None else thresholds
     return {"tipping_point": tipping_points(md, spec, probabilities, bias=bias, table=table, lower=lower, _fixed=rf),

@@ -37,28 +37,48 @@ def observational_blocks(post, *, md=None, spec=None, unadjusted=None, bias=None
                          absolute_rows=(), tipping_overrides=None, rare_outcome: bool = False,
                          treatment: str = "the treatment", indirectness=None, seed: int = SEED,
                          ci_prob: float = 0.95) -> dict:
-    """summary.json blocks for `post` (the headline posterior: bias-adjusted when `bias` is
-    given, with `unadjusted` the fit without bias; otherwise `post` is unadjusted).
+    """summary.json blocks for `post` (the headline posterior: bias-adjusted when its spec
+    has ``[bias]``, with ``post.as_reported`` the fit without bias; otherwise `post` is the
+    analysis as reported).
+
+    Everything is read from the Posterior: the studies as reported (`bias.reported_inputs`),
+    the bias of its spec, the analysis as reported. The keywords override them for a
+    posterior not made by `bayesnet.fit` (`md`: the model data AS REPORTED, never the data
+    the bias fit shifted; `unadjusted`: the analysis as reported; `bias`; `evidence`).
 
     Returns {"bias_assumptions": [...], "tipping_point": [...] or None, "tipping_point_note",
-    "bias_curve", "evalue", "evalue_sentence", "absolute": [...], "absolute_sentences",
-    "benefit_curve", "benefit_table", "grade_draft"}. Tipping points use the exact engine on
-    the unadjusted data plus the per-study biases of `bias` (MCMC-only specs get None and a
-    note); E-values are for the HR as the studies report it (unadjusted)."""
-    md = md or post.model_data
-    spec = spec or post.spec
-    raw = unadjusted or post
+    "bias_curve", "evalue", "evalue_sentence", "evalue_adjusted", "absolute": [...],
+    "absolute_sentences", "benefit_curve", "benefit_table", "grade_draft"}. Tipping points
+    use the exact engine on the studies as reported plus the per-study biases of `bias`,
+    applied once (MCMC-only specs get None and a note); "evalue" is for the HR as the
+    studies report it, "evalue_adjusted" (with a bias model) for the bias-adjusted HR."""
+    from .bias import reported_inputs
+
+    md0, spec0, bias0, table0 = reported_inputs(post)
+    md = md or md0
+    spec = spec or spec0
+    bias = bias if bias is not None else bias0
+    raw = unadjusted or post.as_reported or post
+    adjusted_fit = raw is not post
     th = list(spec.thresholds)
     out: dict = {"bias_assumptions": describe_bias(bias)}
     probs = tipping_probabilities(th, tipping_overrides)
     table = evidence.table if evidence is not None and hasattr(evidence, "table") else evidence
-    try:
-        ta = tipping_analysis(md, spec, probs, thresholds=[t for t in th if t <= 1] or [1.0], bias=bias, table=table)
-        out["tipping_point"], out["bias_curve"], out["tipping_point_note"] = ta["tipping_point"], ta["curve"], None
-        out["tipping_sentences"] = [tipping_sentence(r) for r in ta["tipping_point"]]
-    except ModelError as exc:
-        out["tipping_point"], out["bias_curve"], out["tipping_point_note"] = None, None, str(exc)
-        out["tipping_sentences"] = []
+    table = table0 if table is None else table
+    if not probs:
+        out["tipping_point"], out["bias_curve"], out["tipping_sentences"] = None, None, []
+        out["tipping_point_note"] = (f"every threshold ({', '.join(f'{t:g}' for t in th)}) is above 1, a harm "
+                                     "threshold: a tipping point is computed for benefit thresholds (HR at or "
+                                     "below 1) only")
+    else:
+        try:
+            ta = tipping_analysis(md, spec, probs, thresholds=[t for t in th if t <= 1] or [1.0], bias=bias,
+                                  table=table)
+            out["tipping_point"], out["bias_curve"], out["tipping_point_note"] = ta["tipping_point"], ta["curve"], None
+            out["tipping_sentences"] = [tipping_sentence(r) for r in ta["tipping_point"]]
+        except ModelError as exc:
+            out["tipping_point"], out["bias_curve"], out["tipping_point_note"] = None, None, str(exc)
+            out["tipping_sentences"] = []
     ev = evalue_summary(raw[("pooled",)], rare_outcome=rare_outcome)
     out["evalue"] = ev
     out["evalue_sentence"] = evalue_sentence(ev, treatment)
@@ -68,7 +88,7 @@ def observational_blocks(post, *, md=None, spec=None, unadjusted=None, bias=None
     out["benefit_table"] = benefit_table(post)
     pooled = _hr_block(raw[("pooled",)], ci_prob)
     adjusted = None
-    if unadjusted is not None:
+    if adjusted_fit:
         adjusted = {**_hr_block(post[("pooled",)], ci_prob),
                     "prob": {t: float(post[("pooled",)].cdf(math.log(t))) for t in th}}
     out["grade_draft"] = grade_draft(

@@ -57,11 +57,35 @@ def _identity(v):
     return v
 
 
+def check_probabilities(probs, what: str = "quantile") -> np.ndarray:
+    """`probs` as an array after checking each is a number in [0, 1] (a ValueError that
+    says so otherwise): the one check of every engine's quantile()."""
+    try:
+        p = np.asarray(probs, float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}: probabilities must be numbers in [0, 1], got {probs!r}") from None
+    if not np.all((p >= 0.0) & (p <= 1.0)):
+        bad = [v for v in np.atleast_1d(p).tolist() if not 0.0 <= v <= 1.0]
+        raise ValueError(f"{what}: probabilities must be numbers in [0, 1], got {bad[0]!r}")
+    return p
+
+
+def check_level(prob, what: str = "hpd") -> float:
+    """An interval's probability `prob` after checking it is a number strictly between 0
+    and 1 (a ValueError otherwise): the one check of every engine's hpd()."""
+    ok = isinstance(prob, (int, float, np.floating, np.integer)) and not isinstance(prob, bool)
+    if not ok or not 0.0 < float(prob) < 1.0:
+        raise ValueError(f"{what}: the interval's probability must be a number strictly between 0 and 1 "
+                         f"(e.g. 0.95), got {prob!r}")
+    return float(prob)
+
+
 def shortest_interval(m: Marginal, prob: float = 0.95, transform: Callable = _identity) -> tuple[float, float]:
     """Shortest interval with `prob` mass of transform(X), X ~ m, for a monotone increasing
     `transform`: minimise transform(Q(p + prob)) - transform(Q(p)) over p in [0, 1 - prob]
     (golden-section search, 40 steps; unimodal densities). Returns the bounds on the
     transformed scale; p = 0 when the density decreases over the whole support."""
+    prob = check_level(prob)
     a, b = 0.0, 1.0 - prob
     gr = (np.sqrt(5.0) - 1.0) / 2.0
 
@@ -189,7 +213,7 @@ class HRMarginal(Marginal):
         return self.base.moments(lambda v: f(np.exp(v)))
 
     def hpd(self, prob: float = 0.95) -> tuple[float, float]:
-        return self.base._exp_hpd(prob)
+        return self.base._exp_hpd(check_level(prob))
 
     def on(self, scale: str) -> Marginal:
         return self.base if scale == "log" else super().on(scale)
@@ -355,7 +379,7 @@ class MixtureMarginal(Marginal):
         """Newton's method on the mixture CDF (see `mixture_quantiles`). Each probability is
         solved once per marginal: summaries ask for the same 2.5%, 50% and 97.5% points on
         the log and HR scales and as HPD starting points."""
-        p = np.atleast_1d(np.asarray(probs, float))
+        p = np.atleast_1d(check_probabilities(probs))
         memo = self.__dict__.setdefault("_q", {})
         todo = [v for v in dict.fromkeys(p.tolist()) if v not in memo]
         if todo:
@@ -364,7 +388,7 @@ class MixtureMarginal(Marginal):
 
     def hpd(self, prob: float = 0.95) -> tuple[float, float]:
         """Shortest interval [a, b] of a unimodal mixture: F(b) - F(a) = prob and f(a) = f(b)."""
-        a, b = self._hpd_bounds(prob, 0.0)
+        a, b = self._hpd_bounds(check_level(prob), 0.0)
         return float(a), float(b)
 
     def _exp_hpd(self, prob: float) -> tuple[float, float]:
@@ -442,7 +466,7 @@ class GridMarginal(Marginal):
         return np.interp(np.asarray(x, float), self.x, self.dens, left=0.0, right=0.0)
 
     def quantile(self, probs) -> np.ndarray:
-        p = np.asarray(probs, float)
+        p = check_probabilities(probs)
         inv = self.__dict__.get("_inv")
         if inv is None:  # strictly increasing cumulative for inversion (computed once)
             cum, idx = np.unique(self.cum, return_index=True)
@@ -481,7 +505,7 @@ class DrawsMarginal(Marginal):
         return (self.draws.ravel() <= x[..., None]).mean(-1)
 
     def quantile(self, probs) -> np.ndarray:
-        return np.quantile(self.draws.ravel(), np.asarray(probs, float))
+        return np.quantile(self.draws.ravel(), check_probabilities(probs))
 
     def pdf(self, x) -> np.ndarray:
         """KDE of the draws (arviz-stats), linearly interpolated from its 512-point grid;
@@ -505,11 +529,60 @@ class DrawsMarginal(Marginal):
 
     def hpd(self, prob: float = 0.95) -> tuple[float, float]:
         """ArviZ's HDI (narrowest interval holding `prob` of the draws)."""
-        return self._hdi(self.draws, prob)
+        return self._hdi(self.draws, check_level(prob))
 
     def _exp_hpd(self, prob: float) -> tuple[float, float]:
         with np.errstate(over="ignore"):
             return self._hdi(np.exp(self.draws), prob)
+
+
+class _Extras(dict):
+    """``Posterior.extras``: engine-specific working data (the exact engine's tau
+    components and weights, the bias constants). The keys of the typed fields are kept as
+    deprecated aliases that read and write those fields: "unadjusted" (``as_reported``),
+    "frequentist", "idata" (``draws``) and "input_sha256"."""
+
+    _FIELDS = {"unadjusted": "as_reported", "frequentist": "frequentist", "idata": "draws",
+               "input_sha256": "input_sha256"}
+
+    def __init__(self, owner, data=()):
+        super().__init__()
+        self._owner = owner
+        for k, v in dict(data).items():
+            self[k] = v
+
+    def __setitem__(self, key, value):
+        if key in self._FIELDS:
+            setattr(self._owner, self._FIELDS[key], value)
+        else:
+            super().__setitem__(key, value)
+
+    def __getitem__(self, key):
+        if key in self._FIELDS:
+            if key == "unadjusted":
+                import warnings
+
+                warnings.warn("post.extras['unadjusted'] is deprecated: use post.as_reported", DeprecationWarning,
+                              stacklevel=2)
+            v = getattr(self._owner, self._FIELDS[key])
+            if v is None:
+                raise KeyError(key)
+            return v
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key):
+        if key in self._FIELDS:
+            return getattr(self._owner, self._FIELDS[key]) is not None
+        return super().__contains__(key)
+
+    def __reduce__(self):
+        return (dict, (dict(self),))
 
 
 @dataclass
@@ -519,7 +592,19 @@ class Posterior:
     ``post["pooled"]`` is the marginal of the pooled log-HR (``.on("hr")`` for the HR);
     ``post.prob("pooled", 0.8)`` = P(HR < 0.8); ``post.summary()`` is the summary.json dict,
     ``post.tidy()`` a tidy DataFrame and ``post.to_xarray()`` a labelled Dataset.
-    Printing it (or showing it in a notebook) gives a short headline, as print.bayesmeta does."""
+    Printing it (or showing it in a notebook) gives a short headline, as print.bayesmeta does.
+
+    Typed fields beside the marginals:
+        as_reported   with ``[bias]``: the same model fitted to the studies as reported,
+                      without the bias terms (a Posterior); None without ``[bias]``. Every
+                      analysis of the evidence as reported (tipping points, the bias curve,
+                      E-values, GRADE inputs, publication bias) reads it (`reported`).
+        frequentist   the REML / DerSimonian-Laird comparator (no bias model), or None
+        draws         the MCMC draws (an ArviZ InferenceData), None for the exact engine
+        input_sha256  SHA-256 of the evidence file (provenance), None for a DataFrame
+    ``model_data`` is what the engine fitted (with ``[bias.by]`` on the exact engine: the
+    studies shifted by their bias means and widened by their variances); the studies as
+    reported are ``post.reported.model_data``."""
 
     engine: str
     spec: Spec
@@ -527,8 +612,21 @@ class Posterior:
     model_data: ModelData
     marginals: dict[tuple[str, ...], Marginal] = field(default_factory=dict)
     diagnostics: dict[str, Any] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)  # engine-specific: tau grid, idata, ...
+    extras: dict[str, Any] = field(default_factory=dict)  # engine-specific: tau grid, bias constants
     seed: int | None = None
+    as_reported: Posterior | None = None
+    frequentist: dict | None = None
+    draws: Any = None
+    input_sha256: str | None = None
+
+    def __post_init__(self):
+        self.extras = _Extras(self, self.extras)
+
+    @property
+    def reported(self) -> Posterior:
+        """The analysis of the studies as reported: `as_reported` with ``[bias]``, else
+        this posterior itself."""
+        return self.as_reported if self.as_reported is not None else self
 
     @property
     def k(self) -> int:
@@ -552,8 +650,22 @@ class Posterior:
                            f"{' ...' if len(self.marginals) > 12 else ''} (a study: post['study', '<id>'])") from None
 
     def prob(self, key, hr: float, side: str = "lt") -> float:
-        """P(HR < hr) (side="lt") or P(HR > hr) (side="gt") for a quantity."""
-        p = float(self[key].cdf(np.log(hr)))
+        """P(HR < hr) (side="lt") or P(HR > hr) (side="gt") for a quantity on the HR scale
+        (pooled, predictive, a stratum, a coefficient's ratio of HRs, a study). `hr` must be
+        a finite number > 0 and the quantity a ratio: a ValueError otherwise (tau, omega
+        and I^2 are not ratios: use ``post["tau"].cdf(x)``); a KeyError names the
+        quantities there are when `key` is unknown."""
+        m = self[key]
+        name = key if isinstance(key, str) else key[0] if len(key) == 1 else key
+        if m.scale != "log":
+            raise ValueError(f"post.prob({name!r}, ...) asks P(HR < t), but {name!r} is not a hazard ratio (scale "
+                             f"{m.scale!r}); for P({name} < x) use post[{name!r}].cdf(x)")
+        if side not in ("lt", "gt"):
+            raise ValueError(f"side must be 'lt' (P(HR < hr)) or 'gt' (P(HR > hr)), got {side!r}")
+        ok = isinstance(hr, (int, float, np.floating, np.integer)) and not isinstance(hr, bool)
+        if not ok or not (math.isfinite(float(hr)) and float(hr) > 0):
+            raise ValueError(f"post.prob({name!r}, hr): hr must be a hazard ratio, a finite number > 0, got {hr!r}")
+        p = float(m.cdf(np.log(float(hr))))
         return p if side == "lt" else 1.0 - p
 
     def _headline(self, ci_prob: float = 0.95) -> list[tuple[str, str]]:
@@ -585,7 +697,7 @@ class Posterior:
         if probs:
             rows.append(("probabilities", ", ".join(probs)))
         if getattr(spec, "bias", None) is not None:
-            rows.append(("assumes", "the [bias] priors of the spec (post.extras['unadjusted']: the studies as reported)"))
+            rows.append(("assumes", "the [bias] priors of the spec (post.as_reported: the studies as reported)"))
         else:
             rows.append(("assumes", "unbiased studies (no [bias] model; observational studies rarely are)"))
         rows.append(("diagnostics", "passed" if self.ok else "FAILED (not a clean result)"))

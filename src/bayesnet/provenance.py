@@ -83,7 +83,7 @@ def provenance(post) -> dict:
     src = {}
     if ev is not None:
         src = {"source": portable_text(ev.source), "data_sha256": data_sha256(ev)}
-        raw = post.extras.get("input_sha256")
+        raw = getattr(post, "input_sha256", None)
         if raw:
             src["input_file_sha256"] = raw
     return {**src, "spec": spec.raw, "spec_path": portable_path(spec.path) if spec.path else None,

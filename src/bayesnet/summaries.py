@@ -181,7 +181,7 @@ def summary_dict(post, observational: bool = True, ci_prob: float = 0.95) -> dic
     hr_cols = ("hr", "hr_low", "hr_high", "shrunken_hr", "shrunken_low", "shrunken_high")
     out["studies"] = [{k: (None if k in hr_cols and isinstance(v, float) and not math.isfinite(v) else v)
                        for k, v in r.items()} for r in _study_rows(post, ci_prob)]
-    out["frequentist"] = post.extras.get("frequentist")
+    out["frequentist"] = post.frequentist
     out["diagnostics"] = post.diagnostics
     out["provenance"] = provenance(post)
     if any(_has_none(out[k]) for k in ("pooled", "predictive", "strata", "coefficients")) or \
@@ -233,12 +233,12 @@ def observational_summary(post, ci_prob: float = 0.95) -> dict:
 
     spec = post.spec
     r = spec.report
-    unadjusted = post.extras.get("unadjusted")
+    unadjusted = post.as_reported
     out = {}
     if unadjusted is not None:
         out["unadjusted"] = summary_dict(unadjusted, observational=False, ci_prob=ci_prob)
     out.update(observational_blocks(
-        post, spec=spec, unadjusted=unadjusted, bias=getattr(spec, "bias", None), evidence=post.evidence,
+        post, spec=spec,
         absolute_rows=list(getattr(spec, "absolute", None) or ()), tipping_overrides=r.tipping_probability,
         rare_outcome=bool(r.rare_outcome), treatment=r.treatment or "the treatment", ci_prob=ci_prob))
     return out

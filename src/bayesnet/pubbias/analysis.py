@@ -32,7 +32,7 @@ def analyse_publication_bias(post, cfg=None, seed: int = 20261123) -> dict:
     analysed, display labels where the table has them). `cfg`: a PublicationBiasConfig or
     the raw ``[publication_bias]`` table (None: the defaults)."""
     # publication bias concerns the estimates as reported: never the bias-shifted data
-    post = post.extras.get("unadjusted") or post
+    post = post.reported
     md = post.model_data
     table = post.evidence.table if post.evidence is not None else None
     labels = list(md.studies)
