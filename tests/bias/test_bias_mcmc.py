@@ -61,9 +61,9 @@ def test_shipped_bias_spec_exact_and_mcmc_engines_agree():
     ex = fit(spec, engine="exact", frequentist=False)
     mc = fit(spec, engine="mcmc", log_likelihood=False, frequentist=False)
     assert mc.ok, mc.diagnostics["problems"]
-    assert "unadjusted" in mc.extras and "unadjusted" in ex.extras
+    assert mc.as_reported is not None and ex.as_reported is not None
     assert abs(ex["pooled"].mean() - mc["pooled"].mean()) < TOL["mcse_multiple"] * mcse_mean(mc)
     assert mc["pooled"].sd() == pytest.approx(ex["pooled"].sd(), rel=0.1)
     assert mc["predictive"].quantile([0.975])[0] == pytest.approx(ex["predictive"].quantile([0.975])[0], abs=0.1)
     # the bias moves the pooled effect towards no effect, identically in both engines
-    assert ex["pooled"].mean() > ex.extras["unadjusted"]["pooled"].mean()
+    assert ex["pooled"].mean() > ex.as_reported["pooled"].mean()
