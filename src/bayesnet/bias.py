@@ -45,6 +45,8 @@ from .posterior import MixtureMarginal, Posterior
 from .priors import Prior
 
 __all__ = [
+    "MAX_BIAS_MU",
+    "MAX_BIAS_SIGMA",
     "TIPPING_LOWER",
     "BiasPrior",
     "BiasSpec",
@@ -70,6 +72,8 @@ __all__ = [
 ]
 
 TIPPING_LOWER = 0.2  # smallest bias ratio searched for a tipping point
+MAX_BIAS_MU = math.log(20.0)  # a bias prior centred beyond a 20-fold ratio is refused
+MAX_BIAS_SIGMA = 10.0         # sigma = 10 (log scale) is already vague; larger is refused
 
 
 @dataclass(frozen=True)
@@ -128,13 +132,25 @@ def _parse_prior(value, where: str, problems: list[str]) -> BiasPrior | None:
         elif k == "sigma" and value[k] < 0:
             problems.append(f"{where}.sigma: must be >= 0 (0 = a fixed, known bias), got {value['sigma']:g}")
             ok = False
+        elif k == "sigma" and value[k] > MAX_BIAS_SIGMA:
+            problems.append(f"{where}.sigma: {value['sigma']:g} is beyond {MAX_BIAS_SIGMA:g} on the log-HR scale "
+                            f"(a 95% prior range of ratios wider than 3e-9 to 3e8); sigma = {MAX_BIAS_SIGMA:g} is "
+                            "already vague: use at most that")
+            ok = False
+        elif k == "mu" and abs(value[k]) > MAX_BIAS_MU:
+            problems.append(f"{where}.mu: {value['mu']:g} centres the bias at a ratio reported HR / true HR of "
+                            f"{math.exp(max(min(value['mu'], 700.0), -700.0)):.3g}, beyond a 20-fold ratio (|mu| <= "
+                            f"ln 20 = {MAX_BIAS_MU:.3f}); mu is the LOG of the ratio, e.g. mu = -0.18 for 0.84")
+            ok = False
     return BiasPrior(float(value["mu"]), float(value["sigma"])) if ok else None
 
 
 def parse_bias(raw: dict, source: str = "spec", evidence=None) -> BiasSpec:
     """Check a ``[bias]`` table (the parsed TOML) and return a BiasSpec. Every problem is
     collected in one pass and raised as one SpecError (``.problems`` lists them): unknown
-    keys, non-numeric or missing mu/sigma, sigma < 0, and, when `evidence` (a DataFrame or
+    keys, non-numeric or missing mu/sigma, sigma < 0, sigma > 10 (`MAX_BIAS_SIGMA`; 10
+    itself, a vague prior, is valid), |mu| > ln 20 (`MAX_BIAS_MU`: a centre beyond a 20-fold
+    ratio of HRs), and, when `evidence` (a DataFrame or
     a mapping column -> values) is given, a ``by.<column>.<level>`` naming a column or
     level absent from the evidence (the message lists what exists)."""
     where = f"{source}: [bias]"
@@ -563,9 +579,12 @@ def tipping_points(md, spec, probabilities: dict[float, float], quantity: str = 
     assumed to exaggerate the benefit more). The root in delta is bracketed on `lower` and
     the bias curve's ratios (shared with `bias_curve` in `tipping_analysis`), then found to
     1e-10 by the Illinois method for all thresholds at once. Per-study biases of `bias` apply;
-    its common bias is replaced by the fixed one being searched. Returns
-    [{threshold, probability, ratio, prob_without_bias, reason}], ratio None (and a reason)
-    when P is already below p without bias, or still above p at R = lower."""
+    its common bias is replaced by the fixed one being searched. `md` must be the studies AS
+    REPORTED (``bias.reported_inputs(post)``): the per-study biases are applied here, once.
+    Returns [{threshold, probability, ratio, prob_without_bias, quantity, reason,
+    per_study_bias}], ratio None (and a reason) when P is already below p without bias, or
+    still above p at R = lower; `per_study_bias` says whether ``[bias.by]`` terms applied.
+    No probabilities (every threshold above 1: harm thresholds) give []."""
     rf = _fixed or _FixedBias(md, spec, bias, table)
     curve = _curve_ratios(md.k)
     ratios = np.unique(np.concatenate([[lower, 1.0], curve[curve > lower]]))
@@ -578,7 +597,7 @@ def tipping_points(md, spec, probabilities: dict[float, float], quantity: str = 
     for n, (t, p) in enumerate(zip(ts, ps, strict=True)):
         f0 = float(vals[n, -1] + p)
         row = {"threshold": float(t), "probability": float(p), "ratio": None, "prob_without_bias": f0,
-               "quantity": quantity, "reason": None}
+               "quantity": quantity, "reason": None, "per_study_bias": bool(bias is not None and bias.by)}
         if f0 < p:
             row["reason"] = (f"P(HR < {t:g}) is {f0:.3f} without any bias, already below {p:g}")
         elif vals[n, 0] > 0:
@@ -668,13 +687,18 @@ def tipping_analysis(post, *args, thresholds=None, bias=None, table=None, lower:
 
 
 def tipping_sentence(row: dict) -> str:
-    """Plain words: "if the studies' HRs are 0.70 times the true HR or less (they
-    exaggerate the benefit by that factor), P(HR < 1) falls below 95%"."""
+    """Plain words for a tipping point R (reported HR / true HR; a ratio further below 1 is
+    a larger exaggeration of the benefit): "If the studies' reported HRs are 0.69 times
+    the true HR or less (...), the probability that the true HR is below 1 falls below
+    95%." A row without a ratio gives its reason."""
     t, p = row["threshold"], row["probability"]
     if row["ratio"] is None:
         return row["reason"] + "."
-    return (f"If the observational studies exaggerate the benefit by a factor of {row['ratio']:.2f} or more "
-            f"(reported HR = {row['ratio']:.2f} x true HR), the probability that the true HR is below {t:g} "
+    r = row["ratio"]
+    kept = " on top of the per-study biases assumed" if row.get("per_study_bias") else ""
+    return (f"If the observational studies' reported HRs are {r:.2f} times the true HR or less{kept} (they "
+            f"exaggerate the benefit at least that much: a true HR of 1 would be reported as {r:.2f} or lower; a "
+            f"ratio further below 1 is a larger exaggeration), the probability that the true HR is below {t:g} "
             f"falls below {100 * p:g}%.")
 
 

@@ -9,26 +9,40 @@ from .cli import EXIT_OK, call_guarded
 
 def summary_text(pb: dict, domain: dict) -> str:
     """Plain-text headline of a ``publication_bias`` block."""
-    from .format import hr_ci, num, p
+    from .format import bf, hr_ci, num, p_eq
+    from .pubbias.config import ensemble_name
 
     lines = [f"{pb['k']} studies"]
     if pb.get("caveat"):
         lines.append(pb["caveat"])
     if pb.get("egger"):
-        lines.append(f"Egger's test: z = {num(pb['egger']['z'])}, p = {p(pb['egger']['p'])}")
+        eg, ss = pb["egger"], pb["egger"].get("small_sample") or {}
+        few = " (too little power at this k to show or exclude small-study effects)" if pb["k"] < 10 else ""
+        if ss.get("p") is not None:
+            lines.append(f"Egger's test (small-sample t test, {ss['df']} df): t = {num(ss['t'])}, p {p_eq(ss['p'])}"
+                         f"{few}; z test (metafor default) p {p_eq(eg['p'])}")
+        else:
+            lines.append(f"Egger's test: z = {num(eg['z'])}, p {p_eq(eg['p'])}{few}")
+    elif pb.get("egger_note"):
+        lines.append(pb["egger_note"])
     if pb.get("debray"):
         d = pb["debray"]
-        lines.append(f"Debray's test ({d['variant']}, {d['k']} studies): t = {num(d['t'])}, p = {p(d['p'])}")
+        lines.append(f"Debray's test ({d['variant']}, {d['k']} studies): t = {num(d['t'])}, p {p_eq(d['p'])}")
+    elif pb.get("debray_note"):
+        lines.append(pb["debray_note"])
     if pb.get("pet_peese"):
         c = pb["pet_peese"]["conditional"]
         flag = "" if pb["pet_peese"]["reliable"] else " (unreliable: " + "; ".join(pb["pet_peese"]["unreliable_because"]) + ")"
         lines.append(f"PET-PEESE ({c['uses'].upper()}): HR {hr_ci(c['hr']['median'], c['hr']['ci'])}{flag}")
+    elif pb.get("pet_peese_note"):
+        lines.append(pb["pet_peese_note"])
     a = pb["averaging"]
     if a is None:
         lines.append(pb.get("averaging_note", "model averaging not run"))
         lines.append(domain["sentence"])
         return "\n".join(lines)
-    lines.append("RoBMA-PSMA inclusion BF: " + ", ".join(f"{k} {num(v)}" for k, v in a["inclusion_bf"].items()))
+    ens = ensemble_name((a.get("priors") or {}).get("ensemble", "psma"))
+    lines.append(f"{ens} inclusion BF: " + ", ".join(f"{k} {bf(v)}" for k, v in a["inclusion_bf"].items()))
     w, wo = a["pooled"]["hr"], a["without_bias_components"]["pooled"]["hr"]
     lines.append(f"model-averaged HR {hr_ci(w['median'], w['ci'])}; without the bias models "
                  f"{hr_ci(wo['median'], wo['ci'])}")

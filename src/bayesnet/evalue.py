@@ -88,14 +88,23 @@ def evalue_summary(marginal, rare_outcome: bool = False, prob: float = 0.95) -> 
             "hr": {"median": med, "ci95": [lo, hi]}, "rr": {"point": r["rr"]["point"], "ci": rr_ci}}
 
 
-def evalue_sentence(ev: dict, treatment: str = "the treatment", outcome: str = "death") -> str:
-    """One plain sentence explaining the E-values of `evalue_summary`."""
+def evalue_sentence(ev: dict, treatment: str = "the treatment", outcome: str = "death",
+                    adjusted: bool = False) -> str:
+    """One plain sentence explaining the E-values of `evalue_summary`: of the HR as the
+    studies report it, or (adjusted=True) of the bias-adjusted HR, where the E-value is the
+    further unmeasured confounding, beyond the bias already assumed, that would explain the
+    adjusted estimate away."""
     p, c = ev["point"], ev["ci"]
     conv = ("" if ev["rare_outcome"] else
             " (the HR was first converted to a risk ratio because the outcome is common)")
-    s = (f"An unmeasured confounder associated with both {treatment} and {outcome} by a risk ratio of "
-         f"{p:.2f} each, above the measured confounders, could explain away the pooled HR of "
-         f"{ev['hr']['median']:.2f}{conv}; ")
+    if adjusted:
+        s = (f"Beyond the bias already assumed, a further unmeasured confounder associated with both {treatment} and "
+             f"{outcome} by a risk ratio of {p:.2f} each would explain away the bias-adjusted pooled HR of "
+             f"{ev['hr']['median']:.2f}{conv}; ")
+    else:
+        s = (f"An unmeasured confounder associated with both {treatment} and {outcome} by a risk ratio of "
+             f"{p:.2f} each, above the measured confounders, could explain away the pooled HR of "
+             f"{ev['hr']['median']:.2f}{conv}; ")
     if c is None or c <= 1.0 + 1e-12:
         s += "the 95% credible interval already includes 1, so no confounding is needed to make it include 1."
     else:

@@ -174,3 +174,18 @@ def prob_label(key: str) -> str:
                 break
     side, t, predictive = parse_prob_key(key)
     return f"P({'new ' if predictive else ''}HR {_SIDES[side]} {threshold(t)})"
+
+
+def bf(x: float | None) -> str:
+    """A Bayes factor for reading: two decimals from 0.01 to 1000, "> 10^6" / "< 10^-6"
+    beyond a million-fold, else in powers of ten ("3.2 x 10^4")."""
+    if x is None or not math.isfinite(x):
+        return MISSING if x is None or math.isnan(x) else ("> 10^6" if x > 0 else MISSING)
+    if x > 1e6:
+        return "> 10^6"
+    if x < 1e-6:
+        return "< 10^-6"
+    if 0.01 <= x < 1000:
+        return f"{x:.2f}"
+    e = math.floor(math.log10(x))
+    return f"{x / 10**e:.1f} x 10^{e}"

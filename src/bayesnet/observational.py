@@ -6,6 +6,7 @@ across thresholds, and the GRADE draft. Used by `bayesnet fit` and `bayesnet rep
 from __future__ import annotations
 
 import math
+import re
 
 from .absolute import (
     SEED,
@@ -25,7 +26,36 @@ from .evalue import evalue_sentence, evalue_summary
 from .evidence.conversions import interval_tails
 from .grade import grade_draft
 
-__all__ = ["observational_blocks"]
+__all__ = ["DESIGN_COLUMNS", "observational_blocks", "study_designs"]
+
+DESIGN_COLUMNS = ("design", "study_design", "design_class")  # evidence columns naming a study's design
+_RANDOMISED = re.compile(r"random|\brct\b|trial", re.I)
+_OBSERVATIONAL = re.compile(r"cohort|case|series|registry|observational|cross.?section|matched|weighted|"
+                            r"retrospective|prospective", re.I)
+
+
+def study_designs(post) -> dict:
+    """What the evidence says about the studies' designs: {"column", "randomised",
+    "observational", "unknown", "all_observational"} from the first column of
+    `DESIGN_COLUMNS` in the evidence table (counts of the analysed studies; a value naming
+    randomisation or a trial is randomised, one naming a cohort, case series, registry or
+    other non-randomised design observational, anything else or blank unknown).
+    all_observational is True only when every study is known to be observational, None
+    when the evidence has no design column."""
+    ref = post.reported
+    table = ref.evidence.table if ref.evidence is not None else None
+    col = next((c for c in DESIGN_COLUMNS if table is not None and c in table.columns), None)
+    if col is None:
+        return {"column": None, "randomised": 0, "observational": 0, "unknown": ref.k, "all_observational": None}
+    by = dict(zip(table["study"].astype(str), table[col]))
+    counts = {"randomised": 0, "observational": 0, "unknown": 0}
+    for st in ref.model_data.studies:
+        v = by.get(str(st))
+        v = "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+        kind = ("randomised" if _RANDOMISED.search(v) else "observational" if _OBSERVATIONAL.search(v)
+                else "unknown")
+        counts[kind] += 1
+    return {"column": col, **counts, "all_observational": counts["observational"] == ref.k and ref.k > 0}
 
 
 def _hr_block(m, ci_prob: float = 0.95) -> dict:
@@ -47,8 +77,8 @@ def observational_blocks(post, *, md=None, spec=None, unadjusted=None, bias=None
     the bias fit shifted; `unadjusted`: the analysis as reported; `bias`; `evidence`).
 
     Returns {"bias_assumptions": [...], "tipping_point": [...] or None, "tipping_point_note",
-    "bias_curve", "evalue", "evalue_sentence", "evalue_adjusted", "absolute": [...],
-    "absolute_sentences", "benefit_curve", "benefit_table", "grade_draft"}. Tipping points
+    "bias_curve", "evalue", "evalue_sentence", "evalue_adjusted", "evalue_adjusted_sentence",
+    "absolute": [...], "absolute_sentences", "benefit_curve", "benefit_table", "grade_draft"}. Tipping points
     use the exact engine on the studies as reported plus the per-study biases of `bias`,
     applied once (MCMC-only specs get None and a note); "evalue" is for the HR as the
     studies report it, "evalue_adjusted" (with a bias model) for the bias-adjusted HR."""
@@ -61,7 +91,7 @@ def observational_blocks(post, *, md=None, spec=None, unadjusted=None, bias=None
     raw = unadjusted or post.as_reported or post
     adjusted_fit = raw is not post
     th = list(spec.thresholds)
-    out: dict = {"bias_assumptions": describe_bias(bias)}
+    out: dict = {"bias_assumptions": describe_bias(bias), "designs": study_designs(post)}
     probs = tipping_probabilities(th, tipping_overrides)
     table = evidence.table if evidence is not None and hasattr(evidence, "table") else evidence
     table = table0 if table is None else table
@@ -82,6 +112,11 @@ def observational_blocks(post, *, md=None, spec=None, unadjusted=None, bias=None
     ev = evalue_summary(raw[("pooled",)], rare_outcome=rare_outcome)
     out["evalue"] = ev
     out["evalue_sentence"] = evalue_sentence(ev, treatment)
+    out["evalue_adjusted"], out["evalue_adjusted_sentence"] = None, None
+    if adjusted_fit:  # the further confounding, beyond the assumed bias, that explains the adjusted HR away
+        eva = evalue_summary(post[("pooled",)], rare_outcome=rare_outcome)
+        out["evalue_adjusted"] = eva
+        out["evalue_adjusted_sentence"] = evalue_sentence(eva, treatment, adjusted=True)
     out["absolute"] = absolute_effects(post, list(absolute_rows), seed=seed, ci_prob=ci_prob)
     out["absolute_sentences"] = [absolute_sentence(r, treatment) for r in out["absolute"]]
     out["benefit_curve"] = benefit_curve(post)

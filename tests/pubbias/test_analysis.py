@@ -26,8 +26,35 @@ def test_grade_domain_below_ten_studies_never_claims_an_assessment():
     d = grade_publication_bias(_block(5, 0.5, 0.6))
     assert d["concern"] == "cannot be assessed" and "with 5 studies it cannot be assessed reliably" in d["sentence"]
     d = grade_publication_bias(_block(5, 12.0, 0.04))
-    assert d["concern"] == "possible (panel to judge)" and "signals of small-study effects" in d["sentence"]
+    assert d["concern"] == "possible (panel to judge)" and "possible signal of small-study effects" in d["sentence"]
     assert "0.80 with the bias models and 0.60 without" in d["sentence"]
+
+
+def test_egger_significance_below_ten_studies_is_never_a_finding():
+    """At k < 10 Egger's p is reported with the words that the test has too little power,
+    and never makes a signal (issue 15: z p = 0.042, small-sample t p = 0.12 at k = 5)."""
+    d = grade_publication_bias(_block(5, 0.5, 0.004))
+    assert d["concern"] == "cannot be assessed"
+    assert "too little power at 5 studies" in d["sentence"] and "signal" not in d["sentence"]
+    assert "p < 0.001" not in d["sentence"] and "p = 0.004" in d["sentence"] and "0.00," not in d["sentence"]
+    blk = _block(12, 0.5, 0.5)
+    blk["egger"]["small_sample"] = {"t": -2.5, "df": 10, "p": 0.03}
+    assert grade_publication_bias(blk)["concern"] == "serious"
+    blk["egger"]["small_sample"]["p"] = 0.3  # the z test's p alone does not decide
+    blk["egger"]["p"] = 0.01
+    assert grade_publication_bias(blk)["concern"] == "not serious"
+
+
+def test_shipped_egger_is_the_small_sample_test_and_the_funnel_is_centred_as_reported():
+    spec = load_spec(ROOT / "models" / "ptr_bias_adjusted.toml")
+    adj = fit(spec, frequentist=False)
+    pb = analyse_publication_bias(adj)
+    assert pb["egger"]["p"] == pytest.approx(0.042, abs=5e-4)  # z test (metafor default)
+    assert pb["egger"]["small_sample"]["p"] == pytest.approx(0.120, abs=5e-4) and pb["egger"]["small_sample"]["df"] == 3
+    # the funnel's centre is the pooled HR as reported (0.51), labelled, not the model average (0.84)
+    assert pb["funnel"]["pooled"]["log_hr"] == pytest.approx(adj.as_reported["pooled"].median(), abs=1e-12)
+    assert "as reported" in pb["funnel"]["pooled"]["label"]
+    assert pb["funnel"]["pooled"]["log_hr"] != pytest.approx(pb["averaging"]["pooled"]["log_hr"]["median"], abs=0.05)
 
 
 def test_grade_domain_with_enough_studies():

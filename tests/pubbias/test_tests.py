@@ -1,7 +1,7 @@
 import pytest
 
 from bayesnet.errors import ModelError
-from bayesnet.pubbias.tests import debray_test, egger_test
+from bayesnet.pubbias.tests import UndefinedTest, debray_test, egger_test
 
 from ..conftest import TOL
 from .conftest import DATASETS, load
@@ -16,6 +16,37 @@ def test_egger_matches_metafor_regtest(name, metafor_ref):
     assert e["limit_log_hr"] == pytest.approx(ref["limit"], abs=TOL["metafor_fit"])
     assert e["limit_ci"] == pytest.approx(ref["limit_ci"], abs=TOL["metafor_fit"])
     assert e["k"] == len(d)
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_egger_small_sample_matches_metafor_regtest_lm(name, metafor_ref):
+    """Egger's classic t test (k - 2 df), the version shown with few studies."""
+    d, ref = load(name), metafor_ref[name]["egger_lm"]
+    e = egger_test(d.log_hr, d.se)["small_sample"]
+    assert e["t"] == pytest.approx(ref["t"], abs=TOL["metafor_fit"])
+    assert e["p"] == pytest.approx(ref["p"], abs=TOL["metafor_fit"])
+    assert e["limit_log_hr"] == pytest.approx(ref["limit"], abs=TOL["metafor_fit"])
+    assert e["df"] == ref["df"] == len(d) - 2
+
+
+def test_egger_small_sample_is_the_regression_of_y_over_se_on_precision():
+    """Egger et al. 1997 literally: OLS of y/se on 1/se, the t test of the intercept."""
+    from scipy import stats
+
+    d = load("unbiased_k8")
+    y, s = d.log_hr.to_numpy(), d.se.to_numpy()
+    lr = stats.linregress(1 / s, y / s)
+    t = lr.intercept / lr.intercept_stderr
+    e = egger_test(y, s)["small_sample"]
+    assert e["t"] == pytest.approx(t, abs=1e-9)
+    assert e["p"] == pytest.approx(2 * stats.t.sf(abs(t), len(y) - 2), abs=1e-9)
+
+
+def test_egger_and_debray_undefined_with_identical_standard_errors_or_events():
+    with pytest.raises(UndefinedTest, match="same standard error"):
+        egger_test([-0.3, -0.3, -0.3, -0.3], [0.2, 0.2, 0.2, 0.2])
+    with pytest.raises(UndefinedTest, match="same number of events"):
+        debray_test([-0.3, -0.1, -0.2], [0.2, 0.3, 0.25], events_total=[50, 50, 50])
 
 
 @pytest.mark.parametrize("name", DATASETS)

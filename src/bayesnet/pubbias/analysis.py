@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from ..format import bf as fmt_bf
 from .summary import publication_bias_summary
 from .tests import MIN_STUDIES
 
@@ -28,12 +29,14 @@ def _column(table, *names):
 
 
 def analyse_publication_bias(post, cfg=None, seed: int = 20261123) -> dict:
-    """summary.json's ``publication_bias`` block for the studies of `post` (log-HR and se as
-    analysed, display labels where the table has them). `cfg`: a PublicationBiasConfig or
-    the raw ``[publication_bias]`` table (None: the defaults)."""
+    """summary.json's ``publication_bias`` block for the studies of `post` as reported
+    (``post.reported``: log-HR and se as the studies reported them, never the bias-shifted
+    data; display labels where the table has them), the funnel centred on the pooled HR
+    of the analysis as reported. `cfg`: a PublicationBiasConfig or the raw
+    ``[publication_bias]`` table (None: the defaults)."""
     # publication bias concerns the estimates as reported: never the bias-shifted data
     post = post.reported
-    md = post.model_data
+    md = post.extras.get("model_data_as_reported", post.model_data)
     table = post.evidence.table if post.evidence is not None else None
     labels = list(md.studies)
     if table is not None and "label" in table.columns:
@@ -54,33 +57,59 @@ def analyse_publication_bias(post, cfg=None, seed: int = 20261123) -> dict:
         cfg = getattr(post.spec, "publication_bias", None)
     return publication_bias_summary(md.y, md.s, cfg, thresholds=tuple(post.spec.thresholds), studies=labels,
                                     events_treated=col("events_treated"), events_control=col("events_control"),
-                                    events_total=col("events_total", "events"), seed=seed)
+                                    events_total=col("events_total", "events"), seed=seed,
+                                    pooled_log_hr=post["pooled"].median(), pooled_label=_funnel_label(post))
+
+
+def _funnel_label(post) -> str:
+    """The basis of the funnel's pooled HR: this posterior's median, as reported."""
+    bias = getattr(post.spec, "bias", None)
+    return ("pooled HR (Bayesian, studies as reported)" if bias is None else
+            "pooled HR (Bayesian, under the [bias] assumptions)")
+
+
+def _egger_words(pb: dict) -> tuple[str, float | None]:
+    """Egger's small-sample t test in words, and its p (None when not run or undefined)."""
+    from ..format import num, p_eq
+
+    eg = pb.get("egger") or {}
+    ss = eg.get("small_sample") or {}
+    if ss.get("p") is not None:
+        return f"Egger's test t = {num(ss['t'])} ({ss['df']} df), p {p_eq(ss['p'])}", ss["p"]
+    if eg.get("p") is not None:
+        return f"Egger's test p {p_eq(eg['p'])}", eg["p"]
+    return (pb.get("egger_note") or "Egger's test not run"), None
 
 
 def grade_publication_bias(pb: dict) -> dict:
     """The GRADE publication-bias domain {concern, sentence} from a ``publication_bias``
     block: below 10 studies it cannot be assessed (no rating down on that ground alone,
-    but the panel is told); otherwise serious when the inclusion Bayes factor for bias
-    components exceeds 3 (moderate evidence, Jeffreys' scale) or Egger's p < 0.10."""
+    but the panel is told; Egger's test is reported as having too little power, never as a
+    finding, and only an inclusion Bayes factor for bias components above 3 is mentioned
+    as a possible signal); otherwise serious when that Bayes factor exceeds 3 (moderate
+    evidence, Jeffreys' scale) or Egger's small-sample t test (k - 2 df) gives p < 0.10."""
     k = pb["k"]
     avg = pb.get("averaging") or {}
     bf = (avg.get("inclusion_bf") or {}).get("bias")
-    eg = pb.get("egger") or {}
     with_b, without = avg.get("pooled", {}).get("hr", {}), avg.get("without_bias_components", {}).get("pooled", {}).get("hr", {})
     shift = ""
     if with_b.get("median") and without.get("median"):
         shift = (f"; the model-averaged HR is {with_b['median']:.2f} with the bias models and {without['median']:.2f} "
                  f"without them")
-    bf_txt = f"inclusion Bayes factor for bias {bf:.2f}" if bf is not None else "no Bayes factor"
-    eg_txt = f"Egger's test p = {eg['p']:.2f}" if eg.get("p") is not None else "Egger's test not run"
-    signal = (bf is not None and bf > 3) or (eg.get("p") is not None and eg["p"] < 0.10)
+    bf_txt = f"inclusion Bayes factor for bias {fmt_bf(bf)}" if bf is not None else "no Bayes factor"
+    eg_txt, eg_p = _egger_words(pb)
     if k < MIN_STUDIES:
+        signal = bf is not None and bf > 3
+        eg_part = (f"{eg_txt}, a test with too little power at {k} studies to show or exclude small-study effects"
+                   if eg_p is not None else eg_txt)
         return {"concern": "possible (panel to judge)" if signal else "cannot be assessed",
-                "sentence": f"Publication bias: with {k} studies it cannot be assessed reliably ({eg_txt}; {bf_txt}, "
+                "sentence": f"Publication bias: with {k} studies it cannot be assessed reliably ({eg_part}; {bf_txt}, "
                             f"which with so few studies depends strongly on the priors of the bias models{shift})"
-                            + ("; there are signals of small-study effects" if signal else "")
+                            + ("; the bias models are favoured by the Bayes factor, a possible signal of small-study "
+                               "effects" if signal else "")
                             + "; the panel should judge it from how the evidence was searched and whether unpublished "
                               "or negative studies are likely."}
-    serious = signal
+    serious = (bf is not None and bf > 3) or (eg_p is not None and eg_p < 0.10)
     return {"concern": "serious" if serious else "not serious",
             "sentence": f"Publication bias: {'suspected' if serious else 'not detected'} ({eg_txt}; {bf_txt}{shift})."}
+

@@ -135,7 +135,7 @@ def _box(logf, dims: list[_Dim], drop: float = DROP) -> tuple[list[tuple[float, 
         again, box, sds = False, [], []
         for a in range(len(dims)):
             prof = np.moveaxis(lv, a, 0).reshape(N_COARSE, -1).max(1)
-            idx = np.nonzero(prof > top - drop)[0]
+            idx = np.nonzero(prof >= top - drop)[0]
             i0, i1 = idx[0], idx[-1]
             width = hi[a] - lo[a]
             if i0 == 0:
@@ -236,7 +236,11 @@ def log_marginal_likelihood(y, s, model: EnsembleModel, cfg: PublicationBiasConf
         sc = float(max(np.std(y), np.median(s), 0.05))
         dims.append(_Dim("tau", math.log(sc) - 4.0, math.log(sc) + 1.0, log=True))
     if x_bias is not None:
-        sc = float(np.std(y) / max(np.std(x_bias), 1e-12) + 0.1)
+        # the slope's scale: spread of y over spread of se (or se^2); with every se equal, over
+        # its level (the slope is then a constant shift, confounded with mu, held by its prior)
+        spread = float(np.std(x_bias))
+        spread = spread if spread > 1e-9 * float(np.mean(x_bias)) else float(np.mean(x_bias))
+        sc = float(max(np.std(y), 0.05) / spread + 0.1)
         dims.append(_Dim("b", math.log(sc) - 4.0, math.log(sc) + 1.0, log=True))
     names = [d.name for d in dims]
 

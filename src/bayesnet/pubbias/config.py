@@ -31,7 +31,7 @@ from ..priors import Prior, parse_prior
 from ..validate import Problems, is_num
 from .selection import ROBMA_WEIGHTFUNCTIONS, WeightFunction
 
-__all__ = ["ALLOWED_KEYS", "DEFAULTS", "PublicationBiasConfig", "parse_publication_bias"]
+__all__ = ["ALLOWED_KEYS", "DEFAULTS", "ENSEMBLE_NAMES", "PublicationBiasConfig", "ensemble_name", "parse_publication_bias"]
 
 ALLOWED_KEYS = {"effect", "heterogeneity", "pet", "peese", "ensemble", "direction", "prior_prob", "weightfunctions"}
 DEFAULTS = {
@@ -44,6 +44,12 @@ DEFAULTS = {
     "prior_prob": {"effect": 0.5, "heterogeneity": 0.5, "bias": 0.5},
 }
 ENSEMBLES = ("psma", "pp", "sm")
+ENSEMBLE_NAMES = {"psma": "RoBMA-PSMA", "pp": "RoBMA-PP (PET and PEESE)", "sm": "RoBMA selection models"}
+
+
+def ensemble_name(ensemble: str) -> str:
+    """How a report names the `ensemble` of ``[publication_bias]`` (Bartos et al. 2023)."""
+    return ENSEMBLE_NAMES.get(ensemble, f"RoBMA ({ensemble})")
 
 
 @dataclass(frozen=True)

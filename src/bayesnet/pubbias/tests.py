@@ -3,7 +3,13 @@
 - Egger's regression test as metafor's ``regtest`` default (Egger et al. 1997, BMJ
   315:629; Sterne & Egger 2005): the random-effects meta-regression (REML)
   y_i ~ N(b0 + b1 se_i, se_i^2 + tau^2); the test is the Wald z of b1; b0 is the
-  "limit estimate" (the log-HR of a study with se = 0).
+  "limit estimate" (the log-HR of a study with se = 0). The z test is anti-conservative
+  with few studies, so the block also carries Egger's classic small-sample version
+  (``small_sample``): weighted least squares of y on se with weights 1 / se^2 and a
+  multiplicative dispersion phi = sum w r^2 / (k - 2), t = b1 / sqrt(phi [(X'WX)^-1]_11)
+  with k - 2 df (the regression of y / se on 1 / se of Egger 1997; metafor
+  ``regtest(model = "lm")``). With every standard error the same, se cannot be
+  separated from the intercept: the test is undefined (an `UndefinedTest`).
 - Debray, Moons & Riley (2018, Res Synth Methods 9:41-50): weighted least squares of the
   log-HR on 1 / (total events) with a multiplicative dispersion (t test, k - 2 df). With
   events per arm the weights are the asymptotic precisions 1 / (1/d_t + 1/d_c) ("D-FAV",
@@ -22,9 +28,13 @@ from scipy.special import ndtr, stdtr
 from ..engines.frequentist import rma
 from ..errors import ModelError
 
-__all__ = ["MIN_STUDIES", "debray_test", "egger_test", "power_sentence"]
+__all__ = ["MIN_STUDIES", "UndefinedTest", "debray_test", "egger_test", "power_sentence"]
 
 MIN_STUDIES = 10
+
+
+class UndefinedTest(ModelError):
+    """A regression test that these data cannot define (e.g. every standard error equal)."""
 
 
 def power_sentence(k: int, test: str) -> str:
@@ -54,6 +64,10 @@ def egger_test(y, s) -> dict:
     its se, tau2, the limit estimate (log-HR and HR, with 95% CI) and a power sentence."""
     y, s = _check(y, s, "Egger's test")
     k = len(y)
+    if np.ptp(s) <= 1e-9 * float(np.max(s)):
+        raise UndefinedTest(f"Egger's test is undefined here: all {k} studies have the same standard error "
+                            f"({float(s[0]):.4g}), so a trend of the log-HR with its standard error cannot be "
+                            f"estimated (nor small-study effects tested this way)")
     f = rma(y, s**2, np.column_stack([np.ones(k), s]), "REML", ["intercept", "sei"])
     b1, b0 = f["coefficients"]["sei"], f["coefficients"]["intercept"]
     z = b1["estimate"] / b1["se"]
@@ -61,7 +75,27 @@ def egger_test(y, s) -> dict:
             "tau2": f["tau2"], "limit_log_hr": b0["estimate"], "limit_ci": b0["ci"],
             "limit_hr": float(np.exp(b0["estimate"])), "limit_hr_ci": [float(np.exp(c)) for c in b0["ci"]],
             "method": "metafor regtest default: rma (REML), predictor sei, z test",
+            "small_sample": _egger_classic(y, s),
             "power": power_sentence(k, "Egger's test")}
+
+
+def _egger_classic(y, s) -> dict:
+    """Egger's classic test (module docstring): {t, df, p, slope, slope_se, limit_log_hr,
+    method}; t and p are None when the studies lie exactly on the line (phi = 0)."""
+    k = len(y)
+    w = 1.0 / s**2
+    X = np.column_stack([np.ones(k), s])
+    cov = np.linalg.inv(X.T @ (w[:, None] * X))
+    b = cov @ (X.T @ (w * y))
+    r = y - X @ b
+    df = k - 2
+    phi = float(np.sum(w * r * r) / df)
+    se = float(np.sqrt(phi * cov[1, 1]))
+    t = float(b[1] / se) if se > 0 else None
+    return {"t": t, "df": df, "p": None if t is None else float(2 * stdtr(df, -abs(t))), "slope": float(b[1]),
+            "slope_se": se, "limit_log_hr": float(b[0]),
+            "method": "Egger 1997: weighted regression on se, multiplicative dispersion, t test with k - 2 df "
+                      "(metafor regtest model = \"lm\")"}
 
 
 def debray_test(y, s, events_total=None, events_treated=None, events_control=None) -> dict:
@@ -84,6 +118,9 @@ def debray_test(y, s, events_total=None, events_treated=None, events_control=Non
         w, variant = 1.0 / s**2, "D-FIV"
     else:
         raise ModelError("Debray's test needs the number of events (total, or per arm) of every study")
+    if np.ptp(d) <= 1e-9 * float(np.max(d)):
+        raise UndefinedTest(f"Debray's test is undefined here: all {k} studies have the same number of events "
+                            f"({float(d[0]):g}), so a trend of the log-HR with 1 / events cannot be estimated")
     X = np.column_stack([np.ones(k), 1.0 / d])
     XtWX = X.T @ (w[:, None] * X)
     cov = np.linalg.inv(XtWX)

@@ -29,10 +29,14 @@ def headline_rows_unadjusted(rep: dict, keys: list[str], where: str) -> list[lis
 def bias_blocks(rep: dict) -> list[Block]:
     """'Could bias explain the benefit?': assumptions, tipping points, E-value, bias curve."""
     b: list[Block] = [Heading(2, "2b. Could bias explain the benefit?")]
-    b.append(Paragraph("Every study here is observational: patients who were treated differ from those who were not "
-                       "(confounding by indication; often immortal time as well), and all designs share that bias, so a "
-                       "design covariate cannot remove it and the data cannot estimate it. What follows says how large "
-                       "such a bias would have to be to change the conclusion."))
+    if (rep.get("designs") or {}).get("all_observational"):  # only when the design column says so
+        b.append(Paragraph("Every study here is observational: patients who were treated differ from those who were not "
+                           "(confounding by indication; often immortal time as well), and all designs share that bias, "
+                           "so a design covariate cannot remove it and the data cannot estimate it. What follows says "
+                           "how large such a bias would have to be to change the conclusion."))
+    else:
+        b.append(Paragraph("What follows says how large a bias shared by the studies would have to be to change the "
+                           "conclusion."))
     if rep.get("unadjusted"):
         b.append(Paragraph("The headline results above are bias-adjusted under these assumptions, which are priors stated "
                            "by the analyst, not estimated from the data:"))
@@ -46,6 +50,9 @@ def bias_blocks(rep: dict) -> list[Block]:
         b.append(Paragraph("Tipping point not computed: " + rep["tipping_point_note"]))
     if rep.get("evalue_sentence"):
         b.append(Paragraph(rep["evalue_sentence"] + " (E-value: VanderWeele & Ding 2017, for the HR as the studies report it.)"))
+    if rep.get("evalue_adjusted_sentence"):
+        b.append(Paragraph(rep["evalue_adjusted_sentence"] + " (E-value of the bias-adjusted HR: the confounding "
+                                                              "beyond the stated bias assumptions.)"))
     if rep.get("bias_curve"):
         b.append(Figure("bias_curve", "Probability of benefit if every study exaggerated the benefit by a common "
                                       "factor (reported HR / true HR, x-axis; 1 = no bias); pooled and new-study "
@@ -115,12 +122,19 @@ def publication_bias_blocks(rep: dict) -> list[Block]:
     rows = []
     eg = pb.get("egger")
     if eg:
-        rows.append(["Egger's regression test (metafor regtest default)", f"z = {eg['z']:.2f}, p = {fmt.p(eg['p'])}",
-                     eg["power"]])
+        ss = eg.get("small_sample") or {}
+        res = (f"t = {fmt.num(ss['t'])} ({ss['df']} df), p {fmt.p_eq(ss['p'])}; z test p {fmt.p_eq(eg['p'])}"
+               if ss.get("p") is not None else f"z = {fmt.num(eg['z'])}, p {fmt.p_eq(eg['p'])}")
+        rows.append(["Egger's regression test (small-sample t test, Egger 1997; the z test of metafor's regtest "
+                     "default beside it)", res, eg["power"]])
+    elif pb.get("egger_note"):
+        rows.append(["Egger's regression test", "undefined", pb["egger_note"]])
     db = pb.get("debray")
     if db:
         rows.append([f"Debray's test on events ({db['variant']}, {db['k']} studies)",
-                     f"t = {db['t']:.2f}, p = {fmt.p(db['p'])}", db["power"]])
+                     f"t = {fmt.num(db['t'])}, p {fmt.p_eq(db['p'])}", db["power"]])
+    elif pb.get("debray_note"):
+        rows.append(["Debray's test on events", "undefined", pb["debray_note"]])
     else:
         rows.append(["Debray's test on events", "not run", "needs the number of events in at least 3 studies"])
     pp = pb.get("pet_peese")
@@ -131,26 +145,33 @@ def publication_bias_blocks(rep: dict) -> list[Block]:
         rows.append(["PET-PEESE (Bayesian meta-regression on SE or SE^2)", txt,
                      "unreliable: " + "; ".join(pp.get("unreliable_because") or []) if not pp.get("reliable", True)
                      else "usable at this k and heterogeneity"])
+    if pb.get("pet_peese_note"):
+        rows.append(["PET-PEESE (Bayesian meta-regression on SE or SE^2)", "undefined", pb["pet_peese_note"]])
     b.append(Table(["analysis", "result", "what it can show here"], rows,
                    f"Small-study effects ({k} studies; HR < 1 = benefit)"))
     avg = pb.get("averaging") or {}
     if pb.get("averaging_note"):
         b.append(Paragraph(pb["averaging_note"]))
     if avg:
+        from ..pubbias.config import ensemble_name
+
         ip, bf = avg["inclusion_prob"], avg["inclusion_bf"]
+        ens = (avg.get("priors") or {}).get("ensemble", "psma")
+        parts = {"psma": "selection models, PET and PEESE", "pp": "PET and PEESE", "sm": "selection models"}
         b.append(Table(["component", "posterior probability", "inclusion Bayes factor"],
-                       [[c, f"{ip[c]:.2f}", f"{bf[c]:.2f}"] for c in ("effect", "heterogeneity", "bias")],
-                       "Robust Bayesian model averaging (RoBMA-PSMA ensemble: effect, heterogeneity and publication bias "
-                       "each present or absent; selection models, PET and PEESE; Bartos et al. 2023)"))
+                       [[c, fmt.p(ip[c]), fmt.bf(bf[c])] for c in ("effect", "heterogeneity", "bias")],
+                       f"Robust Bayesian model averaging ({ensemble_name(ens)} ensemble: effect, heterogeneity and "
+                       f"publication bias each present or absent; {parts.get(ens, ens)}; Bartos et al. 2023)"))
         w, wo = avg["pooled"]["hr"], avg["without_bias_components"]["pooled"]["hr"]
         b.append(Paragraph(f"Model-averaged HR {w['median']:.2f} (95% CrI {fmt.ci(w['ci'])}) with the publication-bias "
                            f"models; {wo['median']:.2f} ({fmt.ci(wo['ci'])}) without them."))
     g = (rep.get("grade_draft") or {}).get("domains", {}).get("publication_bias")
     if g:
         b.append(Paragraph(g["sentence"]))
+    centre = ((pb.get("funnel") or {}).get("pooled") or {}).get("label") or "the pooled HR"
     b.append(Figure("funnel", "Contour-enhanced funnel plot: studies in the shaded regions would be significant "
-                              "at p < 0.10, 0.05 or 0.01; dashed lines: 95% funnel around the pooled HR; studies "
-                              "outside it are labelled."))
+                              f"at p < 0.10, 0.05 or 0.01; solid blue line: {centre}; dashed lines: its 95% funnel; "
+                              "studies outside it are labelled."))
     return b
 
 

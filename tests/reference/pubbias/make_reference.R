@@ -10,6 +10,10 @@ for (name in c("biased_k14", "unbiased_k8")) {
   # Egger: regtest default (model = "rma", REML, predictor = "sei", z test)
   eg <- regtest(d$log_hr, vi)
   res$egger <- list(z = eg$zval, p = eg$pval, limit = eg$est, limit_ci = c(eg$ci.lb, eg$ci.ub))
+  # Egger's classic small-sample version (Egger et al. 1997): weighted regression with a
+  # multiplicative dispersion, t test with k - 2 df (regtest model = "lm")
+  egl <- regtest(d$log_hr, vi, model = "lm")
+  res$egger_lm <- list(t = egl$zval, df = egl$dfs, p = egl$pval, limit = egl$est)
   # PET and PEESE as meta-regressions (REML)
   pet <- rma(d$log_hr, vi, mods = ~ d$se)
   peese <- rma(d$log_hr, vi, mods = ~ vi)
