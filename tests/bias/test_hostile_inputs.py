@@ -117,3 +117,16 @@ def test_identical_standard_errors_make_egger_undefined_and_say_so(tmp_path, sam
     assert "Egger's test is undefined here" in summary_text(pb, dom)
     rows = [b for b in publication_bias_blocks({"publication_bias": pb}) if hasattr(b, "rows")][0].rows
     assert ("Egger's regression test", "undefined", pb["egger_note"]) in [tuple(r) for r in rows]
+
+
+def test_cli_bias_with_identical_standard_errors_says_egger_is_undefined(tmp_path, capsys):
+    from bayesnet.cli import main
+
+    f = tmp_path / "same.csv"
+    pd.DataFrame({"study": list("ABCDE"), "log_hr": [-0.3] * 5, "se": [0.2] * 5}).to_csv(f, index=False)
+    spec = tmp_path / "s.toml"
+    spec.write_text('[data]\npath = "same.csv"\n[report]\nthresholds = [1.0, 0.8]\n')
+    assert main(["bias", str(spec), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "Egger's test is undefined here" in out and "PET-PEESE is undefined here" in out
+    assert (tmp_path / "out" / "funnel.png").stat().st_size > 0
