@@ -688,18 +688,17 @@ def tipping_analysis(post, *args, thresholds=None, bias=None, table=None, lower:
 
 def tipping_sentence(row: dict) -> str:
     """Plain words for a tipping point R (reported HR / true HR; a ratio further below 1 is
-    a larger exaggeration of the benefit): "If the studies' reported HRs are 0.69 times
-    the true HR or less (...), the probability that the true HR is below 1 falls below
-    95%." A row without a ratio gives its reason."""
+    a larger exaggeration of the benefit): "If the studies' reported HRs were 0.69 times
+    the true HR or lower (...), the probability that the true HR is below 1 would fall
+    below 95%." A row without a ratio gives its reason."""
     t, p = row["threshold"], row["probability"]
     if row["ratio"] is None:
         return row["reason"] + "."
     r = row["ratio"]
-    kept = " on top of the per-study biases assumed" if row.get("per_study_bias") else ""
-    return (f"If the observational studies' reported HRs are {r:.2f} times the true HR or less{kept} (they "
-            f"exaggerate the benefit at least that much: a true HR of 1 would be reported as {r:.2f} or lower; a "
-            f"ratio further below 1 is a larger exaggeration), the probability that the true HR is below {t:g} "
-            f"falls below {100 * p:g}%.")
+    kept = ", on top of the per-study biases assumed" if row.get("per_study_bias") else ""
+    return (f"If the studies' reported HRs were {r:.2f} times the true HR or lower (a shared exaggeration of the "
+            f"benefit at least that large{kept}; a ratio further below 1 is a larger exaggeration), the probability "
+            f"that the true HR is below {t:g} would fall below {100 * p:g}%.")
 
 
 def plot_bias_curve(curve: dict, tipping: list[dict] | None = None, ax=None, title: str | None = None):

@@ -331,7 +331,7 @@ def funnel(fd: dict, title: str | None = None):
     pl = fd["pooled"]
     ax.plot(pl["lower"], se, color="#1f5fa8", lw=1, ls="--")
     ax.plot(pl["upper"], se, color="#1f5fa8", lw=1, ls="--")
-    ax.axvline(pl["log_hr"], color="#1f5fa8", lw=1.2, label=f"{_tx(pl.get('label') or 'pooled HR')} {math.exp(pl['log_hr']):.2f}")
+    ax.axvline(pl["log_hr"], color="#1f5fa8", lw=1.2, label=f"{_tx(pl.get('label') or 'pooled HR')}: {math.exp(pl['log_hr']):.2f}")
     ax.axvline(0.0, color="black", lw=0.8)
     for p in fd["points"]:
         ax.plot(p["log_hr"], p["se"], "o", color="#b5541b" if p["outlier"] else "#333333", ms=5)

@@ -52,7 +52,7 @@ def test_tipping_point_is_where_the_refit_probability_equals_the_target():
     assert rows[0]["ratio"] is not None and 0.2 < rows[0]["ratio"] < 1
     words = tipping_sentence(rows[0])
     r = f"{rows[0]['ratio']:.2f}"
-    assert f"reported HRs are {r} times the true HR or less" in words and "further below 1 is a larger" in words
+    assert f"reported HRs were {r} times the true HR or lower" in words and "further below 1 is a larger" in words
     assert "by a factor of" not in words and "on top of the per-study" not in words
 
 

@@ -64,8 +64,8 @@ def analyse_publication_bias(post, cfg=None, seed: int = 20261123) -> dict:
 def _funnel_label(post) -> str:
     """The basis of the funnel's pooled HR: this posterior's median, as reported."""
     bias = getattr(post.spec, "bias", None)
-    return ("pooled HR (Bayesian, studies as reported)" if bias is None else
-            "pooled HR (Bayesian, under the [bias] assumptions)")
+    return ("pooled HR as reported (Bayesian, no bias adjustment)" if bias is None else
+            "pooled HR under the [bias] assumptions (Bayesian)")
 
 
 def _egger_words(pb: dict) -> tuple[str, float | None]:

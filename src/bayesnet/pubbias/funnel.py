@@ -18,7 +18,7 @@ def funnel_data(y, s, pooled_log_hr: float, studies=None, levels=CONTOUR_LEVELS,
     """Points, significance contours (log-HR = +-z_{1-p/2} se for each p in `levels`), the 95%
     pseudo-confidence funnel around the pooled log-HR, and the studies outside that funnel
     (labelled on the plot). Units: log-HR; HR = exp. `label` says which analysis the pooled
-    HR comes from (the plot's legend: "<label> <HR>"; default "pooled HR")."""
+    HR comes from (the plot's legend: "<label>: <HR>"; default "pooled HR")."""
     y, s = np.asarray(y, float), np.asarray(s, float)
     studies = list(studies) if studies is not None else [f"study {i + 1}" for i in range(len(y))]
     se = np.linspace(0.0, float(s.max()) * 1.05, n)
