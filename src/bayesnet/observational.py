@@ -17,6 +17,7 @@ from .absolute import (
 )
 from .bias import (
     describe_bias,
+    reported_inputs,
     tipping_analysis,
     tipping_probabilities,
     tipping_sentence,
@@ -82,8 +83,6 @@ def observational_blocks(post, *, md=None, spec=None, unadjusted=None, bias=None
     use the exact engine on the studies as reported plus the per-study biases of `bias`,
     applied once (MCMC-only specs get None and a note); "evalue" is for the HR as the
     studies report it, "evalue_adjusted" (with a bias model) for the bias-adjusted HR."""
-    from .bias import reported_inputs
-
     md0, spec0, bias0, table0 = reported_inputs(post)
     md = md or md0
     spec = spec or spec0

@@ -130,3 +130,14 @@ def test_cli_bias_with_identical_standard_errors_says_egger_is_undefined(tmp_pat
     out = capsys.readouterr().out
     assert "Egger's test is undefined here" in out and "PET-PEESE is undefined here" in out
     assert (tmp_path / "out" / "funnel.png").stat().st_size > 0
+
+
+def test_cli_bias_with_one_study_names_the_spec(tmp_path, capsys):
+    from bayesnet.cli import main
+
+    pd.DataFrame({"study": ["A"], "log_hr": [-0.3], "se": [0.2]}).to_csv(tmp_path / "one.csv", index=False)
+    spec = tmp_path / "k1.toml"
+    spec.write_text('[data]\npath = "one.csv"\n[report]\nthresholds = [1.0, 0.8]\n')
+    assert main(["bias", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert str(spec) in err and "at least 2 studies, got 1" in err and "Traceback" not in err
