@@ -644,7 +644,7 @@ def reported_inputs(post: Posterior) -> tuple:
     the exact engine shifted by the per-study bias means), with the ``[bias]`` of its spec,
     so that an analysis applies the per-study bias terms once."""
     ref = post.reported
-    table = ref.evidence.table if ref.evidence is not None else None
+    table = getattr(ref.evidence, "table", None)
     md = ref.model_data if ref is not post else post.extras.get("model_data_as_reported", post.model_data)
     return md, post.spec, getattr(post.spec, "bias", None), table
 

@@ -44,8 +44,9 @@ def study_designs(post) -> dict:
     all_observational is True only when every study is known to be observational, None
     when the evidence has no design column."""
     ref = post.reported
-    table = ref.evidence.table if ref.evidence is not None else None
-    col = next((c for c in DESIGN_COLUMNS if table is not None and c in table.columns), None)
+    table = getattr(ref.evidence, "table", None)
+    ok = table is not None and hasattr(table, "columns") and "study" in table.columns
+    col = next((c for c in DESIGN_COLUMNS if ok and c in table.columns), None)
     if col is None:
         return {"column": None, "randomised": 0, "observational": 0, "unknown": ref.k, "all_observational": None}
     by = dict(zip(table["study"].astype(str), table[col]))
