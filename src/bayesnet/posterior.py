@@ -581,8 +581,8 @@ class _Extras(dict):
             return getattr(self._owner, self._FIELDS[key]) is not None
         return super().__contains__(key)
 
-    def __reduce__(self):
-        return (dict, (dict(self),))
+    def __reduce__(self):  # pickle / deepcopy: rebuilt bound to its (memoised) owner
+        return (_Extras, (self._owner, dict(self)))
 
 
 @dataclass

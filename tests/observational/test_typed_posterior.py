@@ -60,3 +60,14 @@ def test_summary_keeps_the_unadjusted_block(posts):
     assert s["unadjusted"]["pooled"]["hr"]["median"] == pytest.approx(
         plain.summary(observational=False)["pooled"]["hr"]["median"], abs=1e-12)
     assert "unadjusted" not in plain.summary()
+
+
+def test_a_posterior_survives_pickling_and_deepcopy(posts):
+    import copy
+    import pickle
+
+    adj, _ = posts
+    for c in (pickle.loads(pickle.dumps(adj)), copy.deepcopy(adj)):
+        assert c.as_reported["pooled"].mean() == adj.as_reported["pooled"].mean()
+        assert c.extras["frequentist"] == adj.frequentist and c.extras._owner is c
+        assert c.extras["tau_components"].tolist() == adj.extras["tau_components"].tolist()
