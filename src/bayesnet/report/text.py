@@ -112,6 +112,15 @@ def _reference_phrase(rep: dict) -> str:
     return " at the reference levels (" + ", ".join(str(v) for v in ref.values()) + ")"
 
 
+def _reported_hr_ci(r: dict, prefix: str = "") -> str:
+    """A study's HR (95% CI) from summary.json's `studies` row ("hr", "hr_low", "hr_high",
+    or with `prefix` "bias_adjusted_" the estimate after the assumed study bias), with
+    enough decimals that a small reported HR keeps its digits (`format.ratio_digits`)."""
+    v = [r.get(prefix + "hr"), r.get(prefix + "hr_low"), r.get(prefix + "hr_high")]
+    d = fmt.ratio_digits(v)
+    return f"{fmt.hr(v[0], d)} ({fmt.ci(v[1:], d)})"
+
+
 def _status_cell(r: dict) -> str:
     st = r.get("status", "ok")
     return "" if st == "ok" else f"not estimable: {r.get('reason', st)}"
@@ -138,6 +147,7 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
     # the spec's group columns and overlap_group, as build_report chose them
     hdr = [c for c in (studies[0] if studies else ()) if c not in ("study", "label", "derivation", "warnings")]
     st_by = {s["study"]: s for s in rep["studies"]}
+    with_adj = any(r.get("bias_adjusted_hr") is not None for r in rep["studies"])
     rows, flag_notes, any_derived = [], [], False
     for s in studies:
         r = st_by.get(s["study"], {})
@@ -147,10 +157,15 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
         if len(flags) > FLAG_INLINE_MAX:
             flag_notes.append(flags)
             flags = f"see note [{len(flag_notes)}]"
+        adj = ([_reported_hr_ci(r, "bias_adjusted_")] if with_adj else [])
         rows.append([_display(s)] + [s.get(c, "") for c in hdr] +
-                    [f"{fmt.hr(r.get('hr'))} ({fmt.ci([r.get('hr_low'), r.get('hr_high')])})" + (DAGGER if derived else ""),
-                     s.get("derivation", ""), flags])
-    b.append(Table(["study"] + hdr + ["reported HR (95% CI)", "derivation", "flags"], rows, "The studies analysed"))
+                    [_reported_hr_ci(r) + (DAGGER if derived else "")] + adj + [s.get("derivation", ""), flags])
+    b.append(Table(["study"] + hdr + ["reported HR (95% CI)"] +
+                   (["HR after the assumed study-specific bias (95% CI)"] if with_adj else []) + ["derivation", "flags"],
+                   rows, "The studies analysed: each HR as the study reported it (after the conversion named in the "
+                         "derivation column)" + ("; beside it, the same study after the study-specific bias the analysis "
+                                                 "assumes ([bias.by]; the shared bias acts on the pooled result)"
+                                                 if with_adj else "")))
     foot = []
     if any_derived:
         foot.append(f"{DAGGER} Interval constructed by bayesnet from the reported statistics (p-value, p bound, "
