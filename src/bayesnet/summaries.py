@@ -240,8 +240,20 @@ def observational_summary(post, ci_prob: float = 0.95) -> dict:
     out.update(observational_blocks(
         post, spec=spec, unadjusted=unadjusted, bias=getattr(spec, "bias", None), evidence=post.evidence,
         absolute_rows=list(getattr(spec, "absolute", None) or ()), tipping_overrides=r.tipping_probability,
-        rare_outcome=bool(r.rare_outcome), treatment=r.treatment or "the treatment", ci_prob=ci_prob))
+        rare_outcome=bool(r.rare_outcome), treatment=r.treatment or "the treatment", ci_prob=ci_prob,
+        indirectness=_curated_indirectness(post)))
     return out
+
+
+def _curated_indirectness(post):
+    """The evidence's curated ``indirectness`` column (bayesnet.grade.indirectness_from_table),
+    or None when it has none (the GRADE draft then says the panel judges)."""
+    from .grade import indirectness_from_table
+
+    ev = post.evidence
+    if ev is None or not hasattr(ev, "table"):
+        return None
+    return indirectness_from_table(ev.table, source=str(getattr(ev, "source", None) or "evidence"))
 
 
 def studies_table(post, ci_prob: float = 0.95) -> pd.DataFrame:

@@ -160,6 +160,8 @@ def grade_draft_blocks(rep: dict) -> list[Block]:
         return []
     b: list[Block] = [Heading(2, "10b. GRADE certainty: a draft for the panel")]
     b.append(Paragraph(g["note"]))
+    if g.get("basis"):
+        b.append(Paragraph(g["basis"]))
     b.append(Bullets([d["sentence"] + f" [{d['concern']}]" for d in g["domains"].values()] +
                      [g["large_effect"]["sentence"]]))
     b.append(Paragraph(g["overall"]["sentence"]))

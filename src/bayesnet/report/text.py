@@ -26,23 +26,27 @@ def grade_statements(rep: dict) -> list[str]:
     out = []
     ths = [t for side, t, _ in map(fmt.parse_prob_key, rep["prob"]["pooled"]) if side == "lt"]
     clinical = max([t for t in ths if t < 1.0], default=None)
-    lo, hi = rep["pooled"]["hr"]["ci95"]
-    plo, phi = rep["predictive"]["hr"]["ci95"]
+    # one basis with the GRADE draft: imprecision and inconsistency on the analysis as reported
+    base = rep.get("unadjusted") or rep
+    as_rep = " as reported" if rep.get("unadjusted") else ""
+    lo, hi = base["pooled"]["hr"]["ci95"]
+    plo, phi = base["predictive"]["hr"]["ci95"]
     # imprecision
     for t in sorted(set(ths), reverse=True):
         crosses = lo < t < hi
-        out.append(f"Imprecision (threshold HR {t:g}): the 95% credible interval of the pooled HR "
+        out.append(f"Imprecision (threshold HR {t:g}): the 95% credible interval of the pooled HR{as_rep} "
                    f"({fmt.ci([lo, hi])}) {'crosses' if crosses else 'does not cross'} {t:g}.")
     # inconsistency
     where = ("lies entirely below 1" if phi < 1 else "lies entirely above 1" if plo > 1 else "crosses 1")
-    s = f"Inconsistency: the 95% predictive interval for a new setting ({fmt.ci([plo, phi])}) {where}"
+    s = f"Inconsistency: the 95% predictive interval for a new setting{as_rep} ({fmt.ci([plo, phi])}) {where}"
     if clinical is not None:
         rel = ("lies entirely below" if phi < clinical else "lies entirely above" if plo > clinical else "crosses")
         s += f" and {rel} the clinical threshold {clinical:g}"
     out.append(s + ".")
-    if rep.get("tau"):
-        out.append(f"Between-study heterogeneity: tau = {fmt.num(rep['tau']['median'])} on the log-HR scale "
-                   f"({fmt.cri_label(rep.get('ci_prob', 0.95))}{fmt.ci(rep['tau']['ci95'])}).")
+    if base.get("tau"):
+        out.append(f"Between-study heterogeneity{as_rep}: tau = {fmt.num(base['tau']['median'])} on the log-HR scale "
+                   f"({fmt.cri_label(rep.get('ci_prob', 0.95))}{fmt.ci(base['tau']['ci95'])}).")
+    under = " (under the stated bias assumptions, as the headline)" if rep.get("unadjusted") else ""
     sens = rep.get("sensitivity")
     if sens and clinical is not None:
         key = fmt.prob_key(clinical)
@@ -50,7 +54,7 @@ def grade_statements(rep: dict) -> list[str]:
         if vals:
             mn, mx = min(vals), max(vals)
             robust = mn >= 0.95
-            out.append(f"Robustness to the prior: across {len(vals)} prior settings, including the sceptical and "
+            out.append(f"Robustness to the prior{under}: across {len(vals)} prior settings, including the sceptical and "
                        f"enthusiastic priors of the community, P(HR < {clinical:g}) ranges from {fmt.p(mn)} to {fmt.p(mx)}; "
                        f"the benefit {'holds (>= 0.95) under every prior' if robust else 'does not hold under every prior'}.")
         k1 = fmt.prob_key(1.0) if 1.0 in ths else None
@@ -61,6 +65,10 @@ def grade_statements(rep: dict) -> list[str]:
     if sens and sens.get("overlap"):
         out += selection_statements(rep, _ok_rows(sens["overlap"]))
     return out
+
+
+def _under(rep: dict) -> str:
+    return " (under the stated bias assumptions, as the headline)" if rep.get("unadjusted") else ""
 
 
 def selection_statements(rep: dict, rows: list[dict]) -> list[str]:
@@ -78,19 +86,20 @@ def selection_statements(rep: dict, rows: list[dict]) -> list[str]:
         flips = [str(r["analysis"]) for r in rows if (r[k1] > 0.95) != base]
         verdict = ("holds" if base else "does not hold") + " in the primary analysis"
         if flips:
-            out.append(f"Dependence on the selection: P(HR < 1) > 0.95 {verdict} but not under "
+            out.append(f"Dependence on the selection{_under(rep)}: P(HR < 1) > 0.95 {verdict} but not under "
                        f"{', '.join(flips)}; this conclusion depends on which overlapping studies are kept.")
         else:
-            out.append(f"Dependence on the selection: P(HR < 1) > 0.95 {verdict} and under every alternative "
+            out.append(f"Dependence on the selection{_under(rep)}: P(HR < 1) > 0.95 {verdict} and under every alternative "
                        f"selection ({names}).")
     base_ex = phi < 1 or plo > 1
     flips = [str(r["analysis"]) for r in rows if ((r["pred_hr_high"] < 1 or r["pred_hr_low"] > 1) != base_ex)]
     what = "excludes 1" if base_ex else "includes 1"
     if flips:
-        out.append(f"The 95% predictive interval {what} in the primary analysis but not under {', '.join(flips)}: "
+        out.append(f"The 95% predictive interval{_under(rep)} {what} in the primary analysis but not under {', '.join(flips)}: "
                    f"the inconsistency judgement depends on the selection.")
     else:
-        out.append(f"The 95% predictive interval {what} in the primary analysis and under every alternative selection.")
+        out.append(f"The 95% predictive interval{_under(rep)} {what} in the primary analysis and under every "
+                   f"alternative selection.")
     return out
 
 
