@@ -162,7 +162,8 @@ def forest(post, group: str | None = None, title: str | None = None, studies=Non
     ax.set_ylim(yd + 1.8, -1.9)
     axn.set_xlim(0, 1)
     axn.axis("off")
-    ax.set_xlabel("Hazard ratio (log scale; < 1 favours the treatment)")
+    treatment = getattr(getattr(post.spec, "report", None), "treatment", None) or "the treatment"
+    ax.set_xlabel(f"Hazard ratio (log scale; < 1 favours {treatment})")
     fig.suptitle(_tx(title or "Study estimates, reported and shrunken", 90))
     ax.legend(loc="lower left", fontsize=7.5, frameon=True, framealpha=0.9)
     if any(is_derived(r.get("derivation")) for _, r in rows):

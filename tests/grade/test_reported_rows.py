@@ -59,3 +59,16 @@ def test_forest_squares_are_as_reported(post):
     sq = [ln for ln in fig.axes[0].lines if ln.get_marker() == "s"]
     xs = sorted(float(ln.get_xdata()[0]) for ln in sq)
     assert math.isclose(xs[0], SCHRECKENBACH[0], rel_tol=1e-3)
+
+
+def test_figures_name_the_spec_treatment(post):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from bayesnet.absolute import benefit_curve, plot_benefit_curve
+    from bayesnet.plots import forest
+
+    assert "favours primary tumour resection" in forest(post).axes[0].get_xlabel()
+    ax = plot_benefit_curve(benefit_curve(post), thresholds=[1.0], treatment="primary tumour resection")
+    fig = ax.figure if hasattr(ax, "figure") else ax
+    assert "with primary tumour resection" in fig.axes[0].get_xlabel()

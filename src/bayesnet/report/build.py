@@ -57,6 +57,10 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
     rep["spec_name"] = spec.name
     rep["title"] = spec.report.title or "Probability-of-benefit report"
     rep["question"] = spec.report.question or ""
+    # the names the text, the Summary-of-Findings table and the figures use (never a hard-coded one)
+    rep["treatment"] = spec.report.treatment or "the treatment"
+    rep["outcome"] = spec.report.outcome
+    rep["comparator"] = spec.report.comparator
     rep["design_strata"] = _design_strata(spec, ev, engine, seed, rep["ci_prob"])
     t = ev.table
     cols = [c for c in dict.fromkeys(("study", "label", *spec.group_columns, *STUDY_COLUMNS))
@@ -86,7 +90,17 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
         rep["publication_bias"] = pb
         if rep.get("grade_draft"):
             rep["grade_draft"] = with_domain(rep["grade_draft"], "publication_bias", grade_publication_bias(pb))
+    from .sof import summary_of_findings
+
+    rep["summary_of_findings"] = summary_of_findings(rep, as_reported=_as_reported(post), table=ev.table,
+                                                     ci_prob=rep["ci_prob"])
     return rep, post
+
+
+def _as_reported(post):
+    """The posterior of the analysis as reported (no [bias]): `Posterior.as_reported` where
+    the posterior has it, else the bias fit's ``extras["unadjusted"]``; None without [bias]."""
+    return getattr(post, "as_reported", None) or post.extras.get("unadjusted")
 
 
 def _records(df) -> list[dict]:

@@ -190,7 +190,8 @@ def observational_figures(rep: dict, figdir, save) -> dict:
         from ..absolute import plot_benefit_curve
 
         ax = plot_benefit_curve(rep["benefit_curve"], thresholds=[t for t in rep.get("thresholds", [])
-                                                                  if math.isfinite(t)] or None)
+                                                                  if math.isfinite(t)] or None,
+                                treatment=rep.get("treatment") or "the treatment")
         fig = ax.figure if hasattr(ax, "figure") else ax
         figs["benefit_curve"] = save(fig, figdir / "benefit_curve")[0]
         plt.close(fig)

@@ -145,12 +145,15 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
     b.append(Paragraph(f"Analysis '{rep['spec_name']}', engine: {rep['engine']}, {rep['k']} studies.{status}"))
     if rep.get("warnings"):  # summary-level warnings (few studies, no finite tau, spec/data mismatches)
         b.append(Bullets([f"Read with care: {w}" for w in rep["warnings"]]))
+    from .sof import sof_blocks
+
+    b += sof_blocks(rep)  # the Summary-of-Findings table first, as GRADEpro prints it
     # 1 question and evidence
     b.append(Heading(2, "1. The question and the evidence"))
     if rep["question"]:
         b.append(Paragraph(rep["question"]))
     b.append(Paragraph(f"{rep['k']} study estimates from {rep['evidence']['source']}. Hazard ratios (HR) below 1 favour "
-                       f"the treatment. How each effect was derived is shown per study; crude derivations "
+                       f"{rep.get('treatment') or 'the treatment'}. How each effect was derived is shown per study; crude derivations "
                        f"(from p-values, survival proportions or medians) are less reliable."))
     studies = rep["evidence"]["studies"]
     # the spec's group columns and overlap_group, as build_report chose them
