@@ -90,11 +90,57 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
         rep["publication_bias"] = pb
         if rep.get("grade_draft"):
             rep["grade_draft"] = with_domain(rep["grade_draft"], "publication_bias", grade_publication_bias(pb))
+    rep["scenarios"] = _scenarios(spec, ev, rep["ci_prob"])
     from .sof import summary_of_findings
 
     rep["summary_of_findings"] = summary_of_findings(rep, as_reported=_as_reported(post), table=ev.table,
                                                      ci_prob=rep["ci_prob"])
     return rep, post
+
+
+def _scenario_label(sc) -> str:
+    """A scenario's name in plain words: its common-bias prior when it states one (the
+    thing a bias scenario varies), else its title or file name."""
+    c = getattr(sc.bias, "common", None) if sc.bias is not None else None
+    if c is not None:
+        if c.sigma > 0:
+            lo, hi = c.ratio_interval()
+            return f"shared bias, reported HR / true HR centred at {c.ratio:.2f} (95% prior range {lo:.2f} to {hi:.2f})"
+        return f"fixed common bias {c.ratio:.2f}"
+    return sc.report.title or sc.name
+
+
+def _scenarios(spec, ev, ci_prob: float) -> list[dict]:
+    """The headline of each spec in ``[report] scenarios`` (file names relative to this
+    spec): the same evidence (this report's, after its selection) under that spec's model,
+    priors and bias, fitted by the exact engine. A scenario whose [data] differs from this
+    spec's, that the exact engine cannot fit, or that is missing is a SpecError naming the key."""
+    from ..api import fit, load_spec
+    from ..bias import describe_bias
+    from ..engines.exact import can_fit
+    from ..errors import SpecError
+
+    out = []
+    where = f"{spec.path}: " if spec.path else ""
+    for name in spec.report.scenarios:
+        path = (spec.base_dir / name).resolve()
+        if not path.is_file():
+            raise SpecError(f"{where}[report] scenarios: {name!r} is not a file next to the spec ({path}); name a "
+                            f"spec file relative to {spec.base_dir}")
+        sc = load_spec(path)
+        if sc.data != spec.data:
+            raise SpecError(f"{where}[report] scenarios: {name!r} reads other data ([data] differs); a scenario is "
+                            f"the same evidence under other assumptions: give it this spec's [data]")
+        ok, why = can_fit(sc)
+        if not ok:
+            raise SpecError(f"{where}[report] scenarios: {name!r} cannot be fitted by the exact engine ({why}); "
+                            f"scenarios are computed exactly during the report")
+        s = fit(sc, evidence=ev, engine="exact", frequentist=False, log_likelihood=False).summary(
+            observational=False, ci_prob=ci_prob)
+        out.append({"name": sc.name, "spec": name, "label": _scenario_label(sc), "engine": s["engine"],
+                    "bias_assumptions": describe_bias(sc.bias), "pooled": s["pooled"], "predictive": s["predictive"],
+                    "prob": s["prob"], "tau": s.get("tau")})
+    return out
 
 
 def _as_reported(post):

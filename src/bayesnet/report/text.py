@@ -214,6 +214,9 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
     b.append(Table(["", "HR (median)", "95% CrI", "95% HPD"] + [fmt.prob_label(k) for k in keys], hrows,
                    "Pooled and predictive HR with the probabilities of benefit and harm" +
                    ("; bias-adjusted (under the assumptions in the next section) and as reported, side by side" if unadj else "")))
+    from .scenarios import scenario_blocks
+
+    b += scenario_blocks(rep)  # the headline under the shipped bias scenarios ([report] scenarios)
     if rep.get("tau"):
         i2 = rep.get("i2")
         tau = fmt.hr_ci(rep["tau"]["median"], rep["tau"]["ci95"], fmt.cri_label(rep.get("ci_prob", 0.95)))
