@@ -91,6 +91,7 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
         if rep.get("grade_draft"):
             rep["grade_draft"] = with_domain(rep["grade_draft"], "publication_bias", grade_publication_bias(pb))
     rep["scenarios"] = _scenarios(spec, ev, rep["ci_prob"])
+    rep["published_comparison"] = _published(spec, rep)
     from .sof import summary_of_findings
 
     rep["summary_of_findings"] = summary_of_findings(rep, as_reported=_as_reported(post), table=ev.table,
@@ -140,6 +141,65 @@ def _scenarios(spec, ev, ci_prob: float) -> list[dict]:
         out.append({"name": sc.name, "spec": name, "label": _scenario_label(sc), "engine": s["engine"],
                     "bias_assumptions": describe_bias(sc.bias), "pooled": s["pooled"], "predictive": s["predictive"],
                     "prob": s["prob"], "tau": s.get("tau")})
+    return out
+
+
+PUBLISHED_COLUMNS = ("ma_id", "effect_measure", "pooled_estimate", "ci_low", "ci_high")
+
+
+def _published(spec, rep: dict) -> list[dict]:
+    """Each ``[report] published`` entry ({dataset, id, label, note, invert}): the row `id` of a
+    shipped table of published meta-analyses (columns ma_id, effect_measure,
+    pooled_estimate, ci_low, ci_high; n_studies, n_patients, model, doi, source_url,
+    flags kept as provenance), beside this report's REML on its own rows (the frequentist
+    comparator, as reported) and the ratio of the two 95% interval widths on the log scale
+    (REML Wald / published); ``invert = true`` states that the published HR compares control
+    with treated (HR > 1 = benefit) and inverts it. SpecError for an unknown table, row or a
+    non-HR measure."""
+    import math
+
+    import pandas as pd
+
+    from .. import datasets
+    from ..errors import BayesnetError, SpecError
+
+    out = []
+    where = f"{spec.path}: " if spec.path else ""
+    for entry in spec.report.published:
+        name, rid = entry["dataset"], entry["id"]
+        try:
+            df = pd.read_csv(datasets.path(name), dtype=str, keep_default_na=False)
+        except BayesnetError as exc:
+            raise SpecError(f"{where}[report] published: {exc}") from None
+        missing = [c for c in PUBLISHED_COLUMNS if c not in df.columns]
+        if missing:
+            raise SpecError(f"{where}[report] published: dataset '{name}' has no column(s) {', '.join(missing)}: "
+                            f"it is not a table of published meta-analyses")
+        rows = df[df["ma_id"] == rid]
+        if len(rows) != 1:
+            raise SpecError(f"{where}[report] published: dataset '{name}' has no row ma_id = '{rid}'; ids: "
+                            f"{', '.join(df['ma_id'])}")
+        r = rows.iloc[0]
+        if not str(r["effect_measure"]).strip().upper().startswith("HR"):
+            raise SpecError(f"{where}[report] published: '{rid}' reports {r['effect_measure']!r}, not a hazard ratio; "
+                            f"only HRs can be compared with this analysis")
+        try:
+            hr, lo, hi = (float(r[c]) for c in ("pooled_estimate", "ci_low", "ci_high"))
+        except ValueError:
+            raise SpecError(f"{where}[report] published: '{rid}' has no numeric pooled_estimate, ci_low and ci_high"
+                            ) from None
+        if entry.get("invert") is True:  # a published HR of control vs treated (stated in the spec)
+            hr, lo, hi = 1.0 / hr, 1.0 / hi, 1.0 / lo
+        pub = {"id": rid, "dataset": name, "label": entry.get("label") or rid, "hr": hr, "ci95": [lo, hi],
+               "inverted": entry.get("invert") is True, "note": entry.get("note") or ""}
+        for c in ("n_studies", "n_patients", "model", "journal", "year", "doi", "source_url", "flags"):
+            if c in df.columns and str(r[c]).strip():
+                pub[c] = int(r[c]) if c == "n_studies" and str(r[c]).isdigit() else str(r[c])
+        f = (rep.get("frequentist") or {}).get("REML")
+        reml = ({"hr": f["hr"], "hr_ci": list(f["hr_ci"]), "hr_ci_kh": list(f["hr_ci_kh"])} if f else None)
+        ratio = (math.log(reml["hr_ci"][1] / reml["hr_ci"][0]) / math.log(hi / lo) if reml and hi > lo else None)
+        out.append({"published": pub, "reml": reml, "width_ratio": ratio,
+                    "basis": "REML on this report's rows as reported (no bias adjustment)"})
     return out
 
 

@@ -50,6 +50,7 @@ def published_blocks(rep: dict) -> list[Block]:
     for c in rep.get("published_comparison") or []:
         pub = c["published"]
         txt = (f"{pub['label']} reported a pooled HR of {fmt.hr(pub['hr'])} ({fmt.ci(pub['ci95'])})"
+               + (" (inverted here: the paper reports control vs treated)" if pub.get("inverted") else "")
                + (f" from {pub['n_studies']} studies" if pub.get("n_studies") else "")
                + (f" (model: {pub['model']})" if pub.get("model") else "") + ". ")
         ours = c.get("reml")

@@ -337,6 +337,9 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
         elif "REML" in f:
             b.append(Paragraph(f"Bayesian pooled HR{where} {fmt.hr(p['median'])} ({fmt.ci(p['ci95'])}) vs REML "
                                f"{fmt.hr(f['REML'].get('hr'))} ({fmt.ci(f['REML'].get('hr_ci_kh', [None, None]))}, Knapp-Hartung)."))
+    from .scenarios import published_blocks
+
+    b += published_blocks(rep)  # published pooled results ([report] published)
     # 9 methods
     b.append(Heading(2, "9. Methods"))
     b.append(Paragraph(methods_paragraph(rep)))
