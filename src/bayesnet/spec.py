@@ -5,7 +5,7 @@ and in the README ("The model spec").
     [model]    effects, random_dist, random_df, covariates, reference, heterogeneity, population
     [priors]   mu, beta, tau, omega, and [priors.coef] per-coefficient overrides
     [report]   thresholds, harm_threshold, title, question, tipping_probability, rare_outcome, treatment,
-               group_columns, outcome, comparator, scenarios, published
+               group_columns, outcome, comparator, scenarios, published, show_hpd
     [mcmc]     chains, draws, tune, target_accept, seed
     [bias]     common = {mu, sigma}, [bias.by.<column>] <level> = {mu, sigma}   (bayesnet.bias)
     [[absolute]]  time_years, label, survival, n                               (bayesnet.absolute)
@@ -137,6 +137,8 @@ class ReportSpec:
     # published pooled results the report relates its answer to: tables with dataset + id
     # (a row of a shipped published-meta-analyses table) and a note on what differs
     published: tuple[Mapping, ...] = ()
+    # the headline table shows the equal-tailed interval; true adds the HPD column beside it
+    show_hpd: bool = False
 
     def __post_init__(self) -> None:
         _tuple(self, "thresholds")
@@ -346,6 +348,8 @@ def _parse_report(P: Problems, d: dict, where0: str) -> ReportSpec:
     for k in ("title", "question", "treatment", "outcome", "comparator"):
         if r[k] is not None:
             P.check("report", k, r[k], lambda v: isinstance(v, str), "a text string in quotes")
+    P.check("report", "show_hpd", r["show_hpd"], lambda v: isinstance(v, bool),
+            "true or false (true: the headline table also shows the 95% HPD interval)")
     P.check("report", "rare_outcome", r["rare_outcome"], lambda v: isinstance(v, bool),
             "true or false (true: the outcome is rare, < 15%, so E-values use the HR as a risk ratio)")
     if r["tipping_probability"] is not None:

@@ -61,6 +61,7 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
     rep["treatment"] = spec.report.treatment or "the treatment"
     rep["outcome"] = spec.report.outcome
     rep["comparator"] = spec.report.comparator
+    rep["show_hpd"] = bool(spec.report.show_hpd)
     rep["design_strata"] = _design_strata(spec, ev, engine, seed, rep["ci_prob"])
     t = ev.table
     cols = [c for c in dict.fromkeys(("study", "label", *spec.group_columns, *STUDY_COLUMNS))

@@ -211,7 +211,10 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
     unadj = headline_rows_unadjusted(rep, keys, where)
     if unadj:
         hrows = [[r[0] + ", bias-adjusted"] + r[1:] for r in hrows] + unadj
-    b.append(Table(["", "HR (median)", "95% CrI", "95% HPD"] + [fmt.prob_label(k) for k in keys], hrows,
+    hdr_i = ["", "HR (median)", "95% CrI (equal-tailed)", "95% HPD"]
+    if not rep.get("show_hpd"):  # one interval kind in the headline; the HPD on request ([report] show_hpd)
+        hrows, hdr_i = [r[:3] + r[4:] for r in hrows], hdr_i[:3]
+    b.append(Table(hdr_i + [fmt.prob_label(k) for k in keys], hrows,
                    "Pooled and predictive HR with the probabilities of benefit and harm" +
                    ("; bias-adjusted (under the assumptions in the next section) and as reported, side by side" if unadj else "")))
     from .scenarios import scenario_blocks
