@@ -72,3 +72,28 @@ def test_figures_name_the_spec_treatment(post):
     ax = plot_benefit_curve(benefit_curve(post), thresholds=[1.0], treatment="primary tumour resection")
     fig = ax.figure if hasattr(ax, "figure") else ax
     assert "with primary tumour resection" in fig.axes[0].get_xlabel()
+
+
+def test_mcmc_style_bias_terms_give_the_adjusted_column(post):
+    """The MCMC engine keeps the reported y and carries the [bias.by] terms beside it
+    (ModelData.bias_mean/bias_var): the rows are as reported there too, and the adjusted
+    field is y - m, sqrt(s^2 + v)."""
+    import dataclasses
+
+    import numpy as np
+
+    from bayesnet.summaries import _as_reported_effects, _study_bias_effects
+
+    y, s = _as_reported_effects(post)
+    m = np.array([0.0, 0.0, 0.0, -0.1, -0.1])
+    v = np.array([0.0, 0.0, 0.0, 0.04, 0.04])
+    fake = dataclasses.replace(post, model_data=dataclasses.replace(post.model_data, y=y, s=s, bias_mean=m, bias_var=v))
+    y2, s2 = _as_reported_effects(fake)
+    assert np.array_equal(y2, y) and np.array_equal(s2, s)
+    ya, sa = _study_bias_effects(fake, y, s)
+    assert np.allclose(ya, y - m) and np.allclose(sa, np.sqrt(s**2 + v))
+    # and they agree with the exact engine's shifted model data
+    assert np.allclose(ya, post.model_data.y) and np.allclose(sa, post.model_data.s)
+    # no bias terms: no adjusted field
+    plain = dataclasses.replace(post, model_data=dataclasses.replace(post.model_data, y=y, s=s))
+    assert _study_bias_effects(plain, y, s) == (None, None)

@@ -92,6 +92,7 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
         if rep.get("grade_draft"):
             rep["grade_draft"] = with_domain(rep["grade_draft"], "publication_bias", grade_publication_bias(pb))
     rep["scenarios"] = _scenarios(spec, ev, rep["ci_prob"])
+    rep["bias_label"] = _scenario_label(spec, short=True) if spec.bias is not None else None
     rep["published_comparison"] = _published(spec, rep)
     from .sof import summary_of_findings
 
@@ -100,16 +101,18 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
     return rep, post
 
 
-def _scenario_label(sc) -> str:
+def _scenario_label(sc, short: bool = False) -> str:
     """A scenario's name in plain words: its common-bias prior when it states one (the
-    thing a bias scenario varies), else its title or file name."""
+    thing a bias scenario varies), else its title or file name; `short`: "shared bias
+    centred at 0.70"."""
     c = getattr(sc.bias, "common", None) if sc.bias is not None else None
     if c is not None:
         if c.sigma > 0:
             lo, hi = c.ratio_interval()
-            return f"shared bias, reported HR / true HR centred at {c.ratio:.2f} (95% prior range {lo:.2f} to {hi:.2f})"
-        return f"fixed common bias {c.ratio:.2f}"
-    return sc.report.title or sc.name
+            return (f"shared bias centred at {c.ratio:.2f}" if short else
+                    f"shared bias, reported HR / true HR centred at {c.ratio:.2f} (95% prior range {lo:.2f} to {hi:.2f})")
+        return f"fixed shared bias {c.ratio:.2f}"
+    return sc.name if short else (sc.report.title or sc.name)
 
 
 def _scenarios(spec, ev, ci_prob: float) -> list[dict]:
@@ -139,7 +142,8 @@ def _scenarios(spec, ev, ci_prob: float) -> list[dict]:
                             f"scenarios are computed exactly during the report")
         s = fit(sc, evidence=ev, engine="exact", frequentist=False, log_likelihood=False).summary(
             observational=False, ci_prob=ci_prob)
-        out.append({"name": sc.name, "spec": name, "label": _scenario_label(sc), "engine": s["engine"],
+        out.append({"name": sc.name, "spec": name, "label": _scenario_label(sc),
+                    "short_label": _scenario_label(sc, short=True), "engine": s["engine"],
                     "bias_assumptions": describe_bias(sc.bias), "pooled": s["pooled"], "predictive": s["predictive"],
                     "prob": s["prob"], "tau": s.get("tau")})
     return out

@@ -17,8 +17,9 @@ def _headline_label(rep: dict) -> str:
 
 
 def scenario_blocks(rep: dict) -> list[Block]:
-    """A table: the analysis as reported, the headline and each scenario's headline, side
-    by side (pooled HR and 95% CrI, the 95% predictive interval, P(HR < t))."""
+    """A table: the headline and each scenario's headline, side by side (pooled HR and 95%
+    CrI, the 95% predictive interval, P(HR < t)); the analysis as reported is in the
+    headline table."""
     sc = rep.get("scenarios") or []
     if not sc:
         return []
@@ -29,10 +30,7 @@ def scenario_blocks(rep: dict) -> list[Block]:
         return [name, fmt.hr(p["median"]), fmt.ci(p["ci95"]), fmt.ci(pr["ci95"])] + \
             [fmt.p(s["prob"]["pooled"][k]) for k in keys]
 
-    rows = []
-    if rep.get("unadjusted"):
-        rows.append(row("as reported (no bias adjustment)", rep["unadjusted"]))
-    rows.append(row(_headline_label(rep), rep))
+    rows = [row(_headline_label(rep), rep)]  # the as-reported rows are in the headline table above
     rows += [row(f"scenario {s['name']}: {s['label']}", s) for s in sc]
     return [Table(["analysis", "pooled HR", "95% CrI", "95% predictive interval (new study)"] +
                   [fmt.prob_label(k) for k in keys], rows,

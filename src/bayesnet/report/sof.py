@@ -85,9 +85,11 @@ def summary_of_findings(rep: dict, as_reported=None, table=None, ci_prob: float 
         return None
     has_bias = bool(rep.get("unadjusted"))
     reported = rep["unadjusted"] if has_bias else rep
-    rel = {"as_reported": _hr_block(reported), "under_stated_bias": _hr_block(rep) if has_bias else None,
-           "scenarios": [{"name": s["name"], "label": s.get("label") or s["name"], "hr": s["pooled"]["hr"]["median"],
-                          "ci95": list(s["pooled"]["hr"]["ci95"])} for s in rep.get("scenarios") or []]}
+    rel = {"as_reported": _hr_block(reported),
+           "under_stated_bias": {**_hr_block(rep), "label": rep.get("bias_label")} if has_bias else None,
+           "scenarios": [{"name": s["name"], "label": s.get("short_label") or s.get("label") or s["name"],
+                          "hr": s["pooled"]["hr"]["median"], "ci95": list(s["pooled"]["hr"]["ci95"])}
+                         for s in rep.get("scenarios") or []]}
     absolute = []
     if rep.get("absolute"):
         reported_rows = None
@@ -174,8 +176,10 @@ def sof_blocks(rep: dict) -> list[Block]:
     has_bias = rel["under_stated_bias"] is not None
     rel_cell = "; ".join(x for x in (
         _hr_cell(rel["as_reported"], "as reported"),
-        _hr_cell(rel["under_stated_bias"], "under the stated bias"),
-        *(_hr_cell(sc, f"under the scenario '{sc['label']}'") for sc in rel["scenarios"])) if x)
+        _hr_cell(rel["under_stated_bias"], "under the stated bias" + (
+            f" ({rel['under_stated_bias']['label']})" if rel["under_stated_bias"] and
+            rel["under_stated_bias"].get("label") else "")),
+        *(_hr_cell(sc, f"under scenario {sc['name']} ({sc['label']})") for sc in rel["scenarios"])) if x)
     marks = ",".join(f["mark"] for f in s["footnotes"])
     cert = f"{s['certainty_symbols']} {s['certainty'].upper()} (draft)" + (f" {marks}" if marks else "")
     both = ("as reported", "under the stated bias") if has_bias else ("", "")
