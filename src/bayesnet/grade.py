@@ -85,14 +85,21 @@ def indirectness_from_table(table, source: str = "evidence", labels: dict | None
         for sid, lab in zip(table["study"].astype(str), table["label"]):
             if isinstance(lab, str) and lab.strip():
                 labels.setdefault(sid, lab.strip())
-    out = {"k": int(len(table)), "concerns": [], "assessed": [], "not_assessed": []}
+    # one entry per study (arm-level tables have a row per arm): the union of its rows' concerns
+    cells: dict[str, list] = {}
     for sid, cell in zip(table["study"].astype(str), table[INDIRECTNESS_COLUMN]):
-        items = parse_indirectness(cell, sid, source)
-        if items is None:
+        cells.setdefault(sid, []).append(parse_indirectness(cell, sid, source))
+    out = {"k": len(cells), "concerns": [], "assessed": [], "not_assessed": []}
+    for sid, parsed in cells.items():
+        if all(items is None for items in parsed):
             out["not_assessed"].append(sid)
             continue
         out["assessed"].append(sid)
-        out["concerns"] += [{"study": sid, "label": labels.get(sid, sid), **it} for it in items]
+        seen = []
+        for it in (x for items in parsed if items for x in items):
+            if it not in seen:
+                seen.append(it)
+        out["concerns"] += [{"study": sid, "label": labels.get(sid, sid), **it} for it in seen]
     return out
 
 

@@ -131,3 +131,16 @@ def test_shipped_draft_is_on_one_basis():
     for d in g["domains"].values():
         if d["concern"] in ("serious", "not serious"):
             assert _verdict(d["sentence"]) == d["concern"], d
+
+
+def test_arm_level_table_is_curated_per_study():
+    """Arm-level data have one row per arm: indirectness is per study (the union of its
+    rows), and the shipped liver-resection arms are curated."""
+    df = datasets.load("liver_resection_arms") if "liver_resection_arms" in datasets.names() else None
+    t = pd.read_csv(datasets.path("liver_resection_arms"), dtype=str, keep_default_na=False)
+    assert "indirectness" in t.columns and not t["indirectness"].eq("").any()
+    ind = indirectness_from_table(t)
+    assert ind["k"] == t["study"].nunique() and not ind["not_assessed"]
+    musu = [c for c in ind["concerns"] if c["study"] == "Musunuru2006"]
+    assert len(musu) == 1 and musu[0]["domain"] == "intervention"  # 3 arm rows, one concern
+    assert df is None or len(df) == len(t)
