@@ -144,3 +144,25 @@ def test_arm_level_table_is_curated_per_study():
     musu = [c for c in ind["concerns"] if c["study"] == "Musunuru2006"]
     assert len(musu) == 1 and musu[0]["domain"] == "intervention"  # 3 arm rows, one concern
     assert df is None or len(df) == len(t)
+
+
+def test_curation_step_reproduces_the_shipped_column():
+    """The indirectness column is built by the documented curation step (bayesnet.datasets
+    .curate, from gepnet_ptr_indirectness.csv), never by hand: re-curating the shipped file
+    without the column gives the shipped file byte for byte; a row without a curated entry
+    is refused."""
+    import csv
+    import io
+
+    from bayesnet.datasets.curate import curate_gepnet_ptr
+
+    shipped = datasets.path("gepnet_ptr").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(shipped)))
+    fields = [c for c in rows[0] if c != "indirectness"]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    assert curate_gepnet_ptr(buf.getvalue()) == shipped
+    with pytest.raises(ValueError, match="curate every row"):
+        curate_gepnet_ptr(buf.getvalue(), indirectness={})
