@@ -247,8 +247,10 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
         b.append(Paragraph("No design column with two or more levels among the analysed studies."))
     # 4-5 figures
     b.append(Heading(2, "4. Forest plot"))
-    b.append(Figure("forest", "Reported (grey squares; " + DAGGER + " = interval derived, not reported) and shrunken "
-                               "(blue circles) estimates with their HR (95% CI) in the right-hand column; pooled HR "
+    b.append(Figure("forest", "Reported (grey squares: each HR as the study reported it; " + DAGGER + " = interval "
+                               "derived, not reported) and shrunken (blue circles" +
+                    ("; under the assumed bias" if rep.get("unadjusted") else "") +
+                    ") estimates with their HR (95% CI) in the right-hand column; pooled HR "
                                "(diamond) and 95% predictive interval (orange bar); threshold lines labelled. Log "
                                "scale; intervals running past the axis end in an arrow." +
                     (" " + notes["forest"] if notes.get("forest") else "")))
