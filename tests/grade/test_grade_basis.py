@@ -166,3 +166,18 @@ def test_curation_step_reproduces_the_shipped_column():
     assert curate_gepnet_ptr(buf.getvalue()) == shipped
     with pytest.raises(ValueError, match="curate every row"):
         curate_gepnet_ptr(buf.getvalue(), indirectness={})
+
+
+def test_one_study_end_to_end(tmp_path):
+    """A one-study fit: the draft and the GRADE-ready statements say inconsistency is not
+    assessable instead of reading the prior-only predictive interval."""
+    from bayesnet.api import fit, load_spec
+    from bayesnet.report.text import grade_statements
+
+    f = tmp_path / "one.csv"
+    pd.DataFrame({"study": ["A"], "hr": [0.6], "ci_low": [0.4], "ci_high": [0.9]}).to_csv(f, index=False)
+    s = fit(load_spec({"data": {"path": str(f)}}), engine="exact").summary()
+    d = s["grade_draft"]["domains"]["inconsistency"]
+    assert d["concern"] == "not assessable (one study)"
+    assert "not assessable (one study)" in " ".join(grade_statements(s))
+    assert s["grade_draft"]["domains"]["indirectness"]["concern"] == "not assessed (panel to judge)"

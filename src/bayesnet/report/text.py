@@ -36,12 +36,14 @@ def grade_statements(rep: dict) -> list[str]:
         crosses = lo < t < hi
         out.append(f"Imprecision (threshold HR {t:g}): the 95% credible interval of the pooled HR{as_rep} "
                    f"({fmt.ci([lo, hi])}) {'crosses' if crosses else 'does not cross'} {t:g}.")
-    # inconsistency
+    # inconsistency (with one study the predictive interval is the heterogeneity prior's)
     where = ("lies entirely below 1" if phi < 1 else "lies entirely above 1" if plo > 1 else "crosses 1")
     s = f"Inconsistency: the 95% predictive interval for a new setting{as_rep} ({fmt.ci([plo, phi])}) {where}"
     if clinical is not None:
         rel = ("lies entirely below" if phi < clinical else "lies entirely above" if plo > clinical else "crosses")
         s += f" and {rel} the clinical threshold {clinical:g}"
+    if rep.get("k", 2) < 2:
+        s = "Inconsistency: not assessable (one study): the predictive interval comes from the heterogeneity prior"
     out.append(s + ".")
     if base.get("tau"):
         out.append(f"Between-study heterogeneity{as_rep}: tau = {fmt.num(base['tau']['median'])} on the log-HR scale "
