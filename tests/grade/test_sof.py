@@ -67,6 +67,7 @@ def test_absolute_table_uses_report_treatment(built):
     rep, _ = built
     tabs = [b for b in content(rep, {}) if isinstance(b, Table) and b.caption.startswith("Absolute effects")]
     assert tabs and "with primary tumour resection (95% CrI)" in tabs[0].header
+    assert not any("the treatment" in h for h in tabs[0].header)
 
 
 def test_no_grade_draft_no_sof():

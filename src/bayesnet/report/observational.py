@@ -74,7 +74,7 @@ def absolute_blocks(rep: dict, treatment: str = "the treatment") -> list[Block]:
                         f"{round(1000 * ts['median'])} per 1000 alive ({round(1000 * ts['ci95'][0])} to "
                         f"{round(1000 * ts['ci95'][1])})",
                         f"{more(d['median'])} alive per 1000 ({more(lo)} to {more(hi)})"])
-        b.append(Table(["baseline (without the treatment)", "time", "without the treatment",
+        b.append(Table([f"baseline (without {treatment})", "time", f"without {treatment}",
                         f"with {treatment} (95% CrI)", "difference (95% CrI)"], tab,
                        "Absolute effects: people ALIVE per 1000 at the time point, S_treated = S_control^HR under "
                        "proportional hazards, propagating the whole posterior of the pooled HR" +
