@@ -26,6 +26,25 @@ OUT = ROOT / "src" / "bayesnet" / "datasets" / "data"
 NON_SURGICAL = {"radioembolization", "systemic_chemotherapy", "conservative", "embolization",
                 "intra_arterial_therapy", "no_liver_resection", "tace"}
 TREATED = ("liver_resection", "cytoreduction")
+# curated `indirectness` (bayesnet.grade: "<PICO domain>: <reason>" or "none") against the
+# question "liver resection vs non-surgical treatment, overall survival", from each row's
+# arm label and flags (any non-surgical comparator answers the question)
+INDIRECTNESS = {
+    "Mayo2011": "none",
+    "Landry2008": "intervention: liver resection with or without ablation",
+    "Musunuru2006": "intervention: liver resection with or without radiofrequency ablation",
+    "Touzios2005": "intervention: liver resection with or without ablation",
+    "Yao2011": "none", "Chamberlain2000": "none", "Chen1998": "none",
+    "Glazer2010": "intervention: includes 18 patients treated by radiofrequency ablation only",
+    "Sarmiento2003": "intervention: complete resection in only 75 of 170 patients",
+    "Elias2003": "intervention: 36 patients also had extrahepatic resection",
+    "AmJClinOncol2012_cryo": "intervention: resection plus cryoablation",
+    "Chambers2008": "intervention: debulking (at least 70% of the tumour), not complete resection",
+    "GraffBaker2014": "intervention: debulking (at least 70% of the tumour), not complete resection",
+    "Boudreaux2014": "intervention: debulking (at least 70% of the tumour), not complete resection",
+    "HPB2013_rfa": "intervention: resection plus intra-operative ablation",
+    "Cheung2014": "none",
+}
 
 
 def main(src: Path) -> None:
@@ -59,7 +78,8 @@ def main(src: Path) -> None:
         for a, t in kept:
             rows.append(dict(study=sid, label=f"{sid[:-4]} {sid[-4:]}", arm=a["arm"], treated=str(t).lower(),
                              n=a["n"], surv=f"{float(a[col]) / 100:g}", surv_time_years=years, design="cohort",
-                             source="Lesurtel et al. HPB 2015, Table 1", notes=a["notes"]))
+                             source="Lesurtel et al. HPB 2015, Table 1", notes=a["notes"],
+                             indirectness=INDIRECTNESS.get(sid, "")))
     for _, s in series.iterrows():
         if s["include_primary"] != "yes":
             excl.append(dict(study=s["study_id"], arm=s["arm"],
@@ -67,7 +87,7 @@ def main(src: Path) -> None:
             continue
         rows.append(dict(study=s["study_id"], label=s["label"], arm=s["arm"], treated="true", n=s["n"],
                          surv=s["surv"], surv_time_years=f"{float(s['surv_time_years']):g}", design="case_series",
-                         source=s["source_url"], notes=s["flags"]))
+                         source=s["source_url"], notes=s["flags"], indirectness=INDIRECTNESS.get(s["study_id"], "")))
     pd.DataFrame(rows).to_csv(OUT / "liver_resection_arms.csv", index=False)
     pd.DataFrame(excl).to_csv(OUT / "liver_resection_arms_exclusions.csv", index=False)
     print(f"{len(rows)} arm rows, {len(excl)} exclusions")

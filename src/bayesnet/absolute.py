@@ -166,10 +166,11 @@ def _more_fewer(v: float) -> str:
     return f"{abs(n)} more" if n > 0 else f"{abs(n)} fewer"
 
 
-def absolute_sentence(row: dict, treatment: str = "resection", interval: str = "ci95") -> str:
-    """Plain words for one absolute-effect row, alive stated in every part, e.g. "At 5 years:
-    306 per 1000 alive without resection; 480 per 1000 alive with resection (95% CrI 420
-    to 540); 174 more alive per 1000 with resection (114 more to 234 more)"."""
+def absolute_sentence(row: dict, treatment: str = "the treatment", interval: str = "ci95") -> str:
+    """Plain words for one absolute-effect row, alive stated in every part, `treatment` the
+    spec's ``[report] treatment``, e.g. "At 5 years: 306 per 1000 alive without resection;
+    480 per 1000 alive with resection (95% CrI 420 to 540); 174 more alive per 1000 with
+    resection (114 more to 234 more)"."""
     ts, df = row["treated_survival"], row["difference_per_1000"]
     lo, hi = ts[interval]
     dlo, dhi = df[interval]
@@ -197,9 +198,11 @@ def benefit_table(post, values=BENEFIT_TABLE_HR) -> list[dict]:
              "predictive": float(mg[("predictive",)].cdf(math.log(t)))} for t in values]
 
 
-def plot_benefit_curve(curve: dict, thresholds=(), ax=None, title: str | None = None):
+def plot_benefit_curve(curve: dict, thresholds=(), ax=None, title: str | None = None,
+                       treatment: str = "the treatment"):
     """Figure: probability that the HR is below t (y) against t on a log HR axis, pooled
-    (solid) and in a new setting (dashed); the panel's thresholds as vertical lines."""
+    (solid) and in a new setting (dashed); the panel's thresholds as vertical lines;
+    `treatment` (the spec's ``[report] treatment``) names the treatment on the x-axis."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FixedLocator, NullFormatter
 
@@ -217,7 +220,7 @@ def plot_benefit_curve(curve: dict, thresholds=(), ax=None, title: str | None = 
     ax.set_xticklabels([f"{v:g}" for v in ticks])
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_ylim(0, 1)
-    ax.set_xlabel("Hazard ratio threshold t (below 1 = fewer deaths with the treatment)")
+    ax.set_xlabel(f"Hazard ratio threshold t (below 1 = fewer deaths with {treatment})")
     ax.set_ylabel("Probability that the HR is below t")
     if title:
         ax.set_title(title)

@@ -300,6 +300,9 @@ def _blocks(summary: dict, an: ArmAnalysis) -> list:
     def _cri(S):  # "0.67 (95% CrI 0.41 to 0.93)"
         return fmt.hr_cri(S["median"], S["ci95"])
 
+    def _pi(S):  # the HR in a new study: a predictive interval, not a credible interval
+        return fmt.hr_cri(S["median"], S["ci95"], label="95% predictive interval ")
+
     w, wo = summary["with_case_series"], summary["without_case_series"]
     title = an.spec.report.title or "Case series and cohorts in one model"
     b = [Heading(1, title)]
@@ -329,10 +332,10 @@ def _blocks(summary: dict, an: ArmAnalysis) -> list:
                            f"reported HR / true HR centred at {math.exp(c['mu']):.2f} (log-scale SD {c['sigma']:g}). This is "
                            f"an assumption stated by the analyst, not estimated from the data."))
     b.append(Heading(2, "Pooled hazard ratio with and without the case series"))
-    rows = [["with case series", str(w["k"]), _cri(w["pooled"]["hr"]), _cri(w["predictive"]["hr"])]
+    rows = [["with case series", str(w["k"]), _cri(w["pooled"]["hr"]), _pi(w["predictive"]["hr"])]
             + [fmt.p(w["prob"]["pooled"][k]) for k in w["prob"]["pooled"]]]
     if wo:
-        rows.append(["comparative studies only", str(wo["k"]), _cri(wo["pooled"]["hr"]), _cri(wo["predictive"]["hr"])]
+        rows.append(["comparative studies only", str(wo["k"]), _cri(wo["pooled"]["hr"]), _pi(wo["predictive"]["hr"])]
                     + [fmt.p(wo["prob"]["pooled"][k]) for k in wo["prob"]["pooled"]])
     header = ["analysis", "studies", "pooled HR", "HR in a new study"] + \
              [fmt.prob_label(k) for k in w["prob"]["pooled"]]

@@ -189,3 +189,15 @@ def bf(x: float | None) -> str:
         return f"{x:.2f}"
     e = math.floor(math.log10(x))
     return f"{x / 10**e:.1f} x 10^{e}"
+
+
+def ratio_digits(values, min_digits: int = 2, max_digits: int = 4) -> int:
+    """Decimals for a row of ratios (an HR and its interval) so that the smallest has two
+    significant digits, at least `min_digits` and at most `max_digits`: HR 0.65 (0.56-0.76)
+    keeps 2 decimals; 0.0956 (0.0171-0.534) gets 3 -> "0.096 (0.017-0.534)", so a reported
+    value is never printed as a rounder number than the study gave."""
+    vals = [abs(float(v)) for v in values if v is not None and math.isfinite(float(v)) and float(v) != 0]
+    if not vals:
+        return min_digits
+    need = 1 - math.floor(math.log10(min(vals)))
+    return int(min(max(min_digits, need), max_digits))

@@ -132,5 +132,5 @@ def observational_blocks(post, *, md=None, spec=None, unadjusted=None, bias=None
         tipping_point=out["tipping_point"], adjusted=adjusted,
         bias_assumptions=out["bias_assumptions"] if bias is not None else None, indirectness=indirectness,
         assumed_bias_range=(bias.common.ratio_interval() if bias is not None and bias.common is not None
-                            and bias.common.sigma > 0 else None))
+                            and bias.common.sigma > 0 else None), k=md.k)
     return out

@@ -120,14 +120,17 @@ def forest(post, group: str | None = None, title: str | None = None, studies=Non
     fig, (ax, axn) = plt.subplots(1, 2, figsize=(10, 0.36 * n + 2.0), sharey=True, layout="constrained",
                                   gridspec_kw={"width_ratios": [3.2, 1.2]})
     first = rows[0][0] if rows else None
+    # the squares are the studies as reported; the circles are the model's (true) study effects
+    shrunk_basis = "under the assumed bias " if getattr(post.spec, "bias", None) is not None else ""
     for yy, r in rows:
         _clip_interval(ax, r["hr_low"], r["hr_high"], yy - 0.15, xlim, NEUTRAL, 1.2)
         ax.plot(r["hr"], yy - 0.15, "s", color=NEUTRAL, ms=5, label=f"reported ({pct} CI)" if yy == first else None)
         _clip_interval(ax, r["shrunken_low"], r["shrunken_high"], yy + 0.15, xlim, "#1c7ed6", 1.2)
         ax.plot(r["shrunken_hr"], yy + 0.15, "o", color="#1c7ed6", ms=5,
-                label=f"shrunken ({pct} CrI)" if yy == first else None)
+                label=(f"shrunken, {shrunk_basis}({pct} CrI)") if yy == first else None)
         mark = "\u2020" if is_derived(r.get("derivation")) else ""
-        axn.text(0.0, yy - 0.15, fmt.hr_ci(r["hr"], (r["hr_low"], r["hr_high"])) + mark, va="center",
+        dig = fmt.ratio_digits((r["hr"], r["hr_low"], r["hr_high"]))  # 0.096 (0.017-0.534), not 0.10 (0.02-0.53)
+        axn.text(0.0, yy - 0.15, fmt.hr_ci(r["hr"], (r["hr_low"], r["hr_high"]), digits=dig) + mark, va="center",
                  fontsize=8, color=NEUTRAL)
         axn.text(0.0, yy + 0.15, fmt.hr_ci(r["shrunken_hr"], (r["shrunken_low"], r["shrunken_high"])),
                  va="center", fontsize=8, color="#1c7ed6")
@@ -159,7 +162,8 @@ def forest(post, group: str | None = None, title: str | None = None, studies=Non
     ax.set_ylim(yd + 1.8, -1.9)
     axn.set_xlim(0, 1)
     axn.axis("off")
-    ax.set_xlabel("Hazard ratio (log scale; < 1 favours the treatment)")
+    treatment = getattr(getattr(post.spec, "report", None), "treatment", None) or "the treatment"
+    ax.set_xlabel(f"Hazard ratio (log scale; < 1 favours {treatment})")
     fig.suptitle(_tx(title or "Study estimates, reported and shrunken", 90))
     ax.legend(loc="lower left", fontsize=7.5, frameon=True, framealpha=0.9)
     if any(is_derived(r.get("derivation")) for _, r in rows):

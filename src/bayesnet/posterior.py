@@ -680,14 +680,15 @@ class Posterior:
         probs_q = [0.5, *interval_tails(ci_prob)]
         label = cri_label(ci_prob)
 
-        def q_row(name, m):
+        def q_row(name, m, lab=label):
             q = m.quantile(probs_q)
-            rows.append((name, hr_cri(q[0], (q[1], q[2]), label)))
+            rows.append((name, hr_cri(q[0], (q[1], q[2]), lab)))
 
         q_row("pooled HR", self["pooled"].on("hr"))
         if ("tau",) in self.marginals:
             q_row("tau", self["tau"])
-        q_row("HR in a new study", self["predictive"].on("hr"))
+        # the HR in a new study is a predictive interval, not a credible interval of a parameter
+        q_row("HR in a new study", self["predictive"].on("hr"), f"{100 * ci_prob:g}% predictive interval ")
         spec = self.spec
         th, harm = list(getattr(spec, "thresholds", ()) or ()), getattr(spec, "harm", None)
         probs = [f"{prob_label(prob_key(t))} {p_eq(self.prob('pooled', t))}" for t in th]

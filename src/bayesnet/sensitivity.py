@@ -385,6 +385,22 @@ def _family_subset(table: pd.DataFrame, family: str, column: str) -> pd.DataFram
     return select_family(table, family, column=column)[0]
 
 
+def _family_label(make, fam: str, column: str) -> str:
+    """'<family> only' with what the selection holds: its rows of that registry family and
+    the rows that belong to no family (institutional series), e.g. "NCDB only (1 NCDB row
+    + 3 rows from no registry)"."""
+    try:
+        t = make().table
+    except REFIT_ERRORS:
+        return f"{fam} only"
+    n_fam = int(sum(str(v).strip() == fam for v in t[column]))
+    n_none = len(t) - n_fam
+    words = f"{n_fam} {fam} row{'' if n_fam == 1 else 's'}"
+    if n_none:
+        words += f" + {n_none} row{'' if n_none == 1 else 's'} from no registry"
+    return f"{fam} only ({words})"
+
+
 def overlap_sensitivity(spec, engine: str = "auto", seed: int | None = None, evidence=None,
                         population_model: bool = True, family_column: str = "registry_family",
                         ci_prob: float = 0.95) -> pd.DataFrame:
@@ -424,7 +440,7 @@ def overlap_sensitivity(spec, engine: str = "auto", seed: int | None = None, evi
             rows.append({"analysis": analysis, "rule": rule, **failed_row(exc)})
             return
         rows.append({"analysis": analysis, "rule": rule, **row_from_posterior(post, ci_prob), "status": "ok",
-                     "reason": ""})
+                     "reason": "", "studies": [str(v) for v in ev.table["study"]]})
 
     def with_rule(rule):
         s2 = copy.deepcopy(sel)
@@ -451,7 +467,7 @@ def overlap_sensitivity(spec, engine: str = "auto", seed: int | None = None, evi
                                          size_column=o.get("size_column", "n_total"),
                                          year_column=o.get("year_column", "year"))
                 return EvidenceTable(table=kept.reset_index(drop=True), source=f"{ev_all.source}, {fam} only")
-            run(f"{fam} only", f"family:{fam}", make, eng=choose_engine(spec, engine))
+            run(_family_label(make, fam, family_column), f"family:{fam}", make, eng=choose_engine(spec, engine))
     if population_model:
         run("all rows + population effect", "all", with_rule("all"),
             model_sp=spec.with_model(population=sel.overlap.get("column", "overlap_group")), eng="mcmc")

@@ -4,7 +4,8 @@ and in the README ("The model spec").
     [data]     dataset | path, select | include/exclude
     [model]    effects, random_dist, random_df, covariates, reference, heterogeneity, population
     [priors]   mu, beta, tau, omega, and [priors.coef] per-coefficient overrides
-    [report]   thresholds, harm_threshold, title, question, tipping_probability, rare_outcome, treatment
+    [report]   thresholds, harm_threshold, title, question, tipping_probability, rare_outcome, treatment,
+               group_columns, outcome, comparator, scenarios, published, show_hpd
     [mcmc]     chains, draws, tune, target_accept, seed
     [bias]     common = {mu, sigma}, [bias.by.<column>] <level> = {mu, sigma}   (bayesnet.bias)
     [[absolute]]  time_years, label, survival, n                               (bayesnet.absolute)
@@ -127,10 +128,23 @@ class ReportSpec:
     rare_outcome: bool = False
     treatment: str | None = None
     group_columns: tuple[str, ...] | None = None
+    # the Summary-of-Findings table's outcome and comparator names (bayesnet.report.sof)
+    outcome: str | None = None
+    comparator: str | None = None
+    # other specs (paths relative to this spec) whose headline the report shows beside its
+    # own: the same evidence under other stated assumptions (e.g. a pessimistic bias prior)
+    scenarios: tuple[str, ...] = ()
+    # published pooled results the report relates its answer to: tables with dataset + id
+    # (a row of a shipped published-meta-analyses table) and a note on what differs
+    published: tuple[Mapping, ...] = ()
+    # the headline table shows the equal-tailed interval; true adds the HPD column beside it
+    show_hpd: bool = False
 
     def __post_init__(self) -> None:
         _tuple(self, "thresholds")
         _tuple(self, "group_columns")
+        _tuple(self, "scenarios")
+        _tuple(self, "published")
 
 
 @dataclass(frozen=True)
@@ -331,9 +345,11 @@ def _parse_report(P: Problems, d: dict, where0: str) -> ReportSpec:
             "a non-empty list of positive HRs, e.g. [1.0, 0.8]")
     P.check("report", "harm_threshold", r["harm_threshold"], lambda v: is_num(v) and v > 0,
             "a positive HR, e.g. 1.25")
-    for k in ("title", "question", "treatment"):
+    for k in ("title", "question", "treatment", "outcome", "comparator"):
         if r[k] is not None:
             P.check("report", k, r[k], lambda v: isinstance(v, str), "a text string in quotes")
+    P.check("report", "show_hpd", r["show_hpd"], lambda v: isinstance(v, bool),
+            "true or false (true: the headline table also shows the 95% HPD interval)")
     P.check("report", "rare_outcome", r["rare_outcome"], lambda v: isinstance(v, bool),
             "true or false (true: the outcome is rare, < 15%, so E-values use the HR as a risk ratio)")
     if r["tipping_probability"] is not None:
@@ -346,6 +362,14 @@ def _parse_report(P: Problems, d: dict, where0: str) -> ReportSpec:
             "report", "group_columns", r["group_columns"], lambda v: is_str_list(v) and all(v) and len(set(v)) == len(v),
             "a list of distinct evidence column names, e.g. [\"design\", \"data_source\"]"):
         r["group_columns"] = None
+    if not P.check("report", "scenarios", r["scenarios"], lambda v: v == () or (is_str_list(v) and all(v)),
+                   "a list of spec file names relative to this spec, e.g. [\"ptr_bias_pessimistic.toml\"]"):
+        r["scenarios"] = ()
+    if not P.check("report", "published", r["published"],
+                   lambda v: isinstance(v, (list, tuple)) and all(isinstance(x, Mapping) and is_str(x.get("dataset"))
+                                                                  and is_str(x.get("id")) for x in v),
+                   "a list of tables { dataset = \"<published table>\", id = \"<row id>\", note = \"...\" }"):
+        r["published"] = ()
     return ReportSpec(**r)
 
 

@@ -240,16 +240,62 @@ def observational_summary(post, ci_prob: float = 0.95) -> dict:
     out.update(observational_blocks(
         post, spec=spec,
         absolute_rows=list(getattr(spec, "absolute", None) or ()), tipping_overrides=r.tipping_probability,
-        rare_outcome=bool(r.rare_outcome), treatment=r.treatment or "the treatment", ci_prob=ci_prob))
+        rare_outcome=bool(r.rare_outcome), treatment=r.treatment or "the treatment", ci_prob=ci_prob,
+        indirectness=_curated_indirectness(post)))
     return out
 
 
+def _curated_indirectness(post):
+    """The evidence's curated ``indirectness`` column (bayesnet.grade.indirectness_from_table),
+    or None when it has none (the GRADE draft then says the panel judges)."""
+    from .grade import indirectness_from_table
+
+    ev = post.evidence
+    if ev is None or not hasattr(ev, "table"):
+        return None
+    return indirectness_from_table(ev.table, source=str(getattr(ev, "source", None) or "evidence"))
+
+
 def studies_table(post, ci_prob: float = 0.95) -> pd.DataFrame:
-    """One row per study: reported HR with its confidence interval and the shrunken HR
+    """One row per study: the HR as the study REPORTED it (after the documented conversions
+    of the evidence table) with its confidence interval; with ``[bias.by]`` terms, the
+    estimate after the assumed study-specific bias (bias_adjusted_hr, _hr_low, _hr_high,
+    _log_hr, _se); and the shrunken HR
     (posterior median) with its equal-tailed credible interval, both with probability
     `ci_prob`; the covariates, the spec's `[report] group_columns`, overlap_group, the
     derivation and the warnings."""
     return pd.DataFrame(_study_rows(post, ci_prob))
+
+
+def _as_reported_effects(post) -> tuple[np.ndarray, np.ndarray]:
+    """Each study's log-HR and SE as REPORTED (the evidence table after its documented
+    conversions: inversion, an SE from a CI or a p-value), in the model's study order.
+    Never the model's data: a fit with ``[bias.by]`` terms has shifted and widened those."""
+    md, ev = post.model_data, post.evidence
+    t = ev.table if ev is not None else None
+    if t is None or not {"study", "log_hr", "se"} <= set(t.columns):
+        return np.asarray(md.y, float), np.asarray(md.s, float)
+    by = {str(a): (float(b), float(c)) for a, b, c in zip(t["study"], t["log_hr"], t["se"])}
+    if not all(str(st) in by for st in md.studies):
+        return np.asarray(md.y, float), np.asarray(md.s, float)
+    y, s = zip(*(by[str(st)] for st in md.studies))
+    return np.asarray(y, float), np.asarray(s, float)
+
+
+def _study_bias_effects(post, y_rep, s_rep) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Each study's log-HR and SE after the assumed study-specific bias (``[bias.by]``:
+    y_i - m_i, sqrt(s_i^2 + v_i^2); Turner et al. 2009), or (None, None) when no study has
+    one. The exact engine's bias fit holds them as its model data; the MCMC model carries
+    the bias terms beside the reported data."""
+    md = post.model_data
+    bm, bv = getattr(md, "bias_mean", None), getattr(md, "bias_var", None)
+    if bm is not None and (np.any(np.asarray(bm) != 0) or np.any(np.asarray(bv) != 0)):
+        y, s = np.asarray(md.y, float) - np.asarray(bm, float), np.sqrt(np.asarray(md.s, float) ** 2 + np.asarray(bv))
+    else:
+        y, s = np.asarray(md.y, float), np.asarray(md.s, float)
+    if np.array_equal(y, y_rep) and np.array_equal(s, s_rep):
+        return None, None
+    return y, s
 
 
 def _study_rows(post, ci_prob: float = 0.95) -> list[dict]:
@@ -259,6 +305,8 @@ def _study_rows(post, ci_prob: float = 0.95) -> list[dict]:
     md, ev = post.model_data, post.evidence
     rows = []
     t = ev.table if ev is not None else None
+    y_rep, s_rep = _as_reported_effects(post)
+    y_adj, s_adj = _study_bias_effects(post, y_rep, s_rep)
     by_study = {}  # column -> {study: value}, read once (not one .loc per cell)
     margs = [post.marginals[("study", st)] for st in md.studies]
     z, tails = z_for_level(ci_prob), interval_tails(ci_prob)
@@ -268,12 +316,16 @@ def _study_rows(post, ci_prob: float = 0.95) -> list[dict]:
     for i, st in enumerate(md.studies):
         m = margs[i]
         q = m.quantile([0.5, *tails])
-        row = {"study": st, "log_hr": float(md.y[i]), "se": float(md.s[i]),
-               "hr": _exp(md.y[i]), "hr_low": _exp(md.y[i] - z * md.s[i]),
-               "hr_high": _exp(md.y[i] + z * md.s[i]),
+        row = {"study": st, "log_hr": float(y_rep[i]), "se": float(s_rep[i]),
+               "hr": _exp(y_rep[i]), "hr_low": _exp(y_rep[i] - z * s_rep[i]),
+               "hr_high": _exp(y_rep[i] + z * s_rep[i]),
                "shrunken_hr": _exp(q[0]), "shrunken_low": _exp(q[1]),
                "shrunken_high": _exp(q[2]),
                "shrunken_log_hr_mean": m.mean()}
+        if y_adj is not None:
+            row.update({"bias_adjusted_log_hr": float(y_adj[i]), "bias_adjusted_se": float(s_adj[i]),
+                        "bias_adjusted_hr": _exp(y_adj[i]), "bias_adjusted_hr_low": _exp(y_adj[i] - z * s_adj[i]),
+                        "bias_adjusted_hr_high": _exp(y_adj[i] + z * s_adj[i])})
         for cov, vals in md.covariate_values.items():
             row[cov] = vals[i]
         if t is not None:

@@ -87,7 +87,8 @@ def test_curation_step_is_reproducible_on_the_shipped_copy():
     assert curate_gepnet_ptr(text) == text
     # and the step turns the source's float-formatted counts back into integers
     src = "study_id,year,data_source,n_total,overlaps_with,label\nA,2015.0,NCDB,442.0,,A et al.\n"
-    assert curate_gepnet_ptr(src).splitlines()[1] == "A,2015,NCDB,442,,NCDB,A et al."
+    # (and adds the curated indirectness column, issue 15)
+    assert curate_gepnet_ptr(src, indirectness={"A": "none"}).splitlines()[1] == "A,2015,NCDB,442,,NCDB,A et al.,none"
 
 
 def test_new_shared_files_are_shipped():

@@ -25,12 +25,12 @@ def test_draft_labels_and_start():
 
 
 def test_risk_of_bias_from_tipping_point_and_adjusted():
-    g = _base(predictive_ci95=[0.3, 0.9],
+    g = _base(predictive_ci95=[0.3, 0.75],
               tipping_point=[{"threshold": 1.0, "probability": 0.95, "ratio": 0.85, "prob_without_bias": 0.99}])
     assert g["domains"]["risk_of_bias"]["concern"] == "serious"
-    g = _base(predictive_ci95=[0.3, 0.9], adjusted={"hr": 0.8, "ci95": [0.55, 1.2], "prob": {1.0: 0.8}})
+    g = _base(predictive_ci95=[0.3, 0.75], adjusted={"hr": 0.8, "ci95": [0.55, 1.2], "prob": {1.0: 0.8}})
     assert g["domains"]["risk_of_bias"]["concern"] == "serious"
-    g = _base(predictive_ci95=[0.3, 0.9])
+    g = _base(predictive_ci95=[0.3, 0.75])
     assert g["overall"]["certainty"] == "low"
 
 
@@ -39,7 +39,9 @@ def test_randomised_start_high_and_imprecision():
     assert g["start"] == "high"
     assert g["domains"]["imprecision"]["concern"] == "serious"
     assert "spans the threshold(s) 1, 0.8" in g["domains"]["imprecision"]["sentence"]
-    assert g["overall"]["certainty"] == "moderate"
+    # the predictive interval 0.6-0.95 spans the threshold 0.8: inconsistency is serious too
+    assert g["domains"]["inconsistency"]["concern"] == "serious"
+    assert g["overall"]["certainty"] == "low"
 
 
 def test_large_effect_not_rated_up_when_confounding_inflates_it():

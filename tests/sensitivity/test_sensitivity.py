@@ -242,7 +242,10 @@ def test_overlap_sensitivity_rules_and_registry_families(tmp_path):
     ba = df["rule"] == "best_adjusted"
     assert (df.loc[ba, "status"] == "not estimable").all() and df.loc[ba, "reason"].str.contains("design").all()
     assert (df.loc[~ba, "status"] == "ok").all()
-    assert by.loc["SEER only", "k"] == 3 and by.loc["NCDB only", "k"] == 3  # one row of the family + C, D
+    # one row of the family + C, D, and the label says so (issue 16: what each selection holds)
+    assert by.loc["SEER only (1 SEER row + 2 rows from no registry)", "k"] == 3
+    assert by.loc["NCDB only (1 NCDB row + 2 rows from no registry)", "k"] == 3
+    assert by.loc["NCDB only (1 NCDB row + 2 rows from no registry)", "studies"][-2:] == ["C", "D"]
 
 
 def test_sweep_and_influence_accept_a_fitted_posterior():

@@ -48,6 +48,7 @@ SHIPPED = {
     "ptr_design_heterogeneity": ("gepnet_ptr", "primary", "random", ("source_type",), "by:source_type", 2000,
                                  0.999, False),
     "ptr_bias_adjusted": ("gepnet_ptr", "primary", "random", (), "shared", 2000, 0.99, True),
+    "ptr_bias_pessimistic": ("gepnet_ptr", "primary", "random", (), "shared", 2000, 0.99, True),
     "liver_resection_vs_nonsurgical": ("nlm_liver_resection", None, "random", (), "shared", 1000, 0.95, False),
     "liver_resection_case_series": ("liver_resection_arms", None, "random", (), "shared", 2000, 0.99, True),
 }
@@ -132,7 +133,7 @@ def test_replace_sweeps_priors_and_keeps_raw_in_sync():
      ["[priors].tau: unknown key(s) scale; allowed: dist, label, sigma",
       "[priors].tau.sigma: found 'big' (str); allowed: a finite number"]),
     ({"report": {"titel": "x", "rare_outcome": "yes"}},
-     ["[report]: unknown key(s) titel; allowed: group_columns, harm_threshold, question,",
+     ["[report]: unknown key(s) titel; allowed: comparator, group_columns, harm_threshold, outcome, published, question,",
       "[report].rare_outcome: found 'yes' (str); allowed: true or false"]),
     ({"mcmc": {"warmup": 1, "chains": 2.5}},
      ["[mcmc]: unknown key(s) warmup; allowed: chains, draws, seed, target_accept, tune",

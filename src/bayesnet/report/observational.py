@@ -81,7 +81,7 @@ def absolute_blocks(rep: dict, treatment: str = "the treatment") -> list[Block]:
                         f"{round(1000 * ts['median'])} per 1000 alive ({round(1000 * ts['ci95'][0])} to "
                         f"{round(1000 * ts['ci95'][1])})",
                         f"{more(d['median'])} alive per 1000 ({more(lo)} to {more(hi)})"])
-        b.append(Table(["baseline (without the treatment)", "time", "without the treatment",
+        b.append(Table([f"baseline (without {treatment})", "time", f"without {treatment}",
                         f"with {treatment} (95% CrI)", "difference (95% CrI)"], tab,
                        "Absolute effects: people ALIVE per 1000 at the time point, S_treated = S_control^HR under "
                        "proportional hazards, propagating the whole posterior of the pooled HR" +
@@ -181,6 +181,8 @@ def grade_draft_blocks(rep: dict) -> list[Block]:
         return []
     b: list[Block] = [Heading(2, "10b. GRADE certainty: a draft for the panel")]
     b.append(Paragraph(g["note"]))
+    if g.get("basis"):
+        b.append(Paragraph(g["basis"]))
     b.append(Bullets([d["sentence"] + f" [{d['concern']}]" for d in g["domains"].values()] +
                      [g["large_effect"]["sentence"]]))
     b.append(Paragraph(g["overall"]["sentence"]))
@@ -209,7 +211,8 @@ def observational_figures(rep: dict, figdir, save) -> dict:
         from ..absolute import plot_benefit_curve
 
         ax = plot_benefit_curve(rep["benefit_curve"], thresholds=[t for t in rep.get("thresholds", [])
-                                                                  if math.isfinite(t)] or None)
+                                                                  if math.isfinite(t)] or None,
+                                treatment=rep.get("treatment") or "the treatment")
         fig = ax.figure if hasattr(ax, "figure") else ax
         figs["benefit_curve"] = save(fig, figdir / "benefit_curve")[0]
         plt.close(fig)

@@ -26,23 +26,29 @@ def grade_statements(rep: dict) -> list[str]:
     out = []
     ths = [t for side, t, _ in map(fmt.parse_prob_key, rep["prob"]["pooled"]) if side == "lt"]
     clinical = max([t for t in ths if t < 1.0], default=None)
-    lo, hi = rep["pooled"]["hr"]["ci95"]
-    plo, phi = rep["predictive"]["hr"]["ci95"]
+    # one basis with the GRADE draft: imprecision and inconsistency on the analysis as reported
+    base = rep.get("unadjusted") or rep
+    as_rep = " as reported" if rep.get("unadjusted") else ""
+    lo, hi = base["pooled"]["hr"]["ci95"]
+    plo, phi = base["predictive"]["hr"]["ci95"]
     # imprecision
     for t in sorted(set(ths), reverse=True):
         crosses = lo < t < hi
-        out.append(f"Imprecision (threshold HR {t:g}): the 95% credible interval of the pooled HR "
+        out.append(f"Imprecision (threshold HR {t:g}): the 95% credible interval of the pooled HR{as_rep} "
                    f"({fmt.ci([lo, hi])}) {'crosses' if crosses else 'does not cross'} {t:g}.")
-    # inconsistency
+    # inconsistency (with one study the predictive interval is the heterogeneity prior's)
     where = ("lies entirely below 1" if phi < 1 else "lies entirely above 1" if plo > 1 else "crosses 1")
-    s = f"Inconsistency: the 95% predictive interval for a new setting ({fmt.ci([plo, phi])}) {where}"
+    s = f"Inconsistency: the 95% predictive interval for a new setting{as_rep} ({fmt.ci([plo, phi])}) {where}"
     if clinical is not None:
         rel = ("lies entirely below" if phi < clinical else "lies entirely above" if plo > clinical else "crosses")
         s += f" and {rel} the clinical threshold {clinical:g}"
+    if rep.get("k", 2) < 2:
+        s = "Inconsistency: not assessable (one study): the predictive interval comes from the heterogeneity prior"
     out.append(s + ".")
-    if rep.get("tau"):
-        out.append(f"Between-study heterogeneity: tau = {fmt.num(rep['tau']['median'])} on the log-HR scale "
-                   f"({fmt.cri_label(rep.get('ci_prob', 0.95))}{fmt.ci(rep['tau']['ci95'])}).")
+    if base.get("tau"):
+        out.append(f"Between-study heterogeneity{as_rep}: tau = {fmt.num(base['tau']['median'])} on the log-HR scale "
+                   f"({fmt.cri_label(rep.get('ci_prob', 0.95))}{fmt.ci(base['tau']['ci95'])}).")
+    under = " (under the stated bias assumptions, as the headline)" if rep.get("unadjusted") else ""
     sens = rep.get("sensitivity")
     if sens and clinical is not None:
         key = fmt.prob_key(clinical)
@@ -50,7 +56,7 @@ def grade_statements(rep: dict) -> list[str]:
         if vals:
             mn, mx = min(vals), max(vals)
             robust = mn >= 0.95
-            out.append(f"Robustness to the prior: across {len(vals)} prior settings, including the sceptical and "
+            out.append(f"Robustness to the prior{under}: across {len(vals)} prior settings, including the sceptical and "
                        f"enthusiastic priors of the community, P(HR < {clinical:g}) ranges from {fmt.p(mn)} to {fmt.p(mx)}; "
                        f"the benefit {'holds (>= 0.95) under every prior' if robust else 'does not hold under every prior'}.")
         k1 = fmt.prob_key(1.0) if 1.0 in ths else None
@@ -61,6 +67,10 @@ def grade_statements(rep: dict) -> list[str]:
     if sens and sens.get("overlap"):
         out += selection_statements(rep, _ok_rows(sens["overlap"]))
     return out
+
+
+def _under(rep: dict) -> str:
+    return " (under the stated bias assumptions, as the headline)" if rep.get("unadjusted") else ""
 
 
 def selection_statements(rep: dict, rows: list[dict]) -> list[str]:
@@ -78,19 +88,20 @@ def selection_statements(rep: dict, rows: list[dict]) -> list[str]:
         flips = [str(r["analysis"]) for r in rows if (r[k1] > 0.95) != base]
         verdict = ("holds" if base else "does not hold") + " in the primary analysis"
         if flips:
-            out.append(f"Dependence on the selection: P(HR < 1) > 0.95 {verdict} but not under "
+            out.append(f"Dependence on the selection{_under(rep)}: P(HR < 1) > 0.95 {verdict} but not under "
                        f"{', '.join(flips)}; this conclusion depends on which overlapping studies are kept.")
         else:
-            out.append(f"Dependence on the selection: P(HR < 1) > 0.95 {verdict} and under every alternative "
+            out.append(f"Dependence on the selection{_under(rep)}: P(HR < 1) > 0.95 {verdict} and under every alternative "
                        f"selection ({names}).")
     base_ex = phi < 1 or plo > 1
     flips = [str(r["analysis"]) for r in rows if ((r["pred_hr_high"] < 1 or r["pred_hr_low"] > 1) != base_ex)]
     what = "excludes 1" if base_ex else "includes 1"
     if flips:
-        out.append(f"The 95% predictive interval {what} in the primary analysis but not under {', '.join(flips)}: "
+        out.append(f"The 95% predictive interval{_under(rep)} {what} in the primary analysis but not under {', '.join(flips)}: "
                    f"the inconsistency judgement depends on the selection.")
     else:
-        out.append(f"The 95% predictive interval {what} in the primary analysis and under every alternative selection.")
+        out.append(f"The 95% predictive interval{_under(rep)} {what} in the primary analysis and under every "
+                   f"alternative selection.")
     return out
 
 
@@ -112,6 +123,15 @@ def _reference_phrase(rep: dict) -> str:
     return " at the reference levels (" + ", ".join(str(v) for v in ref.values()) + ")"
 
 
+def _reported_hr_ci(r: dict, prefix: str = "") -> str:
+    """A study's HR (95% CI) from summary.json's `studies` row ("hr", "hr_low", "hr_high",
+    or with `prefix` "bias_adjusted_" the estimate after the assumed study bias), with
+    enough decimals that a small reported HR keeps its digits (`format.ratio_digits`)."""
+    v = [r.get(prefix + "hr"), r.get(prefix + "hr_low"), r.get(prefix + "hr_high")]
+    d = fmt.ratio_digits(v)
+    return f"{fmt.hr(v[0], d)} ({fmt.ci(v[1:], d)})"
+
+
 def _status_cell(r: dict) -> str:
     st = r.get("status", "ok")
     return "" if st == "ok" else f"not estimable: {r.get('reason', st)}"
@@ -127,17 +147,21 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
     b.append(Paragraph(f"Analysis '{rep['spec_name']}', engine: {rep['engine']}, {rep['k']} studies.{status}"))
     if rep.get("warnings"):  # summary-level warnings (few studies, no finite tau, spec/data mismatches)
         b.append(Bullets([f"Read with care: {w}" for w in rep["warnings"]]))
+    from .sof import sof_blocks
+
+    b += sof_blocks(rep)  # the Summary-of-Findings table first, as GRADEpro prints it
     # 1 question and evidence
     b.append(Heading(2, "1. The question and the evidence"))
     if rep["question"]:
         b.append(Paragraph(rep["question"]))
     b.append(Paragraph(f"{rep['k']} study estimates from {rep['evidence']['source']}. Hazard ratios (HR) below 1 favour "
-                       f"the treatment. How each effect was derived is shown per study; crude derivations "
+                       f"{rep.get('treatment') or 'the treatment'}. How each effect was derived is shown per study; crude derivations "
                        f"(from p-values, survival proportions or medians) are less reliable."))
     studies = rep["evidence"]["studies"]
     # the spec's group columns and overlap_group, as build_report chose them
     hdr = [c for c in (studies[0] if studies else ()) if c not in ("study", "label", "derivation", "warnings")]
     st_by = {s["study"]: s for s in rep["studies"]}
+    with_adj = any(r.get("bias_adjusted_hr") is not None for r in rep["studies"])
     rows, flag_notes, any_derived = [], [], False
     for s in studies:
         r = st_by.get(s["study"], {})
@@ -147,10 +171,15 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
         if len(flags) > FLAG_INLINE_MAX:
             flag_notes.append(flags)
             flags = f"see note [{len(flag_notes)}]"
+        adj = ([_reported_hr_ci(r, "bias_adjusted_")] if with_adj else [])
         rows.append([_display(s)] + [s.get(c, "") for c in hdr] +
-                    [f"{fmt.hr(r.get('hr'))} ({fmt.ci([r.get('hr_low'), r.get('hr_high')])})" + (DAGGER if derived else ""),
-                     s.get("derivation", ""), flags])
-    b.append(Table(["study"] + hdr + ["reported HR (95% CI)", "derivation", "flags"], rows, "The studies analysed"))
+                    [_reported_hr_ci(r) + (DAGGER if derived else "")] + adj + [s.get("derivation", ""), flags])
+    b.append(Table(["study"] + hdr + ["reported HR (95% CI)"] +
+                   (["HR after the assumed study-specific bias (95% CI)"] if with_adj else []) + ["derivation", "flags"],
+                   rows, "The studies analysed: each HR as the study reported it (after the conversion named in the "
+                         "derivation column)" + ("; beside it, the same study after the study-specific bias the analysis "
+                                                 "assumes ([bias.by]; the shared bias acts on the pooled result)"
+                                                 if with_adj else "")))
     foot = []
     if any_derived:
         foot.append(f"{DAGGER} Interval constructed by bayesnet from the reported statistics (p-value, p bound, "
@@ -184,9 +213,15 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
     unadj = headline_rows_unadjusted(rep, keys, where)
     if unadj:
         hrows = [[r[0] + ", bias-adjusted"] + r[1:] for r in hrows] + unadj
-    b.append(Table(["", "HR (median)", "95% CrI", "95% HPD"] + [fmt.prob_label(k) for k in keys], hrows,
+    hdr_i = ["", "HR (median)", "95% CrI (equal-tailed)", "95% HPD"]
+    if not rep.get("show_hpd"):  # one interval kind in the headline; the HPD on request ([report] show_hpd)
+        hrows, hdr_i = [r[:3] + r[4:] for r in hrows], hdr_i[:3]
+    b.append(Table(hdr_i + [fmt.prob_label(k) for k in keys], hrows,
                    "Pooled and predictive HR with the probabilities of benefit and harm" +
                    ("; bias-adjusted (under the assumptions in the next section) and as reported, side by side" if unadj else "")))
+    from .scenarios import scenario_blocks
+
+    b += scenario_blocks(rep)  # the headline under the shipped bias scenarios ([report] scenarios)
     if rep.get("tau"):
         i2 = rep.get("i2")
         tau = fmt.hr_ci(rep["tau"]["median"], rep["tau"]["ci95"], fmt.cri_label(rep.get("ci_prob", 0.95)))
@@ -214,8 +249,10 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
         b.append(Paragraph("No design column with two or more levels among the analysed studies."))
     # 4-5 figures
     b.append(Heading(2, "4. Forest plot"))
-    b.append(Figure("forest", "Reported (grey squares; " + DAGGER + " = interval derived, not reported) and shrunken "
-                               "(blue circles) estimates with their HR (95% CI) in the right-hand column; pooled HR "
+    b.append(Figure("forest", "Reported (grey squares: each HR as the study reported it; " + DAGGER + " = interval "
+                               "derived, not reported) and shrunken (blue circles" +
+                    ("; under the assumed bias" if rep.get("unadjusted") else "") +
+                    ") estimates with their HR (95% CI) in the right-hand column; pooled HR "
                                "(diamond) and 95% predictive interval (orange bar); threshold lines labelled. Log "
                                "scale; intervals running past the axis end in an arrow." +
                     (" " + notes["forest"] if notes.get("forest") else "")))
@@ -307,6 +344,9 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
         elif "REML" in f:
             b.append(Paragraph(f"Bayesian pooled HR{where} {fmt.hr(p['median'])} ({fmt.ci(p['ci95'])}) vs REML "
                                f"{fmt.hr(f['REML'].get('hr'))} ({fmt.ci(f['REML'].get('hr_ci_kh', [None, None]))}, Knapp-Hartung)."))
+    from .scenarios import published_blocks
+
+    b += published_blocks(rep)  # published pooled results ([report] published)
     # 9 methods
     b.append(Heading(2, "9. Methods"))
     b.append(Paragraph(methods_paragraph(rep)))
