@@ -12,8 +12,9 @@ from .errors import ModelError
 from .evidence import EvidenceTable, load_evidence  # select= (select_ is a deprecated alias)
 from .models import build_model_data
 from .spec import Spec, read_spec, spec_from_dict
+from .validate import check_seed
 
-__all__ = ["choose_engine", "evidence_for", "fit", "load_evidence", "load_spec", "write_fit_outputs"]
+__all__ = ["choose_engine", "evidence_for", "fit", "load_evidence", "load_inputs", "load_spec", "write_fit_outputs"]
 
 ENGINES = ("auto", "exact", "mcmc")
 
@@ -64,6 +65,85 @@ def evidence_for(spec: Spec, data=None) -> EvidenceTable:
     return ev
 
 
+def load_inputs(spec, data=None, evidence: EvidenceTable | None = None) -> tuple[Spec, EvidenceTable]:
+    """The checked spec and its evidence table, every problem of both in one pass, in this
+    order: the spec's keys, the columns the spec names ([model] covariates, heterogeneity,
+    population, [bias.by.<column>]; checked on the file's rows even when some rows are
+    wrong), and the evidence file's rows, each naming its file. Problems of one kind raise
+    their usual error (SpecError for the spec and its columns, EvidenceError for the rows);
+    problems of both kinds raise one `InputError` (caught by either)."""
+    from .errors import EvidenceError, InputError, SelectionError, SpecError
+
+    spec_exc, spec_probs = None, []
+    try:
+        spec = load_spec(spec)
+    except SpecError as exc:
+        spec = getattr(exc, "partial", None)
+        if spec is None:  # [data] itself is wrong (or the file is unreadable): nothing more to check
+            raise
+        spec_exc, spec_probs = exc, list(exc.problems or [str(exc)])
+    ev, ev_exc, ev_probs = evidence, None, []
+    if ev is None:
+        try:
+            ev = evidence_for(spec, data)
+        except (EvidenceError, SelectionError) as exc:
+            ev_exc, ev_probs = exc, list(getattr(exc, "problems", None) or [str(exc)])
+    table = ev.table if ev is not None else _rows_as_read(spec, data)
+    col_probs = [] if table is None else _column_problems(spec, table)
+    if ev_exc is not None and not spec_probs and not col_probs:
+        raise ev_exc
+    if spec_exc is not None and not col_probs and ev_exc is None:
+        raise spec_exc
+    if ev_exc is None and (spec_probs or col_probs):
+        raise SpecError(problems=spec_probs + col_probs)
+    if ev_exc is not None:
+        raise InputError(spec_probs + col_probs + ev_probs)
+    return spec, ev
+
+
+def _column_problems(spec: Spec, table: pd.DataFrame) -> list[str]:
+    """The problems of the columns `spec` names in `table` (bayesnet.models.data_problems
+    and bayesnet.bias.check_bias_columns), each naming the spec file."""
+    from .bias import check_bias_columns
+    from .errors import SpecError
+    from .models import data_problems
+
+    out = data_problems(table, spec)
+    if spec.bias is not None and spec.bias.by:
+        try:
+            check_bias_columns(spec.bias, table[[c for c in table.columns if not str(c).startswith("_")]])
+        except SpecError as exc:
+            out += list(exc.problems)
+    return out
+
+
+def _rows_as_read(spec: Spec, data=None) -> pd.DataFrame | None:
+    """The evidence file's rows as read (columns normalised, no derivation), to check the
+    columns a spec names when some rows are wrong; None when the file cannot be read."""
+    from .errors import BayesnetError
+    from .evidence.reading import read_table
+    from .evidence.validation import normalise_columns
+
+    if isinstance(data, pd.DataFrame):
+        raw = data.copy()
+    else:
+        p = data if data is not None else spec.data.path
+        if p is None:
+            return None
+        p = Path(p)
+        p = p if p.is_absolute() or data is not None else spec.base_dir / p
+        try:
+            raw, _ = read_table(p, str(p))
+        except (BayesnetError, OSError):
+            return None
+    raw, _ = normalise_columns(raw, "")
+    if "study" not in raw.columns:
+        if "study_id" not in raw.columns:
+            return None
+        raw["study"] = raw["study_id"]
+    return raw
+
+
 def choose_engine(spec: Spec, engine: str = "auto") -> str:
     from .engines.exact import can_fit
 
@@ -85,8 +165,8 @@ def fit(spec, data=None, engine: str = "auto", seed: int | None = None, evidence
     coefficients), "mcmc" (PyMC + nutpie, every model) or "auto" (exact when possible).
     Returns a `Posterior`; its ``extras["frequentist"]`` holds the REML/DL comparator
     (skipped with frequentist=False, as sweeps and influence refits do)."""
-    spec = load_spec(spec)
-    ev = evidence if evidence is not None else evidence_for(spec, data)
+    seed = check_seed(seed, "fit(seed=...)")
+    spec, ev = load_inputs(spec, data, evidence)
     md = build_model_data(ev, spec)
     eng = choose_engine(spec, engine)
     bias = getattr(spec, "bias", None)

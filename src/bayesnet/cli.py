@@ -32,8 +32,14 @@ def report_error(exc: BaseException) -> int:
     BayesnetError subclasses carry theirs (2 bad input, 3 failed diagnostics); a missing or
     unreadable input file is bad input (2); anything else is a bug in bayesnet (1, with the
     traceback)."""
-    from .errors import BayesnetError, DiagnosticsFailed, EvidenceError, SpecError
+    from .errors import BayesnetError, DiagnosticsFailed, EvidenceError, InputError, SpecError
 
+    if isinstance(exc, InputError):  # the spec, its data columns and the evidence file, in one pass
+        for p in exc.problems:
+            print(p if hasattr(p, "level") else f"error: {p}", file=sys.stderr)
+        n = sum(getattr(p, "level", "error") == "error" for p in exc.problems)
+        print(f"{n} error(s) in the spec and its data.", file=sys.stderr)
+        return exc.exit_code
     if isinstance(exc, EvidenceError):
         _print_problems(exc.problems)
         n = sum(getattr(p, "level", "error") == "error" for p in exc.problems)
