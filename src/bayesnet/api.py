@@ -106,12 +106,12 @@ def _column_problems(spec: Spec, table: pd.DataFrame) -> list[str]:
     and bayesnet.bias.check_bias_columns), each naming the spec file."""
     from .bias import check_bias_columns
     from .errors import SpecError
-    from .models import data_problems
+    from .models import data_problems, input_columns
 
     out = data_problems(table, spec)
     if spec.bias is not None and spec.bias.by:
         try:
-            check_bias_columns(spec.bias, table[[c for c in table.columns if not str(c).startswith("_")]])
+            check_bias_columns(spec.bias, table[input_columns(table)])
         except SpecError as exc:
             out += list(exc.problems)
     return out

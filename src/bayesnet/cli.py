@@ -98,17 +98,58 @@ def _format_table(ev) -> str:
     from . import format as fmt
 
     t = ev.display_table()
+    hr_col, ci_col, any_derived = _as_reported(ev.table, t)
     show = pd.DataFrame({
         "study": t["study"],
-        "HR": t["hr"].map(lambda x: fmt.hr(x, 3)),
-        "95% CI": [fmt.ci((a, b), 3) for a, b in zip(t["ci_low"], t["ci_high"])],
+        "HR": hr_col,
+        "95% CI": ci_col,
         "log_hr": t["log_hr"].map(lambda x: fmt.num(x, 4)),
         "se": t["se"].map(lambda x: fmt.num(x, 4)),
         "derivation": t["derivation"],
         "warnings": t["warnings"].map(lambda w: (w[:90] + "...") if len(w) > 93 else w),
     })
     with pd.option_context("display.width", 250, "display.max_colwidth", 100):
-        return show.to_string(index=False)
+        text = show.to_string(index=False)
+    if any_derived:
+        text += "\n† computed by bayesnet from the row's other numbers (not reported by the study)"
+    return text
+
+
+def _as_reported(table, display) -> tuple[list[str], list[str], bool]:
+    """The HR and CI columns `validate` prints: each number as the study reported it (its
+    hr, ci_low, ci_high, with the CI level when it is not 95%), and where the study did not
+    report one, the value bayesnet derived from log_hr and se, marked "†". Returns (HR
+    texts, CI texts, whether any value is derived)."""
+    import math
+
+    from . import format as fmt
+
+    def given(col, i):
+        if col not in table.columns:
+            return None
+        try:
+            v = float(table[col].iloc[i])
+        except (TypeError, ValueError):
+            return None
+        return v if math.isfinite(v) else None
+
+    hrs, cis, derived = [], [], False
+    for i in range(len(table)):
+        inverted = str(table["derivation"].iloc[i]).endswith("+inverted")
+        h, lo, hi = given("hr", i), given("ci_low", i), given("ci_high", i)
+        if h is not None and not inverted:
+            hrs.append(f"{h:g}")
+        else:
+            hrs.append(fmt.hr(display["hr"].iloc[i], 3) + "†")
+            derived = True
+        if lo is not None and hi is not None and not inverted:
+            level = given("ci_level", i)
+            lev = "" if level is None or abs(level - 0.95) < 1e-9 else f" ({level:.0%})"
+            cis.append(f"{lo:g}-{hi:g}{lev}")
+        else:
+            cis.append(fmt.ci((display["ci_low"].iloc[i], display["ci_high"].iloc[i]), 3) + "†")
+            derived = True
+    return hrs, cis, derived
 
 
 def cmd_validate(args) -> int:

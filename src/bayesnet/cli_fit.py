@@ -129,8 +129,9 @@ def run_arm(args, out) -> int:
 def arm_headline(summary: dict) -> str:
     """The headline of an arm-level summary: `headline` for the fit with the case series
     and, when there is one, for the fit without them."""
-    out = [f"arm-level analysis: status {summary.get('status')}", "with the case series:",
-           headline(summary["with_case_series"])]
+    out = [f"arm-level analysis: status {summary.get('status')}"]
+    if summary.get("with_case_series"):
+        out += ["with the case series:", headline(summary["with_case_series"])]
     if summary.get("without_case_series"):
         out += ["without the case series (comparative studies only):", headline(summary["without_case_series"])]
     return "\n".join(out)
