@@ -256,6 +256,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Commands that write figures (they draw with matplotlib's file backend, Agg).
+FIGURE_COMMANDS = ("fit", "sweep", "report", "bias")
+
+
+def use_file_backend() -> None:
+    """Draw with matplotlib's Agg backend (files only, no display). Called by the command
+    line, which only writes files; importing bayesnet never selects a backend, so that
+    notebooks keep their inline figures."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
 def _on_signal(signum, frame):
     from .io import INTERRUPTED
 
@@ -272,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "command", None) in FIGURE_COMMANDS:
+        use_file_backend()
     INTERRUPTED.clear()
     main_thread = threading.current_thread() is threading.main_thread()
     saved = {}
