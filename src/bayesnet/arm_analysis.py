@@ -115,6 +115,24 @@ def read_arm_spec(spec_path) -> ArmAnalysis:
     return ArmAnalysis(spec=spec, bias=bias, arm_priors=arm_priors, raw={**raw, "data": data}, path=p)
 
 
+def _read_checking_rows(spec_path) -> ArmAnalysis:
+    """`read_arm_spec`; when the spec has problems, the rows of its data file are checked
+    too, so that one run reports both (an InputError; the spec's problems alone otherwise)."""
+    from .errors import EvidenceError, InputError
+
+    try:
+        return read_arm_spec(spec_path)
+    except SpecError as exc:
+        try:
+            raw, p = _raw(spec_path)
+            _arm_rows(ArmAnalysis(spec=None, bias={}, arm_priors={}, raw=raw, path=p))
+        except EvidenceError as rows:
+            raise InputError(list(exc.problems or [str(exc)]) + list(rows.problems)) from None
+        except Exception:  # noqa: BLE001 - the data cannot be read as stated: the spec's problems say why
+            pass
+        raise
+
+
 def _arm_rows(an: ArmAnalysis):
     """(arm rows, HR rows or None, source, sha256 of the input). A table may mix HR rows
     and arm rows (a study is one or the other: `bayesnet.evidence.arms.split_mixed`)."""
@@ -203,7 +221,7 @@ def fit_arm_analysis(spec_path, seed: int | None = None, progress: bool = False)
     from .validate import check_seed
 
     seed = check_seed(seed, "fit_arm_analysis(seed=...)")
-    an = read_arm_spec(spec_path)
+    an = _read_checking_rows(spec_path)
     table, hr, src, sha = _arm_rows(an)
     fits = {"all": _fit(an, table, seed, progress, hr=hr)}
     single = table["n_arms"] == 1

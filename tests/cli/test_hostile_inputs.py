@@ -240,3 +240,33 @@ def test_summary_json_of_fit_out_is_unchanged_by_the_checks(tmp_path):
     assert main(["fit", str(SPEC), "--engine", "exact", "--out", str(out)]) == 0
     s = json.loads((out / "summary.json").read_text())
     assert s["k"] == 5 and s["provenance"]["input_file_sha256"]
+
+
+def test_report_reports_spec_columns_and_csv_in_one_pass(tmp_path, capsys):
+    spec = _three_problem_inputs(tmp_path)
+    assert main(["report", str(spec), "--out", str(tmp_path / "rep")]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == "3 error(s) in the spec and its data."
+    assert not (tmp_path / "rep").exists()
+
+
+def test_arm_spec_and_arm_rows_problems_in_one_pass(tmp_path, monkeypatch, capsys):
+    write(tmp_path / "data" / "arms.csv", ARMS.replace("0.7,5,case_series", "70,5,case_series"))
+    write(tmp_path / "arm.toml", '[data]\npath = "data/arms.csv"\n[bias.by.design]\n'
+                                 'case_series = { mu = -0.2, sigma = -0.3 }\n[mcmc]\nchains = 100000\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["fit", "arm.toml"]) == 2
+    err = capsys.readouterr().err
+    assert "[bias].by.design.case_series.sigma: must be >= 0" in err
+    assert "[mcmc].chains: found 100000 (int); allowed: an integer from 1 to 64" in err
+    assert "data/arms.csv, row 5, study 's3', column 'surv': 70 looks like a percentage" in err
+    assert err.splitlines()[-1] == "3 error(s) in the spec and its data."
+
+
+def test_sweep_seeds_stay_in_range_at_the_top_of_it():
+    from bayesnet.priors import parse_prior
+    from bayesnet.sensitivity import sweep
+
+    grid = {"tau": [parse_prior({"dist": "half_normal", "sigma": 0.5}, "tau", "scale")],
+            "mu": [parse_prior({"dist": "normal", "mu": 0, "sigma": s}, "mu", "effect") for s in (1, 2)]}
+    df = sweep(SPEC, seed=2**32 - 1, grid=grid, engine="exact")
+    assert len(df) == 2 and (df["status"] == "ok").all(), df[["status", "reason"]]
