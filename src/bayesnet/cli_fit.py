@@ -58,7 +58,8 @@ def load_and_fit(args, **kw):
 def headline(summary: dict) -> str:
     """The lines `bayesnet fit` and `bayesnet report` print: engine, pooled and predictive
     HR, tau, every probability of summary.json (pooled and in a new study), and its
-    warnings (few studies, no finite tau, group columns missing from the data)."""
+    warnings (few studies, no finite tau, group columns missing from the data). With
+    `[bias]`: the bias-adjusted block and the as-reported block, each labelled."""
     from . import format as fmt
 
     p, pr = summary["pooled"]["hr"], summary["predictive"]["hr"]
@@ -72,6 +73,10 @@ def headline(summary: dict) -> str:
         lines.append(f"{fmt.prob_label(k)}: {fmt.p(v)} pooled, {fmt.p(summary['prob']['predictive'][k])} "
                      f"in a new study")
     lines += [f"warning: {w}" for w in summary.get("warnings") or ()]
+    if summary.get("unadjusted"):  # with [bias]: say which basis each block is, and give both
+        lines = (["under the stated bias assumptions ([bias]):"] + [f"  {x}" for x in lines] +
+                 ["as reported (the same model without the assumed biases):"] +
+                 [f"  {x}" for x in headline(summary["unadjusted"]).splitlines()])
     return "\n".join(lines)
 
 

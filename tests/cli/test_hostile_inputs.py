@@ -270,3 +270,10 @@ def test_sweep_seeds_stay_in_range_at_the_top_of_it():
             "mu": [parse_prior({"dist": "normal", "mu": 0, "sigma": s}, "mu", "effect") for s in (1, 2)]}
     df = sweep(SPEC, seed=2**32 - 1, grid=grid, engine="exact")
     assert len(df) == 2 and (df["status"] == "ok").all(), df[["status", "reason"]]
+
+
+def test_fit_headline_of_a_bias_spec_names_both_bases(capsys):
+    assert main(["fit", str(ROOT / "models" / "ptr_bias_adjusted.toml")]) == 0
+    out = capsys.readouterr().out
+    assert out.index("under the stated bias assumptions ([bias]):") < out.index("as reported (the same model")
+    assert out.count("pooled HR") == 2
