@@ -88,6 +88,12 @@ def load_inputs(spec, data=None, evidence: EvidenceTable | None = None) -> tuple
             ev = evidence_for(spec, data)
         except (EvidenceError, SelectionError) as exc:
             ev_exc, ev_probs = exc, list(getattr(exc, "problems", None) or [str(exc)])
+            if isinstance(exc, SelectionError) and spec.path is not None and data is None:
+                # a selection the spec names: say which spec and key
+                ev_probs = [p if str(p).startswith(str(spec.path)) else f"{spec.path}: [data].select: {p}"
+                            for p in ev_probs]
+                ev_exc = SelectionError("\n".join(map(str, ev_probs)))
+                ev_exc.problems = ev_probs
     table = ev.table if ev is not None else _rows_as_read(spec, data)
     col_probs = [] if table is None else _column_problems(spec, table)
     if ev_exc is not None and not spec_probs and not col_probs:

@@ -277,3 +277,11 @@ def test_fit_headline_of_a_bias_spec_names_both_bases(capsys):
     out = capsys.readouterr().out
     assert out.index("under the stated bias assumptions ([bias]):") < out.index("as reported (the same model")
     assert out.count("pooled HR") == 2
+
+
+def test_unknown_selection_names_the_spec_and_its_key(tmp_path, capsys):
+    write(tmp_path / "d.csv", GOOD_CSV)
+    spec = write(tmp_path / "s.toml", '[data]\npath = "d.csv"\nselect = "primray"\n')
+    assert main(["fit", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {spec.resolve()}: [data].select: selection 'primray' not found" in err
