@@ -410,15 +410,23 @@ def spec_from_dict(raw: dict, path: Path | None = None) -> Spec:
     P.items = [m[len("spec: "):] if not path and m.startswith("spec: ") else m for m in P.items]
     if bias is not None and bias.empty:
         bias = None
-    spec = Spec(**parsed, path=path, name=path.stem if path else "analysis", bias=bias, absolute=tuple(absolute),
-                arm_model=arm_model, publication_bias=publication_bias, source=as_read, parsed=parsed)
+    def make() -> Spec:
+        return Spec(**parsed, path=path, name=path.stem if path else "analysis", bias=bias,
+                    absolute=tuple(absolute), arm_model=arm_model, publication_bias=publication_bias,
+                    source=as_read, parsed=parsed)
+
     if P:
         exc = SpecError(problems=P.messages())
         # what could be read, so that the evidence and the columns the spec names are still
         # checked in the same pass (bayesnet.api.load_inputs); None when [data] itself is wrong
-        exc.partial = None if any(m.startswith("[data]") for m in P.items) else spec
+        exc.partial = None
+        if not any(m.startswith("[data]") for m in P.items):
+            try:
+                exc.partial = make()
+            except Exception:  # noqa: BLE001 - a value too broken to hold: the problems say why
+                pass
         raise exc
-    return spec
+    return make()
 
 
 def model_and_priors(raw: dict) -> tuple[ModelSpec, PriorsSpec]:
