@@ -98,7 +98,7 @@ def _format_table(ev) -> str:
     from . import format as fmt
 
     t = ev.display_table()
-    hr_col, ci_col, any_derived = _as_reported(ev.table, t)
+    hr_col, ci_col, any_derived, any_inverted = _as_reported(ev.table, t)
     show = pd.DataFrame({
         "study": t["study"],
         "HR": hr_col,
@@ -112,14 +112,18 @@ def _format_table(ev) -> str:
         text = show.to_string(index=False)
     if any_derived:
         text += "\n† computed by bayesnet from the row's other numbers (not reported by the study)"
+    if any_inverted:
+        text += ("\n‡ as reported, control versus treatment (direction = control_vs_treated); log_hr is "
+                 "inverted, so that log_hr < 0 favours the treatment in every row")
     return text
 
 
-def _as_reported(table, display) -> tuple[list[str], list[str], bool]:
+def _as_reported(table, display) -> tuple[list[str], list[str], bool, bool]:
     """The HR and CI columns `validate` prints: each number as the study reported it (its
-    hr, ci_low, ci_high, with the CI level when it is not 95%), and where the study did not
-    report one, the value bayesnet derived from log_hr and se, marked "†". Returns (HR
-    texts, CI texts, whether any value is derived)."""
+    hr, ci_low, ci_high, with the CI level when it is not 95%; a row reported as control
+    versus treatment marked "‡"), and where the study did not report one,
+    the value bayesnet derived from log_hr and se, marked "†". Returns (HR texts, CI texts,
+    whether any value is derived, whether any is inverted)."""
     import math
 
     from . import format as fmt
@@ -133,23 +137,30 @@ def _as_reported(table, display) -> tuple[list[str], list[str], bool]:
             return None
         return v if math.isfinite(v) else None
 
-    hrs, cis, derived = [], [], False
+    hrs, cis, derived, any_inv = [], [], False, False
     for i in range(len(table)):
-        inverted = str(table["derivation"].iloc[i]).endswith("+inverted")
+        inv = str(table["derivation"].iloc[i]).endswith("+inverted")
         h, lo, hi = given("hr", i), given("ci_low", i), given("ci_high", i)
-        if h is not None and not inverted:
+        if inv and h is not None and h > 0:
+            hrs.append(f"{h:g}‡")
+            any_inv = True
+        elif h is not None and not inv:
             hrs.append(f"{h:g}")
-        else:
-            hrs.append(fmt.hr(display["hr"].iloc[i], 3) + "†")
+        else:  # derived, in the row's own direction
+            d = display["hr"].iloc[i]
+            hrs.append(fmt.hr(1 / d if inv else d, 3) + "†" + ("‡" if inv else ""))
             derived = True
-        if lo is not None and hi is not None and not inverted:
-            level = given("ci_level", i)
-            lev = "" if level is None or abs(level - 0.95) < 1e-9 else f" ({level:.0%})"
-            cis.append(f"{lo:g}-{hi:g}{lev}")
+        level = given("ci_level", i)
+        lev = "" if level is None or abs(level - 0.95) < 1e-9 else f" ({level:.0%})"
+        if lo is not None and hi is not None and lo > 0 and hi > 0:
+            cis.append(f"{lo:g}-{hi:g}{lev}" + ("‡" if inv else ""))
+            any_inv |= inv
         else:
-            cis.append(fmt.ci((display["ci_low"].iloc[i], display["ci_high"].iloc[i]), 3) + "†")
+            a, b = display["ci_low"].iloc[i], display["ci_high"].iloc[i]
+            cis.append(fmt.ci((1 / b, 1 / a) if inv else (a, b), 3) + "†" + ("‡" if inv else ""))
             derived = True
-    return hrs, cis, derived
+            any_inv |= inv
+    return hrs, cis, derived, any_inv
 
 
 def cmd_validate(args) -> int:

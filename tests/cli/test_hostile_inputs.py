@@ -285,3 +285,13 @@ def test_unknown_selection_names_the_spec_and_its_key(tmp_path, capsys):
     assert main(["fit", str(spec)]) == 2
     err = capsys.readouterr().err
     assert f"error: {spec.resolve()}: [data].select: selection 'primray' not found" in err
+
+
+def test_validate_keeps_a_control_vs_treated_row_in_its_own_direction(tmp_path, capsys):
+    f = write(tmp_path / "v.csv", "study,hr,ci_low,ci_high,p_value,direction\n"
+                                  "A,2.0,1.25,3.2,,control_vs_treated\nB,2.5,,,0.01,control_vs_treated\n")
+    assert main(["validate", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert "2‡" in out and "1.25-3.2‡" in out                       # as reported, marked as the other direction
+    assert "2.5‡" in out and "1.245-5.020†‡" in out                  # derived CI (from p) in the row's direction
+    assert "‡ as reported, control versus treatment" in out
