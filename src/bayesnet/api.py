@@ -94,8 +94,11 @@ def load_inputs(spec, data=None, evidence: EvidenceTable | None = None) -> tuple
                             for p in ev_probs]
                 ev_exc = SelectionError("\n".join(map(str, ev_probs)))
                 ev_exc.problems = ev_probs
-    table = ev.table if ev is not None else _rows_as_read(spec, data)
-    col_probs = [] if table is None else _column_problems(spec, table)
+    if ev is not None:
+        col_probs = _column_problems(spec, ev.table)
+    else:  # rows that could not all be read: only whether the named columns exist
+        table = _rows_as_read(spec, data)
+        col_probs = [] if table is None else _column_problems(spec, table, columns_only=True)
     if ev_exc is not None and not spec_probs and not col_probs:
         raise ev_exc
     if spec_exc is not None and not col_probs and ev_exc is None:
@@ -107,17 +110,22 @@ def load_inputs(spec, data=None, evidence: EvidenceTable | None = None) -> tuple
     return spec, ev
 
 
-def _column_problems(spec: Spec, table: pd.DataFrame) -> list[str]:
+def _column_problems(spec: Spec, table: pd.DataFrame, columns_only: bool = False) -> list[str]:
     """The problems of the columns `spec` names in `table` (bayesnet.models.data_problems
-    and bayesnet.bias.check_bias_columns), each naming the spec file."""
+    and bayesnet.bias.check_bias_columns), each naming the spec file. `columns_only`: only
+    whether each named column exists (the table is the file's rows before the selection,
+    whose levels say nothing about the selected studies)."""
     from .bias import check_bias_columns
     from .errors import SpecError
     from .models import data_problems, input_columns
 
-    out = data_problems(table, spec)
+    out = data_problems(table, spec, columns_only=columns_only)
     if spec.bias is not None and spec.bias.by:
+        cols = input_columns(table)
+        # with columns_only, every column holds the levels asked for: only absent columns remain
+        evidence = {c: list(spec.bias.by.get(c, ())) for c in cols} if columns_only else table[cols]
         try:
-            check_bias_columns(spec.bias, table[input_columns(table)])
+            check_bias_columns(spec.bias, evidence)
         except SpecError as exc:
             out += list(exc.problems)
     return out

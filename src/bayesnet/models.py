@@ -131,18 +131,21 @@ def input_columns(table: pd.DataFrame) -> list[str]:
     return [str(c) for c in table.columns if str(c) not in INTERNAL_COLUMNS and not str(c).startswith("_")]
 
 
-def data_problems(ev: EvidenceTable | pd.DataFrame, spec: Spec) -> list[str]:
+def data_problems(ev: EvidenceTable | pd.DataFrame, spec: Spec, columns_only: bool = False) -> list[str]:
     """Every problem of the columns the spec names, in one pass, each prefixed with the spec
     file: [model] covariates (present, no blank cell, the reference level present, two or
     more levels), heterogeneity and population columns (`[bias.by.<column>]` is checked by
-    `bayesnet.bias.check_bias_columns`). `ev` is an EvidenceTable or the rows as read.
-    `build_model_data` raises them as one SpecError."""
+    `bayesnet.bias.check_bias_columns`). `ev` is an EvidenceTable or the rows as read;
+    `columns_only`: only whether each named column exists. `build_model_data` raises them
+    as one SpecError."""
     t = ev.table if isinstance(ev, EvidenceTable) else ev
     cols = ", ".join(input_columns(t))
     out = []
     for cov in spec.model.covariates:
         if cov not in t.columns:
             out.append(f"[model].covariates: column '{cov}' is not in the data (columns: {cols})")
+            continue
+        if columns_only:
             continue
         blank = _blank_problem(t[cov], cov, t["study"])
         if blank:
@@ -160,7 +163,7 @@ def data_problems(ev: EvidenceTable | pd.DataFrame, spec: Spec) -> list[str]:
         col = het.split(":", 1)[1]
         if col not in t.columns:
             out.append(f"[model].heterogeneity: column '{col}' is not in the data (columns: {cols})")
-        elif col not in spec.model.covariates:
+        elif col not in spec.model.covariates and not columns_only:
             blank = _blank_problem(t[col], col, t["study"])
             if blank:
                 out.append(blank)

@@ -295,3 +295,18 @@ def test_validate_keeps_a_control_vs_treated_row_in_its_own_direction(tmp_path, 
     assert "2‡" in out and "1.25-3.2‡" in out                       # as reported, marked as the other direction
     assert "2.5‡" in out and "1.245-5.020†‡" in out                  # derived CI (from p) in the row's direction
     assert "‡ as reported, control versus treatment" in out
+
+
+def test_rows_with_errors_check_only_that_named_columns_exist(tmp_path):
+    """With a wrong row the table cannot be derived: the columns the spec names are checked
+    for existence on the rows as read, never for levels of the unselected rows."""
+    write(tmp_path / "d.csv", GOOD_CSV.replace("C,0.6,", "C,-0.6,").replace("registry", "cohort"))
+    spec = write(tmp_path / "s.toml", '[data]\npath = "d.csv"\n[model]\ncovariates = ["design"]\n'
+                                      '[bias.by.design]\nrct = { mu = 0, sigma = 0.1 }\n[bias.by.site]\n'
+                                      'a = { mu = 0, sigma = 0.1 }\n')
+    with pytest.raises(InputError) as exc:
+        bayesnet.fit(spec)
+    text = "\n".join(map(str, exc.value.problems))
+    assert "[bias].by.site: column 'site' is not in the evidence" in text
+    assert "single level" not in text and "level 'rct'" not in text
+    assert "hazard ratio -0.6 is not positive" in text and len(exc.value.problems) == 2
