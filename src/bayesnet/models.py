@@ -122,12 +122,12 @@ def _levels(series: pd.Series, column: str, study: pd.Series) -> list[str]:
 
 
 #: Columns bayesnet adds to an evidence table: never offered as a column a spec can name.
-INTERNAL_COLUMNS = ("_row", "log_hr", "se", "derivation", "warnings", "L", "v", "n_arms")
+INTERNAL_COLUMNS = ("log_hr", "se", "derivation", "warnings")
 
 
 def input_columns(table: pd.DataFrame) -> list[str]:
-    """The columns of the user's file (what a message lists as "columns: ..."): the table's
-    columns without those bayesnet added (`INTERNAL_COLUMNS`) unless the file had them."""
+    """The columns a message lists as "columns: ...": the table's columns without those
+    bayesnet adds (`INTERNAL_COLUMNS` and the `_`-prefixed ones such as `_row`)."""
     return [str(c) for c in table.columns if str(c) not in INTERNAL_COLUMNS and not str(c).startswith("_")]
 
 
