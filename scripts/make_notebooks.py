@@ -89,10 +89,12 @@ NB = {
                  "fig = plots.forest(post, labels=labels)"),
         ("md", "**Any threshold.** `post.prob` gives P(HR < x) for any x: here a benefit of at least "
                "30% (HR < 0.7) in a new setting, which lies between P(HR < 0.6) and P(HR < 0.8). "
-               "`post.tidy()` is the whole summary as a tidy table."),
+               "`post.tidy()` is the whole summary as a tidy table (one row per quantity and "
+               "scale; shown here without the per-study rows)."),
         ("code", "p07 = post.prob('predictive', 0.7)\n"
                  "print(f'P(HR < 0.7 in a new setting) = {p07:.3f}')\n"
-                 "post.tidy().head()"),
+                 "tidy = post.tidy()\n"
+                 "tidy[tidy['quantity'] != 'study']"),
         ("md", "**What would overturn the conclusion.** The tipping point is the common bias at "
                "which a conclusion no longer holds; a panel judges whether a bias that large is "
                "plausible for these studies."),
