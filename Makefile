@@ -1,4 +1,6 @@
-# Two commands (see README): `make report` runs the main job, `make test` the test suite.
+# Two commands (see README): `make report` runs the main job, `make test` the test suite
+# (the full suite CI runs, about 12 minutes); `make test-fast` runs everything but the slow
+# statistical checks and the MCMC fits (about 3 minutes).
 # Each creates its own virtual environment with a Python >= 3.12 (PYTHON=... to choose one).
 # `make lint` runs ruff (rules in pyproject.toml); `make check-report` regenerates the
 # committed report and fails if that changed any file.
@@ -25,20 +27,23 @@ NB_VENV := .venv-notebooks
 
 $(REPORT_VENV)/.installed: pyproject.toml constraints.txt
 	@PY=$$(scripts/find-python) || exit 1; echo "using $$PY"; \
+	  echo "installing bayesnet and its pinned dependencies into $(REPORT_VENV) (about a minute; pip is quiet) ..."; \
 	  $$PY -m venv $(REPORT_VENV) && $(REPORT_VENV)/bin/python -m pip install -q --upgrade pip && \
 	  $(REPORT_VENV)/bin/python -m pip install -q -c constraints.txt -e . && touch $@
 
 $(TEST_VENV)/.installed: pyproject.toml constraints.txt
 	@PY=$$(scripts/find-python) || exit 1; echo "using $$PY"; \
+	  echo "installing bayesnet and its pinned dependencies into $(TEST_VENV) (about a minute; pip is quiet) ..."; \
 	  $$PY -m venv $(TEST_VENV) && $(TEST_VENV)/bin/python -m pip install -q --upgrade pip && \
 	  $(TEST_VENV)/bin/python -m pip install -q -c constraints.txt -e '.[test]' && touch $@
 
 $(NB_VENV)/.installed: pyproject.toml constraints.txt
 	@PY=$$(scripts/find-python) || exit 1; echo "using $$PY"; \
+	  echo "installing bayesnet and its pinned dependencies into $(NB_VENV) (about a minute; pip is quiet) ..."; \
 	  $$PY -m venv $(NB_VENV) && $(NB_VENV)/bin/python -m pip install -q --upgrade pip && \
 	  $(NB_VENV)/bin/python -m pip install -q -c constraints.txt -e '.[notebooks]' && touch $@
 
-.PHONY: report test lint check-report notebooks lab benchmarks clean
+.PHONY: report test test-fast lint check-report notebooks lab benchmarks clean
 report: $(REPORT_VENV)/.installed
 	@echo "SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH)"
 	$(REPORT_VENV)/bin/bayesnet report models/ptr_bias_adjusted.toml --out results/gepnet_ptr
@@ -52,6 +57,10 @@ check-report: report
 
 test: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/python -m pytest
+
+# Everything but the tests marked slow (calibration, coverage, notebooks) or mcmc (PyMC fits).
+test-fast: $(TEST_VENV)/.installed
+	$(TEST_VENV)/bin/python -m pytest -m "not slow and not mcmc"
 
 lint: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/python -m ruff check $(LINT_PATHS)

@@ -12,8 +12,9 @@ from .errors import ModelError
 from .evidence import EvidenceTable, load_evidence  # select= (select_ is a deprecated alias)
 from .models import build_model_data
 from .spec import Spec, read_spec, spec_from_dict
+from .validate import check_seed
 
-__all__ = ["choose_engine", "evidence_for", "fit", "load_evidence", "load_spec", "write_fit_outputs"]
+__all__ = ["choose_engine", "evidence_for", "fit", "load_evidence", "load_inputs", "load_spec", "write_fit_outputs"]
 
 ENGINES = ("auto", "exact", "mcmc")
 
@@ -64,6 +65,99 @@ def evidence_for(spec: Spec, data=None) -> EvidenceTable:
     return ev
 
 
+def load_inputs(spec, data=None, evidence: EvidenceTable | None = None) -> tuple[Spec, EvidenceTable]:
+    """The checked spec and its evidence table, every problem of both in one pass, in this
+    order: the spec's keys, the columns the spec names ([model] covariates, heterogeneity,
+    population, [bias.by.<column>]; checked on the file's rows even when some rows are
+    wrong), and the evidence file's rows, each naming its file. Problems of one kind raise
+    their usual error (SpecError for the spec and its columns, EvidenceError for the rows);
+    problems of both kinds raise one `InputError` (caught by either)."""
+    from .errors import EvidenceError, InputError, SelectionError, SpecError
+
+    spec_exc, spec_probs = None, []
+    try:
+        spec = load_spec(spec)
+    except SpecError as exc:
+        spec = getattr(exc, "partial", None)
+        if spec is None:  # [data] itself is wrong (or the file is unreadable): nothing more to check
+            raise
+        spec_exc, spec_probs = exc, list(exc.problems or [str(exc)])
+    ev, ev_exc, ev_probs = evidence, None, []
+    if ev is None:
+        try:
+            ev = evidence_for(spec, data)
+        except (EvidenceError, SelectionError) as exc:
+            ev_exc, ev_probs = exc, list(getattr(exc, "problems", None) or [str(exc)])
+            if isinstance(exc, SelectionError) and spec.path is not None and data is None:
+                # a selection the spec names: say which spec and key
+                ev_probs = [p if str(p).startswith(str(spec.path)) else f"{spec.path}: [data].select: {p}"
+                            for p in ev_probs]
+                ev_exc = SelectionError("\n".join(map(str, ev_probs)))
+                ev_exc.problems = ev_probs
+    if ev is not None:
+        col_probs = _column_problems(spec, ev.table)
+    else:  # rows that could not all be read: only whether the named columns exist
+        table = _rows_as_read(spec, data)
+        col_probs = [] if table is None else _column_problems(spec, table, columns_only=True)
+    if ev_exc is not None and not spec_probs and not col_probs:
+        raise ev_exc
+    if spec_exc is not None and not col_probs and ev_exc is None:
+        raise spec_exc
+    if ev_exc is None and (spec_probs or col_probs):
+        raise SpecError(problems=spec_probs + col_probs)
+    if ev_exc is not None:
+        raise InputError(spec_probs + col_probs + ev_probs)
+    return spec, ev
+
+
+def _column_problems(spec: Spec, table: pd.DataFrame, columns_only: bool = False) -> list[str]:
+    """The problems of the columns `spec` names in `table` (bayesnet.models.data_problems
+    and bayesnet.bias.check_bias_columns), each naming the spec file. `columns_only`: only
+    whether each named column exists (the table is the file's rows before the selection,
+    whose levels say nothing about the selected studies)."""
+    from .bias import check_bias_columns
+    from .errors import SpecError
+    from .models import data_problems, input_columns
+
+    out = data_problems(table, spec, columns_only=columns_only)
+    if spec.bias is not None and spec.bias.by:
+        cols = input_columns(table)
+        # with columns_only, every column holds the levels asked for: only absent columns remain
+        evidence = {c: list(spec.bias.by.get(c, ())) for c in cols} if columns_only else table[cols]
+        try:
+            check_bias_columns(spec.bias, evidence)
+        except SpecError as exc:
+            out += list(exc.problems)
+    return out
+
+
+def _rows_as_read(spec: Spec, data=None) -> pd.DataFrame | None:
+    """The evidence file's rows as read (columns normalised, no derivation), to check the
+    columns a spec names when some rows are wrong; None when the file cannot be read."""
+    from .errors import BayesnetError
+    from .evidence.reading import read_table
+    from .evidence.validation import normalise_columns
+
+    if isinstance(data, pd.DataFrame):
+        raw = data.copy()
+    else:
+        p = data if data is not None else spec.data.path
+        if p is None:
+            return None
+        p = Path(p)
+        p = p if p.is_absolute() or data is not None else spec.base_dir / p
+        try:
+            raw, _ = read_table(p, str(p))
+        except (BayesnetError, OSError):
+            return None
+    raw, _ = normalise_columns(raw, "")
+    if "study" not in raw.columns:
+        if "study_id" not in raw.columns:
+            return None
+        raw["study"] = raw["study_id"]
+    return raw
+
+
 def choose_engine(spec: Spec, engine: str = "auto") -> str:
     from .engines.exact import can_fit
 
@@ -86,8 +180,8 @@ def fit(spec, data=None, engine: str = "auto", seed: int | None = None, evidence
     Returns a `Posterior`; its ``frequentist`` field holds the REML/DL comparator
     (skipped with frequentist=False, as sweeps and influence refits do) and, with
     ``[bias]``, ``as_reported`` the same model without the bias terms."""
-    spec = load_spec(spec)
-    ev = evidence if evidence is not None else evidence_for(spec, data)
+    seed = check_seed(seed, "fit(seed=...)")
+    spec, ev = load_inputs(spec, data, evidence)
     md = build_model_data(ev, spec)
     eng = choose_engine(spec, engine)
     bias = getattr(spec, "bias", None)

@@ -115,6 +115,24 @@ def read_arm_spec(spec_path) -> ArmAnalysis:
     return ArmAnalysis(spec=spec, bias=bias, arm_priors=arm_priors, raw={**raw, "data": data}, path=p)
 
 
+def _read_checking_rows(spec_path) -> ArmAnalysis:
+    """`read_arm_spec`; when the spec has problems, the rows of its data file are checked
+    too, so that one run reports both (an InputError; the spec's problems alone otherwise)."""
+    from .errors import EvidenceError, InputError
+
+    try:
+        return read_arm_spec(spec_path)
+    except SpecError as exc:
+        try:
+            raw, p = _raw(spec_path)
+            _arm_rows(ArmAnalysis(spec=None, bias={}, arm_priors={}, raw=raw, path=p))
+        except EvidenceError as rows:
+            raise InputError(list(exc.problems or [str(exc)]) + list(rows.problems)) from None
+        except Exception:  # noqa: BLE001 - the data cannot be read as stated: the spec's problems say why
+            pass
+        raise
+
+
 def _arm_rows(an: ArmAnalysis):
     """(arm rows, HR rows or None, source, sha256 of the input). A table may mix HR rows
     and arm rows (a study is one or the other: `bayesnet.evidence.arms.split_mixed`)."""
@@ -132,11 +150,12 @@ def _arm_rows(an: ArmAnalysis):
         src = str(d["path"])
     from .evidence.reading import read_table
 
-    raw, _notes = read_table(f, source=src)  # safe reading; `_row` = the file's data row
+    shown = _openable(f) if d.get("dataset") not in ARM_DATASETS else src  # messages name the file as it opens
+    raw, _notes = read_table(f, source=shown)  # safe reading; `_row` = the file's data row
     raw.columns = [str(c).strip() for c in raw.columns]
     if "study" not in raw.columns and "study_id" in raw.columns:
         raw["study"] = raw["study_id"]
-    hr_rows, arm_rows = split_mixed(raw, src)
+    hr_rows, arm_rows = split_mixed(raw, shown)
 
     def keep(t):
         if d.get("include"):
@@ -145,15 +164,25 @@ def _arm_rows(an: ArmAnalysis):
             t = t[~t["study"].isin(d["exclude"])]
         return t.reset_index(drop=True)
 
-    arms = keep(derive_arms(arm_rows.reset_index(drop=True), source=src).table)
+    arms = keep(derive_arms(arm_rows.reset_index(drop=True), source=shown).table)
     hr = None
     if len(hr_rows):
         from .evidence import derive
 
         hr_in = hr_rows.drop(columns=[c for c in ("arm", "treated", "surv", "surv_time_years")
                                       if c in hr_rows.columns]).reset_index(drop=True)
-        hr = keep(derive(hr_in, source=src).table)
+        hr = keep(derive(hr_in, source=shown).table)
     return arms, hr, src, hashlib.sha256(f.read_bytes()).hexdigest()
+
+
+def _openable(f: Path) -> str:
+    """A file's path as the user can open it from where bayesnet runs: relative to the
+    current directory when it lies under it, else absolute (never relative to the spec)."""
+    f = Path(f).resolve()
+    try:
+        return f.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(f)
 
 
 def _priors(spec) -> dict:
@@ -171,8 +200,14 @@ def _fit(an, table, seed=None, progress=False, subset=False, hr=None):
         bias = {"common": bias["common"],
                 "by": {c: {lv: v for lv, v in levels.items() if c in table.columns and (table[c].astype(str) == lv).any()}
                        for c, levels in bias["by"].items()}}
-    md = build_arm_model_data(hr, table, covariates=list(spec.model.covariates),
-                              reference=dict(spec.model.reference), bias=bias)
+    try:
+        md = build_arm_model_data(hr, table, covariates=list(spec.model.covariates),
+                                  reference=dict(spec.model.reference), bias=bias)
+    except SpecError as exc:  # a problem of a key of the spec: name the spec file
+        if an.path is None:
+            raise
+        raise SpecError(problems=[m if m.startswith(f"{an.path}: ") else f"{an.path}: {m}"
+                                  for m in (exc.problems or [str(exc)])]) from None
     mc = spec.mcmc
     return fit_arms(md, _priors(spec), an.arm_priors, random=spec.model.effects == "random",
                     seed=int(mc.seed if seed is None else seed), chains=mc.chains, draws=mc.draws,
@@ -183,7 +218,10 @@ def fit_arm_analysis(spec_path, seed: int | None = None, progress: bool = False)
     """Fit the arm-level model on all studies and, when there are single-arm series, on
     the comparative studies alone (leave-design-out). Returns a dict: analysis, table,
     fits {"all": Posterior, "without_case_series": Posterior | None}, source, input_sha256."""
-    an = read_arm_spec(spec_path)
+    from .validate import check_seed
+
+    seed = check_seed(seed, "fit_arm_analysis(seed=...)")
+    an = _read_checking_rows(spec_path)
     table, hr, src, sha = _arm_rows(an)
     fits = {"all": _fit(an, table, seed, progress, hr=hr)}
     single = table["n_arms"] == 1

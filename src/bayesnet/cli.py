@@ -32,8 +32,14 @@ def report_error(exc: BaseException) -> int:
     BayesnetError subclasses carry theirs (2 bad input, 3 failed diagnostics); a missing or
     unreadable input file is bad input (2); anything else is a bug in bayesnet (1, with the
     traceback)."""
-    from .errors import BayesnetError, DiagnosticsFailed, EvidenceError, SpecError
+    from .errors import BayesnetError, DiagnosticsFailed, EvidenceError, InputError, SpecError
 
+    if isinstance(exc, InputError):  # the spec, its data columns and the evidence file, in one pass
+        for p in exc.problems:
+            print(p if hasattr(p, "level") else f"error: {p}", file=sys.stderr)
+        n = sum(getattr(p, "level", "error") == "error" for p in exc.problems)
+        print(f"{n} error(s) in the spec and its data.", file=sys.stderr)
+        return exc.exit_code
     if isinstance(exc, EvidenceError):
         _print_problems(exc.problems)
         n = sum(getattr(p, "level", "error") == "error" for p in exc.problems)
@@ -92,17 +98,69 @@ def _format_table(ev) -> str:
     from . import format as fmt
 
     t = ev.display_table()
+    hr_col, ci_col, any_derived, any_inverted = _as_reported(ev.table, t)
     show = pd.DataFrame({
         "study": t["study"],
-        "HR": t["hr"].map(lambda x: fmt.hr(x, 3)),
-        "95% CI": [fmt.ci((a, b), 3) for a, b in zip(t["ci_low"], t["ci_high"])],
+        "HR": hr_col,
+        "95% CI": ci_col,
         "log_hr": t["log_hr"].map(lambda x: fmt.num(x, 4)),
         "se": t["se"].map(lambda x: fmt.num(x, 4)),
         "derivation": t["derivation"],
         "warnings": t["warnings"].map(lambda w: (w[:90] + "...") if len(w) > 93 else w),
     })
     with pd.option_context("display.width", 250, "display.max_colwidth", 100):
-        return show.to_string(index=False)
+        text = show.to_string(index=False)
+    if any_derived:
+        text += "\n† computed by bayesnet from the row's other numbers (not reported by the study)"
+    if any_inverted:
+        text += ("\n‡ as reported, control versus treatment (direction = control_vs_treated); log_hr is "
+                 "inverted, so that log_hr < 0 favours the treatment in every row")
+    return text
+
+
+def _as_reported(table, display) -> tuple[list[str], list[str], bool, bool]:
+    """The HR and CI columns `validate` prints: each number as the study reported it (its
+    hr, ci_low, ci_high, with the CI level when it is not 95%; a row reported as control
+    versus treatment marked "‡"), and where the study did not report one,
+    the value bayesnet derived from log_hr and se, marked "†". Returns (HR texts, CI texts,
+    whether any value is derived, whether any is inverted)."""
+    import math
+
+    from . import format as fmt
+
+    def given(col, i):
+        if col not in table.columns:
+            return None
+        try:
+            v = float(table[col].iloc[i])
+        except (TypeError, ValueError):
+            return None
+        return v if math.isfinite(v) else None
+
+    hrs, cis, derived, any_inv = [], [], False, False
+    for i in range(len(table)):
+        inv = str(table["derivation"].iloc[i]).endswith("+inverted")
+        h, lo, hi = given("hr", i), given("ci_low", i), given("ci_high", i)
+        if inv and h is not None and h > 0:
+            hrs.append(f"{h:g}‡")
+            any_inv = True
+        elif h is not None and not inv:
+            hrs.append(f"{h:g}")
+        else:  # derived, in the row's own direction
+            d = display["hr"].iloc[i]
+            hrs.append(fmt.hr(1 / d if inv else d, 3) + "†" + ("‡" if inv else ""))
+            derived = True
+        level = given("ci_level", i)
+        lev = "" if level is None or abs(level - 0.95) < 1e-9 else f" ({level:.0%})"
+        if lo is not None and hi is not None and lo > 0 and hi > 0:
+            cis.append(f"{lo:g}-{hi:g}{lev}" + ("‡" if inv else ""))
+            any_inv |= inv
+        else:
+            a, b = display["ci_low"].iloc[i], display["ci_high"].iloc[i]
+            cis.append(fmt.ci((1 / b, 1 / a) if inv else (a, b), 3) + "†" + ("‡" if inv else ""))
+            derived = True
+            any_inv |= inv
+    return hrs, cis, derived, any_inv
 
 
 def cmd_validate(args) -> int:
@@ -209,6 +267,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Commands that write figures (they draw with matplotlib's file backend, Agg).
+FIGURE_COMMANDS = ("fit", "sweep", "report", "bias")
+
+
+def use_file_backend() -> None:
+    """Draw with matplotlib's Agg backend (files only, no display). Called by the command
+    line, which only writes files; importing bayesnet never selects a backend, so that
+    notebooks keep their inline figures."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
 def _on_signal(signum, frame):
     from .io import INTERRUPTED
 
@@ -225,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "command", None) in FIGURE_COMMANDS:
+        use_file_backend()
     INTERRUPTED.clear()
     main_thread = threading.current_thread() is threading.main_thread()
     saved = {}

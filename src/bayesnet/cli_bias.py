@@ -56,8 +56,18 @@ def cmd_bias(args) -> int:
     from .pubbias.analysis import analyse_publication_bias, grade_publication_bias
 
     def run():
+        from .errors import BayesnetError
+
         post = fit(args.spec, data=args.data, engine="auto", frequentist=False, log_likelihood=False)
-        return post, analyse_publication_bias(post)
+        try:
+            return post, analyse_publication_bias(post)
+        except BayesnetError as exc:  # a problem of these studies: name the file they came from
+            src = post.evidence.source if args.data is not None else f"{args.spec} ({post.evidence.source})"
+            if str(exc).startswith(src):
+                raise
+            if getattr(exc, "problems", None) or getattr(exc, "diagnostics", None):
+                raise  # errors with structured contents carry their own file names
+            raise type(exc)(f"{src}: {exc}") from None
 
     res, code = call_guarded(run)
     if code is not None:

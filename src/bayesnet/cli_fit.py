@@ -8,6 +8,22 @@ from pathlib import Path
 from .cli import EXIT_DIAGNOSTICS, EXIT_OK, call_guarded
 
 
+def seed_arg(text: str) -> int:
+    """argparse type of --seed: an integer from 0 to 2^32 - 1 (anything else: exit 2 with
+    the allowed range, never an overflow inside the sampler)."""
+    import argparse
+
+    from .validate import SEED_ALLOWED, is_seed
+
+    try:
+        v = int(text)
+    except ValueError:
+        v = None
+    if v is None or not is_seed(v):
+        raise argparse.ArgumentTypeError(f"found {text!r}; allowed: {SEED_ALLOWED}")
+    return v
+
+
 def add_common(p) -> None:
     from .api import ENGINES
 
@@ -15,7 +31,8 @@ def add_common(p) -> None:
     p.add_argument("--data", help="CSV evidence table that replaces the spec's [data]")
     p.add_argument("--engine", choices=list(ENGINES), default="auto",
                    help="exact (quadrature), mcmc (PyMC + nutpie) or auto (exact when the model allows)")
-    p.add_argument("--seed", type=int, help="random seed (default: the spec's [mcmc].seed)")
+    p.add_argument("--seed", type=seed_arg, help="random seed, an integer from 0 to 2^32 - 1 "
+                                                 "(default: the spec's [mcmc].seed)")
     p.add_argument("--allow-failed-diagnostics", action="store_true",
                    help="write results even when MCMC diagnostics fail (they are marked failed)")
 
@@ -41,7 +58,8 @@ def load_and_fit(args, **kw):
 def headline(summary: dict) -> str:
     """The lines `bayesnet fit` and `bayesnet report` print: engine, pooled and predictive
     HR, tau, every probability of summary.json (pooled and in a new study), and its
-    warnings (few studies, no finite tau, group columns missing from the data)."""
+    warnings (few studies, no finite tau, group columns missing from the data). With
+    `[bias]`: the bias-adjusted block and the as-reported block, each labelled."""
     from . import format as fmt
 
     p, pr = summary["pooled"]["hr"], summary["predictive"]["hr"]
@@ -55,7 +73,29 @@ def headline(summary: dict) -> str:
         lines.append(f"{fmt.prob_label(k)}: {fmt.p(v)} pooled, {fmt.p(summary['prob']['predictive'][k])} "
                      f"in a new study")
     lines += [f"warning: {w}" for w in summary.get("warnings") or ()]
+    if summary.get("unadjusted"):  # with [bias]: say which basis each block is, and give both
+        lines = (["under the stated bias assumptions ([bias]):"] + [f"  {x}" for x in lines] +
+                 ["as reported (the same model without the assumed biases):"] +
+                 [f"  {x}" for x in headline(summary["unadjusted"]).splitlines()])
     return "\n".join(lines)
+
+
+def _announce_mcmc(args, arm: bool = False) -> None:
+    """Say on stderr what a long silent wait is: an MCMC fit (the first in a fresh
+    environment compiles the model, about a minute), unless a progress bar shows it."""
+    if sys.stderr.isatty() and not arm:
+        return  # nutpie's progress bar shows it
+    if not arm and args.engine != "mcmc":
+        try:
+            from .api import choose_engine, load_spec
+
+            if choose_engine(load_spec(args.spec), args.engine) != "mcmc":
+                return
+        except Exception:  # noqa: BLE001 - the fit itself reports a bad spec
+            return
+    what = "the arm-level model (two MCMC fits: with and without the case series)" if arm else "the model by MCMC"
+    print(f"fitting {what}; the first run compiles the model (about a minute), later runs reuse it ...",
+          file=sys.stderr)
 
 
 def is_arm(args) -> bool:
@@ -86,8 +126,36 @@ def run_arm(args, out) -> int:
     if code is not None:
         return code
     summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-    print(f"arm-level analysis: status {summary.get('status')}")
+    print(arm_headline(summary))
     print(f"wrote {path}/summary.json, arms.csv, report.md, report.html, figures/")
+    return EXIT_OK if summary.get("status") == "ok" else EXIT_DIAGNOSTICS
+
+
+def arm_headline(summary: dict) -> str:
+    """The headline of an arm-level summary: `headline` for the fit with the case series
+    and, when there is one, for the fit without them."""
+    out = [f"arm-level analysis: status {summary.get('status')}"]
+    if summary.get("with_case_series"):
+        out += ["with the case series:", headline(summary["with_case_series"])]
+    if summary.get("without_case_series"):
+        out += ["without the case series (comparative studies only):", headline(summary["without_case_series"])]
+    return "\n".join(out)
+
+
+def fit_arm_only(args) -> int:
+    """`bayesnet fit` of an arm-level spec without --out: fit, print the headline numbers,
+    write nothing."""
+    from .arm_analysis import _summary, fit_arm_analysis
+
+    if args.engine == "exact":
+        print("error: an arm-level spec is fitted by MCMC only; use --engine mcmc (or auto)", file=sys.stderr)
+        return 2
+    summary, code = call_guarded(lambda: _summary(fit_arm_analysis(args.spec, seed=args.seed,
+                                                                   progress=sys.stderr.isatty())))
+    if code is not None:
+        return code
+    print(arm_headline(summary))
+    print("nothing written (give --out DIR to write summary.json, arms.csv and the report)")
     return EXIT_OK if summary.get("status") == "ok" else EXIT_DIAGNOSTICS
 
 
@@ -96,10 +164,9 @@ def cmd_fit(args) -> int:
     from .io import atomic_directory
 
     if is_arm(args):
-        if args.out is None:
-            print("error: an arm-level spec writes its results to a directory: give --out DIR", file=sys.stderr)
-            return 2
-        return run_arm(args, args.out)
+        _announce_mcmc(args, arm=True)
+        return fit_arm_only(args) if args.out is None else run_arm(args, args.out)
+    _announce_mcmc(args)
     post, code = load_and_fit(args)
     if code is not None and (post is None or not args.allow_failed_diagnostics):
         return code
@@ -107,6 +174,8 @@ def cmd_fit(args) -> int:
     if code is not None:
         return code
     print(headline(summary))
+    if args.out is None:
+        print("nothing written (give --out DIR to write summary.json and studies.csv)")
     if args.out is not None:
         def write():
             with atomic_directory(Path(args.out)) as tmp:

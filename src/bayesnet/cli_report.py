@@ -12,7 +12,8 @@ def cmd_report(args) -> int:
     from .report import write_report
 
     if is_arm(args):
-        print(f"bayesnet report: fitting the arm-level analysis {args.spec} ...", file=sys.stderr)
+        print(f"bayesnet report: fitting the arm-level analysis {args.spec} (two MCMC fits, about 30 s; the first "
+              "run also compiles the model, about a minute) ...", file=sys.stderr)
         return run_arm(args, args.out)
     print(f"bayesnet report: fitting {args.spec}, prior sweep and influence analyses ...", file=sys.stderr)
     rep, code = call_guarded(lambda: write_report(

@@ -86,12 +86,13 @@ def add_parser(sub) -> None:
     p.add_argument("--out", help="output directory; replaced whole, atomically, only when it is empty or was "
                                     "written by bayesnet")
     from .api import ENGINES
+    from .cli_fit import seed_arg
 
     p.add_argument("--engine", choices=list(ENGINES), default="auto")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                    help="parallel processes for MCMC settings (default: up to 2)")
     p.add_argument("--scheduler", help="Dask distributed scheduler address (e.g. tcp://host:8786)")
-    p.add_argument("--seed", type=int, help="base seed; setting i uses seed + i")
+    p.add_argument("--seed", type=seed_arg, help="base seed; setting i uses seed + i")
     p.add_argument("--influence", action="store_true",
                    help="also run leave-one-out / leave-one-level-out (influence.csv), the overlap selection rules "
                         "(overlap.csv: keep largest / most recent / all with a population effect) and, for MCMC "

@@ -39,6 +39,18 @@ class EvidenceError(BayesnetError, ValueError):
         )
 
 
+class InputError(SpecError, EvidenceError):
+    """Problems found in one pass in more than one input: the spec, the data columns it
+    names, the evidence file. `.problems` lists every one (spec messages as text, evidence
+    problems as `Problem`s), each naming its file. Caught by ``except SpecError`` and by
+    ``except EvidenceError`` alike."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        errors = [p for p in self.problems if getattr(p, "level", "error") == "error"]
+        Exception.__init__(self, f"{len(errors)} problem(s) in the inputs:\n" + "\n".join(str(p) for p in errors))
+
+
 class SelectionError(BayesnetError, ValueError):
     """A selection (named, TOML, include/exclude, overlap rule) cannot be applied."""
 

@@ -27,7 +27,7 @@ from .evidence.table import MISSING_TOKENS, is_blank
 from .priors import Prior
 from .spec import Spec, SpecError
 
-__all__ = ["ModelData", "build_model_data", "check_propriety"]
+__all__ = ["ModelData", "build_model_data", "check_propriety", "data_problems", "input_columns"]
 
 
 @dataclass
@@ -98,25 +98,89 @@ class ModelData:
         return m, sd
 
 
-def _levels(series: pd.Series, column: str, study: pd.Series) -> list[str]:
-    """The covariate's level per study (text, stripped). A blank cell (`is_blank`: empty,
-    NaN, or a missing-value token such as "NA", "N/A", "null") is an error naming the
-    studies: it is never grouped into a level of its own."""
+def _blank_problem(series: pd.Series, column: str, study: pd.Series) -> str | None:
+    """The message for blank cells of a grouping column (`is_blank`: empty, NaN, or a
+    missing-value token such as "NA", "N/A", "null"), naming the studies; None if none."""
     missing = series.map(is_blank).to_numpy(bool)
-    if missing.any():
-        who = ", ".join(study[missing].astype(str))
-        tokens = sorted({str(v).strip() for v in series[missing] if isinstance(v, str) and v.strip()})
-        said = f" (written {', '.join(repr(t) for t in tokens)}, a missing-value token)" if tokens else ""
-        raise SpecError(f"covariate column '{column}' is empty{said} for: {who}. Fix: fill it in (a level cannot be "
-                        f"spelt as a missing-value token: {', '.join(repr(t) for t in MISSING_TOKENS if t)}; "
-                        f"rename it, e.g. 'not available'), or drop the covariate")
+    if not missing.any():
+        return None
+    who = ", ".join(study[missing].astype(str))
+    tokens = sorted({str(v).strip() for v in series[missing] if isinstance(v, str) and v.strip()})
+    said = f" (written {', '.join(repr(t) for t in tokens)}, a missing-value token)" if tokens else ""
+    return (f"covariate column '{column}' is empty{said} for: {who}. Fix: fill it in (a level cannot be "
+            f"spelt as a missing-value token: {', '.join(repr(t) for t in MISSING_TOKENS if t)}; "
+            f"rename it, e.g. 'not available'), or drop the covariate")
+
+
+def _levels(series: pd.Series, column: str, study: pd.Series) -> list[str]:
+    """The covariate's level per study (text, stripped). A blank cell is an error naming
+    the studies (`_blank_problem`): it is never grouped into a level of its own."""
+    msg = _blank_problem(series, column, study)
+    if msg:
+        raise SpecError(msg)
     return series.astype(str).str.strip().tolist()
+
+
+#: Columns bayesnet adds to an evidence table: never offered as a column a spec can name.
+INTERNAL_COLUMNS = ("log_hr", "se", "derivation", "warnings")
+
+
+def input_columns(table: pd.DataFrame) -> list[str]:
+    """The columns a message lists as "columns: ...": the table's columns without those
+    bayesnet adds (`INTERNAL_COLUMNS` and the `_`-prefixed ones such as `_row`)."""
+    return [str(c) for c in table.columns if str(c) not in INTERNAL_COLUMNS and not str(c).startswith("_")]
+
+
+def data_problems(ev: EvidenceTable | pd.DataFrame, spec: Spec, columns_only: bool = False) -> list[str]:
+    """Every problem of the columns the spec names, in one pass, each prefixed with the spec
+    file: [model] covariates (present, no blank cell, the reference level present, two or
+    more levels), heterogeneity and population columns (`[bias.by.<column>]` is checked by
+    `bayesnet.bias.check_bias_columns`). `ev` is an EvidenceTable or the rows as read;
+    `columns_only`: only whether each named column exists. `build_model_data` raises them
+    as one SpecError."""
+    t = ev.table if isinstance(ev, EvidenceTable) else ev
+    cols = ", ".join(input_columns(t))
+    out = []
+    for cov in spec.model.covariates:
+        if cov not in t.columns:
+            out.append(f"[model].covariates: column '{cov}' is not in the data (columns: {cols})")
+            continue
+        if columns_only:
+            continue
+        blank = _blank_problem(t[cov], cov, t["study"])
+        if blank:
+            out.append(blank)
+            continue
+        levels = sorted(set(t[cov].astype(str).str.strip()))
+        ref = spec.model.reference.get(cov)
+        if ref is not None and ref not in levels:
+            out.append(f"[model].reference: level '{ref}' of '{cov}' is not in the data; levels: {', '.join(levels)}")
+        if len(levels) < 2:
+            out.append(f"[model].covariates: '{cov}' has a single level ('{levels[0]}') in the selected studies; "
+                       f"drop it or select studies with other levels")
+    het = spec.model.heterogeneity
+    if isinstance(het, str) and het.startswith("by:"):
+        col = het.split(":", 1)[1]
+        if col not in t.columns:
+            out.append(f"[model].heterogeneity: column '{col}' is not in the data (columns: {cols})")
+        elif col not in spec.model.covariates and not columns_only:
+            blank = _blank_problem(t[col], col, t["study"])
+            if blank:
+                out.append(blank)
+    pop = spec.model.population
+    if isinstance(pop, str) and pop and pop not in t.columns:
+        out.append(f"[model].population: column '{pop}' is not in the data (columns: {cols})")
+    where = f"{spec.path}: " if spec.path else ""
+    return [m if (not where or m.startswith(where)) else where + m for m in out]
 
 
 def build_model_data(ev: EvidenceTable, spec: Spec) -> ModelData:
     """Design matrix, heterogeneity groups and population index for `spec` on `ev`, with
     the spec's priors and random-effects settings resolved for the engines."""
     t = ev.table
+    problems = data_problems(ev, spec)
+    if problems:
+        raise SpecError(problems=problems)
     studies = t["study"].astype(str).tolist()
     y = t["log_hr"].to_numpy(float)
     s = t["se"].to_numpy(float)

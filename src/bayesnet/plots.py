@@ -16,7 +16,8 @@ from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
+# No backend is chosen here: importing bayesnet.plots in a notebook keeps inline figures.
+# The command line selects Agg (bayesnet.cli.main); `save` writes files with any backend.
 # deterministic SVG element ids (the ids are hashed from this salt, not from a random UUID)
 matplotlib.rcParams["svg.hashsalt"] = "bayesnet"
 import matplotlib.pyplot as plt  # noqa: E402

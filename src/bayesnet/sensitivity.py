@@ -201,7 +201,7 @@ def sweep(spec, grid: dict[str, list[Prior]] | None = None, data=None, engine: s
     hr_low, hr_high (the pooled HR's equal-tailed interval with probability `ci_prob`, 95% by
     default), pred_hr_low, pred_hr_high (the predictive interval, same probability), tau_median,
     p_hr_lt_<t>, p_pred_hr_lt_<t> per threshold, p_hr_gt_<harm>, engine, diagnostics_passed,
-    status ('ok' or 'not estimable'), reason, seed. Each MCMC setting i uses seed + i, so a
+    status ('ok' or 'not estimable'), reason, seed. Each MCMC setting i uses seed + i (mod 2^32), so a
     row equals a direct fit with that prior; exact rows have no seed (empty)."""
     from .api import choose_engine, evidence_for, load_spec
 
@@ -212,7 +212,8 @@ def sweep(spec, grid: dict[str, list[Prior]] | None = None, data=None, engine: s
     settings = list(_settings(grid))
     base_seed = int(spec.mcmc.seed if seed is None else seed)
     engines = [choose_engine(spec.with_priors(**s), engine) for s in settings]
-    jobs = [(spec, ev, s, e, base_seed + i, ci_prob) for i, (s, e) in enumerate(zip(settings, engines))]
+    # seeds stay in the samplers' range 0..2^32 - 1 (they wrap past its end)
+    jobs = [(spec, ev, s, e, (base_seed + i) % 2**32, ci_prob) for i, (s, e) in enumerate(zip(settings, engines))]
     needs_mcmc = any(e == "mcmc" for e in engines)
     rows = _run_jobs(jobs, workers, scheduler, "prior sweep", parallel=needs_mcmc)
     df = pd.DataFrame(rows)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import SpecError
 from .priors import Prior, parse_prior
-from .validate import Problems, is_int, is_num, is_str, is_str_list
+from .validate import SEED_ALLOWED, Problems, is_int, is_num, is_seed, is_str, is_str_list
 
 if TYPE_CHECKING:  # the section parsers import spec-level helpers; no import at run time
     from .absolute import AbsoluteRow
@@ -373,13 +373,23 @@ def _parse_report(P: Problems, d: dict, where0: str) -> ReportSpec:
     return ReportSpec(**r)
 
 
+#: Upper bounds of the [mcmc] sizes: beyond them a run exhausts memory (every chain holds its
+#: draws of every parameter and of each study's log-likelihood) long before it adds precision.
+MCMC_MAX = {"chains": 64, "draws": 100_000, "tune": 100_000}
+MCMC_MAX_TOTAL = 1_000_000  # chains x draws: the draws kept in memory
+
+
 def _parse_mcmc(P: Problems, d: dict) -> McmcSpec:
     D = McmcSpec()
     m = {f.name: d.get(f.name, getattr(D, f.name)) for f in dataclasses.fields(McmcSpec)}
-    for k in ("chains", "draws", "tune"):
-        P.check("mcmc", k, m[k], lambda v: is_int(v) and v >= 1, "a positive integer")
-    P.check("mcmc", "seed", m["seed"], lambda v: is_int(v) and 0 <= v < 2**63,
-            "a non-negative integer, e.g. 20261122")
+    sizes_ok = True
+    for k, hi in MCMC_MAX.items():
+        sizes_ok &= P.check("mcmc", k, m[k], lambda v, hi=hi: is_int(v) and 1 <= v <= hi,
+                            f"an integer from 1 to {hi:,} (default {getattr(D, k)})")
+    if sizes_ok and m["chains"] * m["draws"] > MCMC_MAX_TOTAL:
+        P.add(f"[mcmc]: chains x draws = {m['chains']} x {m['draws']} = {m['chains'] * m['draws']:,} draws; allowed: "
+              f"at most {MCMC_MAX_TOTAL:,} (they are all held in memory); use fewer chains or draws")
+    P.check("mcmc", "seed", m["seed"], is_seed, SEED_ALLOWED)
     P.check("mcmc", "target_accept", m["target_accept"], lambda v: is_num(v) and 0.5 <= v < 1.0,
             "a number in [0.5, 1), e.g. 0.95")
     return McmcSpec(**m)
@@ -422,11 +432,25 @@ def spec_from_dict(raw: dict, path: Path | None = None) -> Spec:
               "mcmc": _parse_mcmc(P, sec["mcmc"])}
     # problems from the [bias]/[[absolute]] parsers name the source as "spec" without a path
     P.items = [m[len("spec: "):] if not path and m.startswith("spec: ") else m for m in P.items]
-    P.raise_if_any()
     if bias is not None and bias.empty:
         bias = None
-    return Spec(**parsed, path=path, name=path.stem if path else "analysis", bias=bias, absolute=tuple(absolute),
-                arm_model=arm_model, publication_bias=publication_bias, source=as_read, parsed=parsed)
+    def make() -> Spec:
+        return Spec(**parsed, path=path, name=path.stem if path else "analysis", bias=bias,
+                    absolute=tuple(absolute), arm_model=arm_model, publication_bias=publication_bias,
+                    source=as_read, parsed=parsed)
+
+    if P:
+        exc = SpecError(problems=P.messages())
+        # what could be read, so that the evidence and the columns the spec names are still
+        # checked in the same pass (bayesnet.api.load_inputs); None when [data] itself is wrong
+        exc.partial = None
+        if not any(m.startswith("[data]") for m in P.items):
+            try:
+                exc.partial = make()
+            except Exception:  # noqa: BLE001 - a value too broken to hold: the problems say why
+                pass
+        raise exc
+    return make()
 
 
 def model_and_priors(raw: dict) -> tuple[ModelSpec, PriorsSpec]:

@@ -14,10 +14,16 @@ Every problem is worded the same way and all of them are collected in one pass:
 from __future__ import annotations
 
 import math
+import numbers
 
 from .errors import SpecError
 
-__all__ = ["Problems", "is_int", "is_num", "is_str", "is_str_list", "loc"]
+__all__ = ["SEED_ALLOWED", "SEED_MAX", "Problems", "check_seed", "is_int", "is_num", "is_seed", "is_str",
+           "is_str_list", "loc"]
+
+#: The largest random seed: the samplers take an unsigned 32-bit seed (0 to 2^32 - 1).
+SEED_MAX = 2**32 - 1
+SEED_ALLOWED = f"an integer from 0 to {SEED_MAX} (2^32 - 1), e.g. 20261122"
 
 
 def is_num(x) -> bool:
@@ -28,6 +34,22 @@ def is_num(x) -> bool:
 def is_int(x) -> bool:
     """An int (not a bool)."""
     return isinstance(x, int) and not isinstance(x, bool)
+
+
+def is_seed(x) -> bool:
+    """An integer (not a bool) from 0 to SEED_MAX = 2^32 - 1."""
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool) and 0 <= int(x) <= SEED_MAX
+
+
+def check_seed(seed, where: str = "seed") -> int | None:
+    """`seed` as an int (None stays None); a SpecError naming `where` when it is not an
+    integer from 0 to 2^32 - 1 (a negative or larger seed is bad input, never an overflow
+    inside the sampler)."""
+    if seed is None:
+        return None
+    if not is_seed(seed):
+        raise SpecError(f"{where}: found {seed!r} ({type(seed).__name__}); allowed: {SEED_ALLOWED}")
+    return int(seed)
 
 
 def is_str(x) -> bool:

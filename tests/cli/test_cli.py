@@ -38,7 +38,7 @@ def test_validate_good_file_writes_csv(tmp_path):
     out = tmp_path / "derived.csv"
     r = run("validate", f, "--out", out)
     assert r.returncode == 0, r.stderr
-    assert "A" in r.stdout and "0.500" in r.stdout and "hr_ci" in r.stdout
+    assert "A" in r.stdout and "0.3-0.8" in r.stdout and "hr_ci" in r.stdout  # the CI as reported
     head = out.read_text().splitlines()[0].split(",")
     assert head[:5] == ["study", "log_hr", "se", "derivation", "warnings"] and "design" in head
 

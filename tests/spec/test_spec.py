@@ -137,7 +137,7 @@ def test_replace_sweeps_priors_and_keeps_raw_in_sync():
       "[report].rare_outcome: found 'yes' (str); allowed: true or false"]),
     ({"mcmc": {"warmup": 1, "chains": 2.5}},
      ["[mcmc]: unknown key(s) warmup; allowed: chains, draws, seed, target_accept, tune",
-      "[mcmc].chains: found 2.5 (float); allowed: a positive integer"]),
+      "[mcmc].chains: found 2.5 (float); allowed: an integer from 1 to 64"]),
     ({"model": 3}, ["[model]: found 3 (int); allowed: a table"]),
 ])
 def test_each_section_unknown_key_and_wrong_type_in_one_pass(raw, needles):

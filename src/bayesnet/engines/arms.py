@@ -92,14 +92,20 @@ class ArmModelData:
         return bool(len(self.logt) and np.ptp(self.logt) > 1e-12)
 
 
-def _study_values(col: str, hr_table, arm_table, studies) -> list[str]:
+#: Columns the arm tables gain from bayesnet (never listed as columns a spec can name).
+_ADDED = {"_row", "L", "v", "n_arms", "log_hr", "se", "derivation", "warnings"}
+
+
+def _study_values(col: str, hr_table, arm_table, studies, where: str = "[model].covariates") -> list[str]:
+    """The value of column `col` per study; `where` is the spec key that names the column
+    (for the message when it is missing)."""
     vals = {}
     for t in (hr_table, arm_table):
         if t is None or not len(t):
             continue
         if col not in t.columns:
-            raise SpecError(f"[model].covariates: column '{col}' is not in the data "
-                            f"(columns: {', '.join(map(str, t.columns))})")
+            cols = [str(c) for c in t.columns if str(c) not in _ADDED]
+            raise SpecError(f"{where}: column '{col}' is not in the data (columns: {', '.join(cols)})")
         for st, g in t.groupby("study", sort=False):
             levels = {str(x).strip() for x in g[col]}
             if len(levels) != 1 or "" in levels:
@@ -148,7 +154,7 @@ def build_arm_model_data(hr_table: pd.DataFrame | None, arm_table: pd.DataFrame 
     bmu, bsd = np.zeros(len(studies)), np.zeros(len(studies))
     text = []
     for col, levels in bias["by"].items():
-        vals = _study_values(col, hr_table, arm_table, studies)
+        vals = _study_values(col, hr_table, arm_table, studies, where=f"[bias.by.{col}]")
         present = sorted(set(vals))
         for lev in levels:
             if lev not in present:

@@ -72,6 +72,27 @@ class EvidenceTable:
     def k(self) -> int:
         return len(self.table)
 
+    def __repr__(self) -> str:
+        """One line: the source, the number of studies, exclusions and warnings (the rows
+        are in ``.table``; ``display_table()`` shows them with HRs and CIs)."""
+        ex = 0 if self.excluded is None else len(self.excluded)
+        parts = [f"{self.k} {'study' if self.k == 1 else 'studies'} from {self.source}"]
+        if ex:
+            parts.append(f"{ex} row(s) excluded (.excluded)")
+        if self.problems:
+            parts.append(f"{len(self.problems)} warning(s) (.problems)")
+        return f"<EvidenceTable: {'; '.join(parts)}>"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the one-line summary and the studies with their HR and CI."""
+        import html
+
+        cols = [c for c in ("label", "study") if c in self.table.columns][:1]
+        shown = self.display_table()
+        if cols == ["label"]:
+            shown.insert(0, "label", self.table["label"].to_numpy())
+        return f"<p>{html.escape(repr(self))}</p>" + shown.to_html(index=False, float_format=lambda x: f"{x:.3g}")
+
     @property
     def studies(self) -> list[str]:
         return list(self.table["study"])

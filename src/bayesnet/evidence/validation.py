@@ -74,6 +74,8 @@ DERIVED_COLUMNS = ("study", "log_hr", "se", "derivation", "warnings")
 KNOWN_COLUMNS = (*STUDY_COLUMNS, *NUMERIC_COLUMNS, "p_value", "direction", "overlap_group", "overlaps_with", "label")
 #: Columns bayesnet adds to its outputs: an input column with one of these names is an error.
 OUTPUT_COLUMNS = ("warnings", "derivation", "shrunken_hr", "shrunken_low", "shrunken_high", "shrunken_log_hr_mean")
+#: Values of a ``design`` column meaning a single-arm series (an HR row with one is warned about).
+CASE_SERIES = ("case_series", "case_series_study", "single_arm", "single_arm_series")
 #: Plausible range of a hazard ratio (hr, ci_low, ci_high).
 HR_MIN, HR_MAX = 1e-4, 1e4
 #: Plausible range of the standard error of a log hazard ratio (given or derived).
@@ -448,6 +450,13 @@ def derive(data: pd.DataFrame | str | Path, source: str | None = None,
                           f"arm sizes {r.values['n_treated']:g} + {r.values['n_control']:g} = {tot:g} "
                           f"do not add up to the reported total {r.values['n_total']:g}",
                           "check the counts (a matched or subgroup analysis may use part of the cohort)")
+        if "design" in row.index and not is_blank(row["design"]) and \
+                re.sub(r"[\s-]+", "_", str(row["design"]).strip().lower()) in CASE_SERIES:
+            r.problem("warning", "design",
+                      f"the design is '{str(row['design']).strip()}', but a case series has no comparison group, so "
+                      "its hazard ratio compares nothing stated",
+                      "check the design (a cohort with a comparator?) or give the series as one arm row (arm, "
+                      "treated, n, surv, surv_time_years) for the arm-level model with a [bias.by.design] prior")
         out_log.append(np.nan if eff is None else eff.log_hr)
         out_se.append(np.nan if eff is None else eff.se)
         out_tag.append("" if eff is None else eff.derivation)

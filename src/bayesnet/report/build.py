@@ -42,13 +42,12 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
     posterior). The dict is summary.json plus keys design_strata, sensitivity, evidence.
     With allow_failed_diagnostics=False a primary fit that fails its MCMC gate raises
     DiagnosticsFailed before any sensitivity refit runs."""
-    from ..api import evidence_for, fit, load_spec
+    from ..api import fit, load_inputs
     from ..evidence.table import is_blank
     from ..provenance import portable_text
     from ..sensitivity import influence, overlap_sensitivity, sweep
 
-    spec = load_spec(spec)
-    ev = evidence_for(spec, data)
+    spec, ev = load_inputs(spec, data)  # every problem of the spec and its data in one pass
     post = fit(spec, evidence=ev, engine=engine, seed=seed, progress=progress)
     if not post.ok and not allow_failed_diagnostics:
         # the gate comes before the sensitivity analyses: a failed primary fit ends here

@@ -194,10 +194,7 @@ def observational_figures(rep: dict, figdir, save) -> dict:
     {key: png path}."""
     import math
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # any backend: the figures are saved, never shown
 
     figs = {}
     if rep.get("bias_curve"):
