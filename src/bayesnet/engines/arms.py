@@ -30,183 +30,18 @@ checks the coverage of mu under data generated from the model.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
-from ..errors import ModelError, SpecError
+from ..model.arms import DEFAULT_ARM_PRIORS, ArmModelData, build_arm_model_data
 from ..posterior import DrawsMarginal, Posterior
 from ..priors import Prior
 from .common import ESS_MIN, RHAT_MAX, convergence
 
 __all__ = ["ArmModelData", "build_arm_model_data", "fit_arms", "DEFAULT_ARM_PRIORS"]
 
-DEFAULT_ARM_PRIORS = {
-    # ln(-ln S): S = 0.5 at the mean is -0.37; a sd of 2 covers S from ~0.001 to ~0.999
-    "baseline_mean": Prior("normal", {"mu": 0.0, "sigma": 2.0}),
-    "baseline_sd": Prior("half_normal", {"sigma": 1.0}, kind="scale"),
-    # Weibull shape of the cumulative hazard in time (1 = exponential)
-    "time_slope": Prior("normal", {"mu": 1.0, "sigma": 0.5}),
-}
 _CACHE: dict = {}
 _LOCK = threading.Lock()
-
-
-@dataclass
-class ArmModelData:
-    """Everything the arm-level model needs, as arrays (studies: HR studies first)."""
-
-    studies: list[str]
-    design: list[str]                  # per study: "hr", "comparative" or "case_series"
-    X: np.ndarray                      # study-level design matrix (intercept + dummies)
-    coef_names: list[str]
-    covariates: dict[str, list[str]]
-    reference: dict[str, str]
-    hr_study: np.ndarray               # index into studies, one per HR row
-    y: np.ndarray
-    s: np.ndarray
-    arm_study: np.ndarray              # index into studies, one per arm
-    arm_base: np.ndarray               # index into arm studies (baselines), one per arm
-    treated: np.ndarray
-    L: np.ndarray
-    v: np.ndarray
-    logt: np.ndarray                   # ln t - ln t_ref per arm
-    bias_mu: np.ndarray                # per study: mean of the independent bias
-    bias_sd: np.ndarray                # per study: sd of the independent bias (0 = fixed)
-    common_bias: tuple[float, float] = (0.0, 0.0)
-    bias_text: list[str] = field(default_factory=list)
-    t_ref: float = 5.0
-    n_centred: int = 0                 # baselines with a comparator arm (listed first)
-
-    @property
-    def k(self) -> int:
-        return len(self.studies)
-
-    @property
-    def n_base(self) -> int:
-        return int(self.arm_base.max()) + 1 if len(self.arm_base) else 0
-
-    @property
-    def time_varies(self) -> bool:
-        return bool(len(self.logt) and np.ptp(self.logt) > 1e-12)
-
-
-def _study_values(col: str, hr_table, arm_table, studies) -> list[str]:
-    vals = {}
-    for t in (hr_table, arm_table):
-        if t is None or not len(t):
-            continue
-        if col not in t.columns:
-            raise SpecError(f"[model].covariates: column '{col}' is not in the data "
-                            f"(columns: {', '.join(map(str, t.columns))})")
-        for st, g in t.groupby("study", sort=False):
-            levels = {str(x).strip() for x in g[col]}
-            if len(levels) != 1 or "" in levels:
-                raise SpecError(f"covariate '{col}' must have one non-empty value per study; study '{st}' has "
-                                f"{sorted(levels)}. Fix: give every arm of the study the same {col}")
-            vals[st] = levels.pop()
-    return [vals[s] for s in studies]
-
-
-def build_arm_model_data(hr_table: pd.DataFrame | None, arm_table: pd.DataFrame | None,
-                         covariates=(), reference: dict | None = None, bias: dict | None = None,
-                         t_ref: float | None = None) -> ArmModelData:
-    """Arrays for the arm-level model. `hr_table` is an EvidenceTable's table (study,
-    log_hr, se, ...), `arm_table` an ArmTable's table; `bias` the [bias] priors on the
-    log-HR scale as {"common": (mu, sigma) | None, "by": {column: {level: (mu, sigma)}}}
-    (`bayesnet.arm_analysis.parse_bias_table` reads them from a spec). Raises ModelError
-    when a case series has no bias prior."""
-    reference = dict(reference or {})
-    bias = bias or {"common": None, "by": {}}
-    hr_studies = list(dict.fromkeys(hr_table["study"].astype(str))) if hr_table is not None and len(hr_table) else []
-    arm_studies = list(dict.fromkeys(arm_table["study"].astype(str))) if arm_table is not None and len(arm_table) else []
-    studies = hr_studies + arm_studies
-    if not studies:
-        raise ModelError("no studies: give HR rows, arm rows or both")
-    n_arms = {s: int((arm_table["study"] == s).sum()) for s in arm_studies}
-    design = ["hr"] * len(hr_studies) + ["case_series" if n_arms[s] == 1 else "comparative" for s in arm_studies]
-    cols, names, covs = [np.ones(len(studies))], ["mu"], {}
-    for cov in covariates:
-        vals = _study_values(cov, hr_table, arm_table, studies)
-        levels = sorted(set(vals))
-        ref = reference.get(cov) or pd.Series(vals).value_counts().index[0]
-        if ref not in levels:
-            raise SpecError(f"[model].reference: level '{ref}' of '{cov}' is not in the data; levels: {', '.join(levels)}")
-        if len(levels) < 2:
-            raise SpecError(f"[model].covariates: '{cov}' has a single level ('{levels[0]}'); drop it")
-        ordered = [ref] + [lv for lv in levels if lv != ref]
-        covs[cov], reference[cov] = ordered, ref
-        for lv in ordered[1:]:
-            cols.append(np.array([v == lv for v in vals], float))
-            names.append(f"{cov}:{lv}")
-    X = np.column_stack(cols)
-    if np.linalg.matrix_rank(X) < X.shape[1]:
-        raise ModelError("[model].covariates are collinear in the selected studies; drop one of them")
-    idx = {s: i for i, s in enumerate(studies)}
-    # independent per-study bias by column level
-    bmu, bsd = np.zeros(len(studies)), np.zeros(len(studies))
-    text = []
-    for col, levels in bias["by"].items():
-        vals = _study_values(col, hr_table, arm_table, studies)
-        present = sorted(set(vals))
-        for lev in levels:
-            if lev not in present:
-                raise SpecError(f"[bias.by.{col}]: level '{lev}' is not in the data; levels: {', '.join(present)}")
-        for i, v in enumerate(vals):
-            if v in levels:
-                m, sd = levels[v]
-                bmu[i] += m
-                bsd[i] = float(np.hypot(bsd[i], sd))
-        for lev, (m, sd) in levels.items():
-            text.append(f"{col} = {lev}: independent bias per study ~ N({m:g}, {sd:g}^2) on the log-HR scale "
-                        f"(HR ratio {np.exp(m):.2f})")
-    covered = set()
-    for col, levels in bias["by"].items():
-        vals = _study_values(col, hr_table, arm_table, studies)
-        covered |= {studies[i] for i, v in enumerate(vals) if v in levels}
-    no_prior = [s for s, d in zip(studies, design) if d == "case_series" and s not in covered]
-    if no_prior:
-        raise ModelError(
-            f"single-arm case series {', '.join(no_prior)} would inform the treatment effect only through an "
-            "assumed selection bias, and no bias prior covers them. Fix: state one, e.g. "
-            "[bias.by.design] case_series = { mu = -0.2, sigma = 0.3 } (mu < 0: series look better than the "
-            "truth), or drop the case series")
-    common = bias.get("common") or (0.0, 0.0)
-    if bias.get("common"):
-        text.append(f"every study: a common bias ~ N({common[0]:g}, {common[1]:g}^2), not learnable from the data")
-    if arm_table is not None and len(arm_table):
-        a = arm_table
-        times = a["surv_time_years"].to_numpy(float)
-        tr = float(t_ref if t_ref is not None else pd.Series(times).mode().iloc[0])
-        arm_study = np.array([idx[s] for s in a["study"].astype(str)])
-        # baselines: studies with a comparator arm first, then single-arm series. All are
-        # non-centred by default (n_centred = 0): with few studies the baseline SD is weakly
-        # identified and a centred parameterisation diverges (62 divergences in the tests'
-        # six-study example vs at most 1 non-centred)
-        ordered = [s for s in arm_studies if n_arms[s] > 1] + [s for s in arm_studies if n_arms[s] == 1]
-        base = {s: j for j, s in enumerate(ordered)}
-        n_centred = 0
-        arm_base = np.array([base[s] for s in a["study"].astype(str)])
-        treated = a["treated"].to_numpy(bool).astype(float)
-        L, v = a["L"].to_numpy(float), a["v"].to_numpy(float)
-        logt = np.log(times) - np.log(tr)
-    else:
-        tr = 5.0
-        n_centred = 0
-        arm_study = arm_base = np.zeros(0, int)
-        treated = L = v = logt = np.zeros(0)
-    if hr_studies:
-        hr_study = np.array([idx[s] for s in hr_table["study"].astype(str)])
-        y, s_ = hr_table["log_hr"].to_numpy(float), hr_table["se"].to_numpy(float)
-    else:
-        hr_study, y, s_ = np.zeros(0, int), np.zeros(0), np.zeros(0)
-    return ArmModelData(studies=studies, design=design, X=X, coef_names=names, covariates=covs,
-                        reference=reference, hr_study=hr_study, y=y, s=s_, arm_study=arm_study,
-                        arm_base=arm_base, treated=treated, L=L, v=v, logt=logt, bias_mu=bmu,
-                        bias_sd=bsd, common_bias=(float(common[0]), float(common[1])), bias_text=text,
-                        t_ref=tr, n_centred=n_centred)
-
 
 def _values(md: ArmModelData) -> dict:
     return {"X": md.X, "hr_study": md.hr_study.astype("int64"), "y": md.y, "s": md.s,
