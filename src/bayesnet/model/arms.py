@@ -279,8 +279,12 @@ def arm_gaussian_model(md: ArmModelData, priors: dict[str, Prior], arm_priors: d
     def G(theta, reps=reps):
         return np.diag(np.repeat(np.asarray(theta, float) ** 2, reps))
 
+    def G_diag(thetas, reps=reps):
+        return np.repeat(np.asarray(thetas, float) ** 2, reps, axis=-1)
+
     labels = tuple([f"{md.studies[i]} (HR)" for i in md.hr_study] +
                    [f"{md.studies[i]} arm {j}" for j, i in enumerate(md.arm_study)])
     return GaussianModel(y=y, S=S, X=X, b0=np.array(b0, float), B0inv=np.diag(np.array(prec, float)), Z=Z, G=G,
                          theta_names=tuple(theta_names), theta_priors=tuple(theta_priors), b_names=tuple(names),
-                         offset=offset if np.any(offset != 0) else None, row_labels=labels)
+                         offset=offset if np.any(offset != 0) else None, row_labels=labels,
+                         G_diag=G_diag)

@@ -45,11 +45,13 @@ def from_model_data(md, bias: bool = True) -> GaussianModel:
     if md.random:
         Z = np.eye(k)
         G = lambda th: np.eye(k) * th[0] ** 2  # noqa: E731
+        G_diag = lambda ths: np.repeat(np.asarray(ths, float)[:, :1] ** 2, k, axis=1)  # noqa: E731
         theta_names, theta_priors = ("tau",), (md.tau_prior,)
     else:
         Z = np.zeros((k, 0))
         G = lambda th: np.zeros((0, 0))  # noqa: E731
+        G_diag = None
         theta_names, theta_priors = (), ()
     return GaussianModel(y=np.asarray(md.y, float), S=S, X=X, b0=b0, B0inv=np.diag(prec), Z=Z, G=G,
                          theta_names=theta_names, theta_priors=theta_priors, b_names=names, offset=offset,
-                         row_labels=tuple(md.studies))
+                         row_labels=tuple(md.studies), G_diag=G_diag)

@@ -69,6 +69,9 @@ class GaussianModel:
     b_names: tuple[str, ...]
     offset: np.ndarray | None = None
     row_labels: tuple[str, ...] = ()
+    # optional, for speed: thetas (m, d) -> (m, q) diagonals of G when G is diagonal (must
+    # agree with G; tests/model check it for the shipped builders)
+    G_diag: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def n(self) -> int:
@@ -127,7 +130,94 @@ def _prior_constants(gm: GaussianModel) -> tuple[float, float, int]:
 
 
 def _Gstack(gm: GaussianModel, thetas: np.ndarray) -> np.ndarray:
+    if gm.G_diag is not None:
+        g = np.asarray(gm.G_diag(thetas), float)
+        out = np.zeros((len(thetas), gm.q, gm.q))
+        idx = np.arange(gm.q)
+        out[:, idx, idx] = g
+        return out
     return np.stack([np.asarray(gm.G(t), float) for t in thetas]) if len(thetas) else np.zeros((0, gm.q, gm.q))
+
+
+def _chol(V):
+    try:
+        return np.linalg.cholesky(V)
+    except np.linalg.LinAlgError:
+        raise ModelError("the covariance S + Z G Z' of the data is not positive definite: "
+                         "a within-study variance is zero or negative") from None
+
+
+def _whiten_dense(gm: GaussianModel, th: np.ndarray, random: bool):
+    """With V = L L' (Cholesky, per theta): log|V|, L^-1 r, L^-1 X and (random) L^-1 Z G."""
+    m = len(th)
+    S, X, Z, r = np.asarray(gm.S, float), np.asarray(gm.X, float), np.asarray(gm.Z, float), gm.resid
+    n, p = X.shape
+    Gs = _Gstack(gm, th) if gm.q else np.zeros((m, 0, 0))
+    V = S[None] + (Z[None] @ Gs) @ Z.T[None] if gm.q else np.broadcast_to(S, (m, n, n)).copy()
+    L = _chol(V)
+    parts = [r[None, :, None].repeat(m, 0), np.broadcast_to(X, (m, n, p))]
+    if random and gm.q:
+        parts.append(Z[None] @ Gs)
+    A = np.linalg.solve(L, np.concatenate(parts, axis=-1))
+    logdetV = 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum(-1)
+    return logdetV, A[..., 0], A[..., 1:1 + p], (A[..., 1 + p:] if random else None), Gs
+
+
+def _blocks(gm: GaussianModel) -> list[np.ndarray]:
+    """Rows of y in independent blocks of V = S + Z G Z' for a diagonal G (rows linked by
+    S or by a shared random effect), grouped by block size: a list of (nb, size) index
+    arrays."""
+    n = gm.n
+    link = (np.asarray(gm.S) != 0) | ((np.abs(gm.Z) @ np.abs(gm.Z).T) != 0)
+    comp = -np.ones(n, int)
+    c = 0
+    for i in range(n):
+        if comp[i] >= 0:
+            continue
+        stack, comp[i] = [i], c
+        while stack:
+            j = stack.pop()
+            for k in np.flatnonzero(link[j] & (comp < 0)):
+                comp[k] = c
+                stack.append(k)
+        c += 1
+    groups: dict[int, list] = {}
+    for b in range(c):
+        rows = np.flatnonzero(comp == b)
+        groups.setdefault(len(rows), []).append(rows)
+    return [np.array(v) for _, v in sorted(groups.items())]
+
+
+def _whiten_blocks(gm: GaussianModel, th: np.ndarray, random: bool):
+    """`_whiten_dense` for a diagonal G, block by block of V (rows reordered by block;
+    every later use is a sum over rows)."""
+    m = len(th)
+    S, X, Z, r = np.asarray(gm.S, float), np.asarray(gm.X, float), np.asarray(gm.Z, float), gm.resid
+    g = np.asarray(gm.G_diag(th), float)                  # (m, q)
+    logdet = np.zeros(m)
+    outs_r, outs_x, outs_z = [], [], []
+    for idx in _blocks(gm):                               # idx (nb, sz)
+        Zb = Z[idx]                                       # (nb, sz, q)
+        ZZ = Zb[:, :, None, :] * Zb[:, None, :, :]          # (nb, sz, sz, q)
+        Vb = S[idx[:, :, None], idx[:, None, :]][None] + np.tensordot(g, ZZ, axes=([1], [3]))
+        Lb = _chol(Vb)                                    # (m, nb, sz, sz)
+        nb, sz = idx.shape
+        parts = [np.broadcast_to(r[idx][None, :, :, None], (m, nb, sz, 1)),
+                 np.broadcast_to(X[idx][None], (m, nb, sz, X.shape[1]))]
+        if random:
+            parts.append(Zb[None] * g[:, None, None, :])
+        A = np.linalg.inv(Lb) @ np.concatenate(parts, axis=-1)   # small blocks: explicit inverse
+        logdet += 2.0 * np.log(np.diagonal(Lb, axis1=2, axis2=3)).sum((-1, -2))
+        outs_r.append(A[..., 0].reshape(m, nb * sz))
+        outs_x.append(A[..., 1:1 + X.shape[1]].reshape(m, nb * sz, X.shape[1]))
+        if random:
+            outs_z.append(A[..., 1 + X.shape[1]:].reshape(m, nb * sz, gm.q))
+    Gs = None
+    if random:
+        Gs = np.zeros((m, gm.q, gm.q))
+        Gs[:, np.arange(gm.q), np.arange(gm.q)] = g
+    return (logdet, np.concatenate(outs_r, 1), np.concatenate(outs_x, 1),
+            np.concatenate(outs_z, 1) if random else None, Gs)
 
 
 def conditionals(gm: GaussianModel, thetas, random: bool = False) -> dict:
@@ -136,23 +226,11 @@ def conditionals(gm: GaussianModel, thetas, random: bool = False) -> dict:
     conditional moments of (b, u): mean (m,p+q), cov (m,p+q,p+q)."""
     th = _as_thetas(gm, thetas)
     m = len(th)
-    S, X, Z, r = np.asarray(gm.S, float), np.asarray(gm.X, float), np.asarray(gm.Z, float), gm.resid
-    n, p = X.shape
-    if gm.q:
-        Gs = _Gstack(gm, th)
-        V = S[None] + (Z[None] @ Gs) @ Z.T[None]
+    n, p = gm.X.shape
+    if gm.G_diag is not None and gm.q:
+        logdetV, Lr, LX, LZG, Gs = _whiten_blocks(gm, th, random)
     else:
-        Gs = np.zeros((m, 0, 0))
-        V = np.broadcast_to(S, (m, n, n)).copy()
-    try:
-        L = np.linalg.cholesky(V)
-    except np.linalg.LinAlgError:
-        raise ModelError("the covariance S + Z G Z' of the data is not positive definite: "
-                         "a within-study variance is zero or negative") from None
-    rhs = np.concatenate([r[None, :, None].repeat(m, 0), np.broadcast_to(X, (m, n, p))], axis=-1)
-    A = np.linalg.solve(L, rhs)               # L^-1 [r, X]
-    Lr, LX = A[..., 0], A[..., 1:]
-    logdetV = 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum(-1)
+        logdetV, Lr, LX, LZG, Gs = _whiten_dense(gm, th, random)
     B0inv, b0 = np.asarray(gm.B0inv, float), np.asarray(gm.b0, float)
     P = np.swapaxes(LX, 1, 2) @ LX + B0inv[None]
     rhs_b = np.einsum("gia,gi->ga", LX, Lr) + (B0inv @ b0)[None]
@@ -176,7 +254,6 @@ def conditionals(gm: GaussianModel, thetas, random: bool = False) -> dict:
         mean[:, :p], cov[:, :p, :p] = bhat, Pinv
         if q:
             # K = G Z' V^-1 = (L^-1 Z G)' L^-1
-            LZG = np.linalg.solve(L, Z[None] @ Gs)                          # L^-1 Z G  (m,n,q)
             resid = Lr - np.einsum("gia,ga->gi", LX, bhat)                  # L^-1 (r - X bhat)
             mean[:, p:] = np.einsum("gia,gi->ga", LZG, resid)
             KX = np.swapaxes(LZG, 1, 2) @ LX                                # K X (m,q,p)
