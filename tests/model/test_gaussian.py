@@ -218,3 +218,17 @@ def test_block_path_with_a_diagonal_G_equals_the_dense_path():
     a, b = conditionals(gm, th, random=True), conditionals(gd, th, random=True)
     for key in ("loglik", "bhat", "Pinv", "mean", "cov"):
         np.testing.assert_allclose(a[key], b[key], atol=TOL["closed_form"], rtol=TOL["closed_form"])
+
+
+def test_given_blocks_with_a_dense_G_equal_the_dense_path():
+    import dataclasses
+
+    from bayesnet.model import conditionals
+
+    gm = _model(flat_first=True, theta_d=2)
+    # rows 0, 1 share u_0 and a within-study covariance; rows 2, 3 share u_1
+    gb = dataclasses.replace(gm, blocks=(np.array([0, 1]), np.array([2, 3])))
+    th = np.array([[0.2, 0.5], [0.7, 0.05]])
+    a, b = conditionals(gm, th, random=True), conditionals(gb, th, random=True)
+    for key in ("loglik", "bhat", "Pinv", "mean", "cov"):
+        np.testing.assert_allclose(a[key], b[key], atol=TOL["closed_form"], rtol=TOL["closed_form"])

@@ -72,6 +72,9 @@ class GaussianModel:
     # optional, for speed: thetas (m, d) -> (m, q) diagonals of G when G is diagonal (must
     # agree with G; tests/model check it for the shipped builders)
     G_diag: Callable[[np.ndarray], np.ndarray] | None = None
+    # optional, for speed: row indices of independent blocks of S + Z G Z' (one per study);
+    # found automatically when G_diag is given
+    blocks: tuple = ()
 
     @property
     def n(self) -> int:
@@ -164,9 +167,15 @@ def _whiten_dense(gm: GaussianModel, th: np.ndarray, random: bool):
 
 
 def _blocks(gm: GaussianModel) -> list[np.ndarray]:
-    """Rows of y in independent blocks of V = S + Z G Z' for a diagonal G (rows linked by
-    S or by a shared random effect), grouped by block size: a list of (nb, size) index
-    arrays."""
+    """Rows of y in independent blocks of V = S + Z G Z' (`gm.blocks`, or for a diagonal G
+    rows linked by S or by a shared random effect), grouped by block size: a list of
+    (nb, size) index arrays."""
+    if gm.blocks:
+        groups: dict[int, list] = {}
+        for rows in gm.blocks:
+            rows = np.asarray(rows, int)
+            groups.setdefault(len(rows), []).append(rows)
+        return [np.array(v) for _, v in sorted(groups.items())]
     n = gm.n
     link = (np.asarray(gm.S) != 0) | ((np.abs(gm.Z) @ np.abs(gm.Z).T) != 0)
     comp = -np.ones(n, int)
@@ -181,7 +190,7 @@ def _blocks(gm: GaussianModel) -> list[np.ndarray]:
                 comp[k] = c
                 stack.append(k)
         c += 1
-    groups: dict[int, list] = {}
+    groups = {}
     for b in range(c):
         rows = np.flatnonzero(comp == b)
         groups.setdefault(len(rows), []).append(rows)
@@ -189,33 +198,46 @@ def _blocks(gm: GaussianModel) -> list[np.ndarray]:
 
 
 def _whiten_blocks(gm: GaussianModel, th: np.ndarray, random: bool):
-    """`_whiten_dense` for a diagonal G, block by block of V (rows reordered by block;
-    every later use is a sum over rows)."""
+    """`_whiten_dense` block by block of V (rows reordered by block; every later use is a
+    sum over rows): for a diagonal G (`G_diag`) without forming G, otherwise from
+    Z G Z' per node (`blocks`)."""
     m = len(th)
     S, X, Z, r = np.asarray(gm.S, float), np.asarray(gm.X, float), np.asarray(gm.Z, float), gm.resid
-    g = np.asarray(gm.G_diag(th), float)                  # (m, q)
+    p = X.shape[1]
+    if gm.G_diag is not None:
+        g = np.asarray(gm.G_diag(th), float)              # (m, q)
+        Gs = None
+        if random:
+            Gs = np.zeros((m, gm.q, gm.q))
+            Gs[:, np.arange(gm.q), np.arange(gm.q)] = g
+    else:
+        Gs = _Gstack(gm, th)
+        ZG = Z[None] @ Gs                                 # (m, n, q)
+        ZGZ = ZG @ Z.T[None]                              # (m, n, n)
     logdet = np.zeros(m)
     outs_r, outs_x, outs_z = [], [], []
     for idx in _blocks(gm):                               # idx (nb, sz)
-        Zb = Z[idx]                                       # (nb, sz, q)
-        ZZ = Zb[:, :, None, :] * Zb[:, None, :, :]          # (nb, sz, sz, q)
-        Vb = S[idx[:, :, None], idx[:, None, :]][None] + np.tensordot(g, ZZ, axes=([1], [3]))
-        Lb = _chol(Vb)                                    # (m, nb, sz, sz)
         nb, sz = idx.shape
+        Zb = Z[idx]                                       # (nb, sz, q)
+        Sb = S[idx[:, :, None], idx[:, None, :]][None]
+        if gm.G_diag is not None:
+            ZZ = Zb[:, :, None, :] * Zb[:, None, :, :]      # (nb, sz, sz, q)
+            Vb = Sb + np.tensordot(g, ZZ, axes=([1], [3]))
+            ZGb = Zb[None] * g[:, None, None, :] if random else None
+        else:
+            Vb = Sb + ZGZ[:, idx[:, :, None], idx[:, None, :]]
+            ZGb = ZG[:, idx] if random else None
+        Lb = _chol(Vb)                                    # (m, nb, sz, sz)
         parts = [np.broadcast_to(r[idx][None, :, :, None], (m, nb, sz, 1)),
-                 np.broadcast_to(X[idx][None], (m, nb, sz, X.shape[1]))]
+                 np.broadcast_to(X[idx][None], (m, nb, sz, p))]
         if random:
-            parts.append(Zb[None] * g[:, None, None, :])
+            parts.append(ZGb)
         A = np.linalg.inv(Lb) @ np.concatenate(parts, axis=-1)   # small blocks: explicit inverse
         logdet += 2.0 * np.log(np.diagonal(Lb, axis1=2, axis2=3)).sum((-1, -2))
         outs_r.append(A[..., 0].reshape(m, nb * sz))
-        outs_x.append(A[..., 1:1 + X.shape[1]].reshape(m, nb * sz, X.shape[1]))
+        outs_x.append(A[..., 1:1 + p].reshape(m, nb * sz, p))
         if random:
-            outs_z.append(A[..., 1 + X.shape[1]:].reshape(m, nb * sz, gm.q))
-    Gs = None
-    if random:
-        Gs = np.zeros((m, gm.q, gm.q))
-        Gs[:, np.arange(gm.q), np.arange(gm.q)] = g
+            outs_z.append(A[..., 1 + p:].reshape(m, nb * sz, gm.q))
     return (logdet, np.concatenate(outs_r, 1), np.concatenate(outs_x, 1),
             np.concatenate(outs_z, 1) if random else None, Gs)
 
@@ -227,7 +249,7 @@ def conditionals(gm: GaussianModel, thetas, random: bool = False) -> dict:
     th = _as_thetas(gm, thetas)
     m = len(th)
     n, p = gm.X.shape
-    if gm.G_diag is not None and gm.q:
+    if gm.q and (gm.G_diag is not None or gm.blocks):
         logdetV, Lr, LX, LZG, Gs = _whiten_blocks(gm, th, random)
     else:
         logdetV, Lr, LX, LZG, Gs = _whiten_dense(gm, th, random)
