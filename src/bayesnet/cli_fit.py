@@ -58,48 +58,10 @@ def headline(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def is_arm(args) -> bool:
-    """True when the spec's data are arm rows (routed to the arm-level analysis)."""
-    from .arm_analysis import is_arm_spec
-
-    if args.data is not None:
-        return False
-    try:
-        return bool(is_arm_spec(args.spec))
-    except Exception:  # noqa: BLE001 - an unreadable spec is reported by the fit itself
-        return False
-
-
-def run_arm(args, out) -> int:
-    """The arm-level analysis (a spec whose data are arm rows): fit and write its report
-    into `out` (summary.json, arms.csv, report.md, report.html, figures/)."""
-    import json
-
-    from .arm_analysis import write_arm_report
-
-    if args.engine == "exact":
-        print("error: an arm-level spec is fitted by MCMC only; use --engine mcmc (or auto)", file=sys.stderr)
-        return 2
-    path, code = call_guarded(lambda: write_arm_report(args.spec, out, seed=args.seed,
-                                                       progress=sys.stderr.isatty(),
-                                                       allow_failed_diagnostics=args.allow_failed_diagnostics))
-    if code is not None:
-        return code
-    summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-    print(f"arm-level analysis: status {summary.get('status')}")
-    print(f"wrote {path}/summary.json, arms.csv, report.md, report.html, figures/")
-    return EXIT_OK if summary.get("status") == "ok" else EXIT_DIAGNOSTICS
-
-
 def cmd_fit(args) -> int:
     from .api import write_fit_outputs
     from .io import atomic_directory
 
-    if is_arm(args):
-        if args.out is None:
-            print("error: an arm-level spec writes its results to a directory: give --out DIR", file=sys.stderr)
-            return 2
-        return run_arm(args, args.out)
     post, code = load_and_fit(args)
     if code is not None and (post is None or not args.allow_failed_diagnostics):
         return code

@@ -32,7 +32,7 @@ def can_fit_arms(priors: dict[str, Prior], arm_priors: dict[str, Prior] | None =
     ap = {**DEFAULT_ARM_PRIORS, **(arm_priors or {})}
     for name, pr in [*priors.items(), ("[arm_model] baseline_mean", ap["baseline_mean"]),
                      ("[arm_model] time_slope", ap["time_slope"])]:
-        if name != "tau" and not pr.is_normal_or_flat:
+        if pr.kind != "scale" and name not in ("tau", "omega") and not pr.is_normal_or_flat:
             return False, f"the prior on {name} {pr.describe()} is not normal or flat"
     return True, ""
 

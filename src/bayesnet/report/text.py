@@ -148,7 +148,8 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
             flag_notes.append(flags)
             flags = f"see note [{len(flag_notes)}]"
         rows.append([_display(s)] + [s.get(c, "") for c in hdr] +
-                    [f"{fmt.hr(r.get('hr'))} ({fmt.ci([r.get('hr_low'), r.get('hr_high')])})" + (DAGGER if derived else ""),
+                    [("none (a single-arm case series)" if r and r.get("se") is None else
+                      f"{fmt.hr(r.get('hr'))} ({fmt.ci([r.get('hr_low'), r.get('hr_high')])})" + (DAGGER if derived else "")),
                      s.get("derivation", ""), flags])
     b.append(Table(["study"] + hdr + ["reported HR (95% CI)", "derivation", "flags"], rows, "The studies analysed"))
     foot = []
@@ -358,6 +359,15 @@ def methods_paragraph(rep: dict) -> str:
     def pd_(prior):
         return ", ".join(f"{k}={val}" for k, val in prior.to_dict().items())
 
+    if rep.get("arm_model"):  # the arm-level model states its own model (bayesnet.arm_analysis)
+        txt = rep["arm_model"]["methods"] + f" Priors: mu: {pd_(pri.mu)}"
+        txt += (f"; tau: {pd_(pri.tau)}" if model.random else "") + ". "
+    else:
+        txt = _contrast_methods(model, pri, pd_)
+    return _methods_rest(rep, model, pri, pd_, v, txt)
+
+
+def _contrast_methods(model, pri, pd_) -> str:
     txt = (f"Study effects were log hazard ratios with standard errors derived from the reported statistics "
            f"(Tierney et al. 2007; Parmar et al. 1998). A Bayesian {'random' if model.random else 'fixed'}-effects "
            f"{'meta-regression' if model.covariates else 'meta-analysis'} (normal-normal hierarchical model")
@@ -379,7 +389,14 @@ def methods_paragraph(rep: dict) -> str:
     if model.population:
         txt += f"; omega (between-population SD): {pd_(pri.omega)}"
     txt += ". "
-    if rep["engine"] == "exact":
+    return txt
+
+
+def _methods_rest(rep, model, pri, pd_, v, txt) -> str:
+    if rep["engine"] == "exact" and rep.get("arm_model"):
+        txt += ("The posterior was computed exactly: every normal term in closed form and (tau, baseline SD) by 2-D "
+                "quadrature (no sampling). ")
+    elif rep["engine"] == "exact":
         txt += ("The posterior was computed exactly by numerical integration over tau (Roever 2020, J Stat Softw 93(6)). ")
     else:
         d = rep["diagnostics"]
