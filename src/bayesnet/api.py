@@ -96,6 +96,23 @@ def _arm_file(path) -> bool:
     return _arm_frame(raw)
 
 
+def arm_evidence_or_none(dataset: str | None = None, path=None) -> EvidenceTable | None:
+    """The evidence table of a shipped arm dataset or a CSV with arm rows
+    (`bayesnet.evidence.arms.arm_evidence`, one row per study), or None when the data hold
+    HR rows only (then `load_evidence` reads them)."""
+    from .arm_analysis import ARM_DATASETS
+    from .spec import DataSpec
+
+    d = DataSpec()
+    if dataset is not None and dataset in ARM_DATASETS:
+        from . import datasets
+
+        return _arm_evidence(datasets.load(dataset), f"dataset '{dataset}'", d)
+    if path is not None and _arm_file(path):
+        return _arm_evidence(None, str(path), d, path=path)
+    return None
+
+
 def _arm_evidence(df, source: str, d, path=None) -> EvidenceTable:
     """Arm rows (and any HR rows) as one evidence table with a row per study
     (`bayesnet.evidence.arms.arm_evidence`); the spec's include/exclude apply by study."""

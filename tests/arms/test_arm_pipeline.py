@@ -156,3 +156,11 @@ def test_arm_evidence_studies_csv_has_no_internal_columns(tmp_path):
     st = pd.read_csv(tmp_path / "o" / "studies.csv")
     assert "arms" not in st.columns and list(st["study"]) == ["H1", "C1", "C2", "S1"]
     assert np.isnan(st.loc[3, "log_hr"])
+
+
+def test_validate_accepts_an_arm_csv_and_the_arm_dataset(tmp_path, capsys):
+    (tmp_path / "mixed.csv").write_text(MIXED)
+    assert main(["validate", str(tmp_path / "mixed.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "4 valid row(s)" in out and "duplicate study id" not in out and "single-arm case series" in out
+    assert main(["validate", "--dataset", "liver_resection_arms"]) == 0
