@@ -125,6 +125,9 @@ TOL = {
     # the core against engines/exact.py's NNHM: the same tau grid, different component
     # placement (trapezoid nodes vs 256 quantile components)
     "gaussian_vs_nnhm": 2e-4,
+    # the arm model with baselines that share nothing (baseline SD 30 instead of infinity)
+    # against the contrast model on the derived HRs: the residual pooling is O(v / 30^2)
+    "arm_flat_baselines": 2e-3,
 }
 
 

@@ -77,6 +77,7 @@ def build_pymc_model(md: ArmModelData, priors: dict[str, Prior], arm_priors: dic
                      random: bool = True):
     """The PyMC model (data as pm.Data so a compiled model refits through with_data)."""
     import pymc as pm
+    import pytensor.tensor as pt
 
     vals = _used_values(md)
     coords = {"study": md.studies, "coef": md.coef_names[1:]}
@@ -104,17 +105,23 @@ def build_pymc_model(md: ArmModelData, priors: dict[str, Prior], arm_priors: dic
         if len(md.L):
             ma = arm_priors["baseline_mean"].pymc("baseline_mean", arm_priors["baseline_mean"].params)
             sa = arm_priors["baseline_sd"].pymc("baseline_sd", arm_priors["baseline_sd"].params)
-            parts = []
-            if md.n_centred:
-                parts.append(pm.Normal("alpha_c", ma, sa, shape=md.n_centred))
-            if md.n_base - md.n_centred:
-                parts.append(ma + sa * pm.Normal("alpha_z", 0.0, 1.0, shape=md.n_base - md.n_centred))
-            alpha = pm.Deterministic("alpha", pm.math.concatenate(parts) if len(parts) > 1 else parts[0])
-            mean = alpha[d["arm_base"]] + d["treated"] * (dstudy[d["arm_study"]] + delta[d["arm_study"]])
+            # the baselines alpha_i integrated out analytically (the same model; no funnel
+            # between alpha_i and the baseline SD): with r_ij = L_ij - (the rest of the mean),
+            # w_ij = 1 / v_ij, W_i = sum_j w_ij and rbar_i = sum_j w_ij r_ij / W_i,
+            #   log p(L_i. | rest) = -1/2 sum_j w_ij (r_ij - rbar_i)^2
+            #                        + log N(rbar_i; alpha_mean, 1/W_i + sigma_alpha^2) + const
+            rest = d["treated"] * (dstudy[d["arm_study"]] + delta[d["arm_study"]])
             if md.time_varies:
                 g = arm_priors["time_slope"].pymc("time_slope", arm_priors["time_slope"].params)
-                mean = mean + g * d["logt"]
-            pm.Normal("L_obs", mu=mean, sigma=d["v_sd"], observed=d["L"])
+                rest = rest + g * d["logt"]
+            r = d["L"] - rest
+            w = 1.0 / d["v_sd"] ** 2
+            W = pt.inc_subtensor(pt.zeros(md.n_base)[d["arm_base"]], w)
+            rbar = pt.inc_subtensor(pt.zeros(md.n_base)[d["arm_base"]], w * r) / W
+            var = 1.0 / W + sa**2
+            within = -0.5 * pt.sum(w * (r - rbar[d["arm_base"]]) ** 2)
+            between = -0.5 * pt.sum(pt.log(2.0 * np.pi * var) + (rbar - ma) ** 2 / var)
+            pm.Potential("L_obs", within + between)
     return model
 
 
