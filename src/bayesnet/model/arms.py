@@ -170,10 +170,7 @@ def build_arm_model_data(hr_table: pd.DataFrame | None, arm_table: pd.DataFrame 
         times = a["surv_time_years"].to_numpy(float)
         tr = float(t_ref if t_ref is not None else pd.Series(times).mode().iloc[0])
         arm_study = np.array([idx[s] for s in a["study"].astype(str)])
-        # baselines: studies with a comparator arm first, then single-arm series. All are
-        # non-centred by default (n_centred = 0): with few studies the baseline SD is weakly
-        # identified and a centred parameterisation diverges (62 divergences in the tests'
-        # six-study example vs at most 1 non-centred)
+        # baselines: studies with a comparator arm first, then single-arm series
         ordered = [s for s in arm_studies if n_arms[s] > 1] + [s for s in arm_studies if n_arms[s] == 1]
         base = {s: j for j, s in enumerate(ordered)}
         n_centred = 0

@@ -460,13 +460,14 @@ def integrate_theta(gm: GaussianModel, *, n1d: int | None = None, n_coarse: int 
     """Quadrature nodes and normalised weights of p(theta | y). d = 0: one node (fixed
     effects). d = 1: the adaptive grid of `bayesnet.engines.exact` (trapezoid weights;
     n_coarse = 160, n1d = 600 refinement points by default). d = 2: a tensor grid of n1d^2
-    midpoints on the log scale (n1d = 48, n_coarse = 24 by default). Deterministic."""
+    midpoints on the log scale (n1d = 32, n_coarse = 24 by default: on the shipped arm-level
+    analysis its quantiles agree with a 96 x 96 grid to 1e-7). Deterministic."""
     if gm.d == 0:
         return ThetaGrid(np.zeros((1, 0)), np.ones(1), ())
     if gm.d == 1:
         x, w = _grid_1d(gm, n_coarse or 160, n1d or 600)
         return ThetaGrid(x[:, None], w, tuple(gm.theta_names))
-    T, w = _grid_nd(gm, n1d or 48, n_coarse or 24)
+    T, w = _grid_nd(gm, n1d or 32, n_coarse or 24)
     keep = w > 1e-10 * w.max()   # the dropped nodes carry < 2.3e-7 of the mass in all
     w = w[keep]
     return ThetaGrid(T[keep], w / w.sum(), tuple(gm.theta_names))
