@@ -164,3 +164,16 @@ def test_validate_accepts_an_arm_csv_and_the_arm_dataset(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "4 valid row(s)" in out and "duplicate study id" not in out and "single-arm case series" in out
     assert main(["validate", "--dataset", "liver_resection_arms"]) == 0
+
+
+def test_influence_leaves_each_kind_of_study_out_of_an_arm_analysis():
+    """The with/without-case-series comparison of the retired arm report, as ordinary
+    leave-one-kind-out rows (same [bias]); leaving the comparative studies out leaves
+    nothing that compares arms: not estimable, with the reason."""
+    from bayesnet.sensitivity import influence
+
+    df = influence(LIVER)
+    rows = df.set_index("omitted")
+    assert rows.loc["the case series", "k"] == 7 and rows.loc["the case series", "status"] == "ok"
+    assert rows.loc["the comparative studies", "status"] != "ok"
+    assert "no study compares arms" in rows.loc["the comparative studies", "reason"]
