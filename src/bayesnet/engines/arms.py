@@ -21,10 +21,11 @@ series whose design level has no `[bias.by.<column>]` entry is refused (ModelErr
 rather than allowed to inform the treatment effect silently. gamma (a Weibull shape:
 ln H(t) = ln lambda + gamma ln t) enters only when time points differ across arms.
 
-The sampler sees the baselines integrated out analytically (per study: the within-study
-spread of L around its precision-weighted mean, and that mean ~ N(m_alpha, 1/W_i + s_alpha^2));
-the same model as `bayesnet.model.arms`, whose exact engine (`engines/arms_exact.py`) agrees
-within 4 MCSE, without the funnel between alpha_i and s_alpha that gave divergences.
+The sampler sees the baselines alpha_i and each study's treatment offset d_i + delta_i
+integrated out analytically (formulas in docs/statistics.md and `build_pymc_model`): the
+same model as `bayesnet.model.arms`, whose exact engine (`engines/arms_exact.py`) agrees
+within 4 MCSE, without the funnels between latent effects and their SDs that gave
+divergences; d_i is drawn from its normal conditional after sampling.
 
 Gaussian likelihood on L, not binomial: it is the likelihood the contrast model uses for
 survival proportions, so the two models agree on comparative arms by construction, and a
@@ -53,7 +54,15 @@ def _values(md: ArmModelData) -> dict:
             "arm_study": md.arm_study.astype("int64"), "arm_base": md.arm_base.astype("int64"),
             "treated": md.treated, "L": md.L, "v_sd": np.sqrt(md.v), "logt": md.logt,
             "bias_mu": md.bias_mu, "bias_sd": md.bias_sd,
-            "common_mu": np.asarray(md.common_bias[0]), "common_sd": np.asarray(md.common_bias[1])}
+            "common_mu": np.asarray(md.common_bias[0]), "common_sd": np.asarray(md.common_bias[1]),
+            "base_study": _base_study(md)}
+
+
+def _base_study(md: ArmModelData) -> np.ndarray:
+    """The study index of each baseline (arm study)."""
+    out = np.zeros(md.n_base, "int64")
+    out[md.arm_base] = md.arm_study
+    return out
 
 
 def _used_values(md: ArmModelData) -> dict:
@@ -65,7 +74,7 @@ def _used_values(md: ArmModelData) -> dict:
     if len(md.y):
         keep |= {"hr_study", "y", "s"}
     if len(md.L):
-        keep |= {"arm_study", "arm_base", "treated", "L", "v_sd"}
+        keep |= {"arm_base", "base_study", "treated", "L", "v_sd"}
         if md.time_varies:
             keep.add("logt")
     return {k: v for k, v in vals.items() if k in keep}
@@ -93,40 +102,63 @@ def build_pymc_model(md: ArmModelData, priors: dict[str, Prior], arm_priors: dic
             pr = priors.get(n, priors["beta"])
             coefs.append(pr.pymc(f"b{j}", pr.params))
         lin = pm.math.dot(d["X"], pm.math.stack(coefs))
+        # every study's treatment offset e_i = d_i + delta_i is integrated out analytically:
+        # e_i ~ N(x_i'beta + m_i + common, tau^2 + s_i^2), so the sampler sees only the
+        # coefficients, tau, the common bias and the baseline model (no funnel)
+        tau2 = 0.0
         if random:
             tau = priors["tau"].pymc("tau", priors["tau"].params)
-            z = pm.Normal("z", 0.0, 1.0, dims="study")
-            lin = lin + tau * z
-        dstudy = pm.Deterministic("d", lin, dims="study")
-        e = pm.Normal("bias_z", 0.0, 1.0, dims="study")
-        delta = d["bias_mu"] + d["bias_sd"] * e
+            tau2 = tau**2
         if md.common_bias[1] > 0:
             ec = pm.Normal("common_bias_z", 0.0, 1.0)
-            delta = delta + d["common_mu"] + d["common_sd"] * ec
+            common = d["common_mu"] + d["common_sd"] * ec
         else:
-            delta = delta + d["common_mu"]
+            common = d["common_mu"]
+        mu_e = lin + d["bias_mu"] + common                      # (k,) prior mean of e_i
+        s2 = tau2 + d["bias_sd"] ** 2                           # (k,) prior variance of e_i
+        A = pt.zeros(md.k)                                      # log p(data_i | e) = c - A e^2 / 2 + B e
+        B = pt.zeros(md.k)
         if len(md.y):
-            pm.Normal("y_obs", mu=dstudy[d["hr_study"]] + delta[d["hr_study"]], sigma=d["s"], observed=d["y"])
+            pm.Normal("y_obs", mu=mu_e[d["hr_study"]], sigma=pt.sqrt(d["s"] ** 2 + s2[d["hr_study"]]),
+                      observed=d["y"])
+            A = pt.inc_subtensor(A[d["hr_study"]], 1.0 / d["s"] ** 2)
+            B = pt.inc_subtensor(B[d["hr_study"]], d["y"] / d["s"] ** 2)
         if len(md.L):
             ma = arm_priors["baseline_mean"].pymc("baseline_mean", arm_priors["baseline_mean"].params)
             sa = arm_priors["baseline_sd"].pymc("baseline_sd", arm_priors["baseline_sd"].params)
-            # the baselines alpha_i integrated out analytically (the same model; no funnel
-            # between alpha_i and the baseline SD): with r_ij = L_ij - (the rest of the mean),
-            # w_ij = 1 / v_ij, W_i = sum_j w_ij and rbar_i = sum_j w_ij r_ij / W_i,
-            #   log p(L_i. | rest) = -1/2 sum_j w_ij (r_ij - rbar_i)^2
-            #                        + log N(rbar_i; alpha_mean, 1/W_i + sigma_alpha^2) + const
-            rest = d["treated"] * (dstudy[d["arm_study"]] + delta[d["arm_study"]])
+            r0 = d["L"]
             if md.time_varies:
                 g = arm_priors["time_slope"].pymc("time_slope", arm_priors["time_slope"].params)
-                rest = rest + g * d["logt"]
-            r = d["L"] - rest
+                r0 = r0 - g * d["logt"]
+            # per baseline (arm study) b, with w = 1/v, T = treated: W, weighted means of r0
+            # and T, and the within-study sums of squares; alpha_b integrated out:
+            #   log p(L_b. | e) = -1/2 [S00 - 2 e S01 + e^2 S11]
+            #                     - 1/2 [log 2 pi V + (rbar - e tbar - alpha_mean)^2 / V],  V = 1/W + sigma_alpha^2
+            ib, T = d["arm_base"], d["treated"]
             w = 1.0 / d["v_sd"] ** 2
-            W = pt.inc_subtensor(pt.zeros(md.n_base)[d["arm_base"]], w)
-            rbar = pt.inc_subtensor(pt.zeros(md.n_base)[d["arm_base"]], w * r) / W
-            var = 1.0 / W + sa**2
-            within = -0.5 * pt.sum(w * (r - rbar[d["arm_base"]]) ** 2)
-            between = -0.5 * pt.sum(pt.log(2.0 * np.pi * var) + (rbar - ma) ** 2 / var)
-            pm.Potential("L_obs", within + between)
+            seg = lambda v: pt.inc_subtensor(pt.zeros(md.n_base)[ib], v)  # noqa: E731
+            W = seg(w)
+            rbar, tbar = seg(w * r0) / W, seg(w * T) / W
+            dr, dt = r0 - rbar[ib], T - tbar[ib]
+            S00, S01, S11 = seg(w * dr * dr), seg(w * dr * dt), seg(w * dt * dt)
+            V = 1.0 / W + sa**2
+            Ab = S11 + tbar**2 / V
+            Bb = S01 + tbar * (rbar - ma) / V
+            c = -0.5 * (S00 + (rbar - ma) ** 2 / V + pt.log(2.0 * np.pi * V))
+            mu_b, s2_b = mu_e[d["base_study"]], s2[d["base_study"]]
+            # integral of exp(c - A e^2/2 + B e) N(e; mu, s2) de, stable at s2 = 0
+            one = 1.0 + Ab * s2_b
+            pm.Potential("L_obs", pt.sum(c - 0.5 * pt.log(one) + (s2_b * Bb**2 + 2.0 * Bb * mu_b - Ab * mu_b**2)
+                                         / (2.0 * one)))
+            A = pt.inc_subtensor(A[d["base_study"]], Ab)
+            B = pt.inc_subtensor(B[d["base_study"]], Bb)
+        # the study's true effect d_i given everything else (drawn after sampling):
+        # e_i | data ~ N((mu + s2 B) / (1 + A s2), s2 / (1 + A s2)); d_i = x_i'beta + k (e_i - mu_e), k = tau^2 / s2
+        one = 1.0 + A * s2
+        m_e, v_e = (mu_e + s2 * B) / one, s2 / one
+        k_ = pt.switch(s2 > 0, tau2 / pt.switch(s2 > 0, s2, 1.0), 0.0)
+        pm.Deterministic("d_mean", lin + k_ * (m_e - mu_e), dims="study")
+        pm.Deterministic("d_sd", pt.sqrt(pt.maximum(tau2 * (1.0 - k_) + k_**2 * v_e, 0.0)), dims="study")
     return model
 
 
@@ -158,7 +190,7 @@ def fit_arms(md: ArmModelData, priors: dict[str, Prior], arm_priors: dict[str, P
     idata = nutpie.sample(cm, chains=chains, draws=draws, tune=tune, seed=seed, progress_bar=progress,
                           target_accept=target_accept)
     post = idata["posterior"].to_dataset()
-    names = ["mu"] + [f"b{j}" for j in range(1, md.X.shape[1])] + (["tau"] if random else []) + ["d"]
+    names = ["mu"] + [f"b{j}" for j in range(1, md.X.shape[1])] + (["tau"] if random else []) + ["d_mean"]
     if len(md.L):
         names += ["baseline_mean", "baseline_sd"] + (["time_slope"] if md.time_varies else [])
     c = convergence(idata, names)
@@ -190,7 +222,7 @@ def fit_arms(md: ArmModelData, priors: dict[str, Prior], arm_priors: dict[str, P
             lin = mu + (beta[f"{cov}:{lev}"] if lev != md.reference[cov] else 0.0)
             marg[("stratum", cov, lev)] = DrawsMarginal(lin)
             marg[("stratum_predictive", cov, lev)] = DrawsMarginal(lin + tau * rng.standard_normal(mu.shape))
-    dd = post["d"].values
+    dd = post["d_mean"].values + post["d_sd"].values * rng.standard_normal(post["d_mean"].shape)
     for i, st in enumerate(md.studies):
         marg[("study", st)] = DrawsMarginal(dd[..., i])
     if len(md.L):
