@@ -120,7 +120,7 @@ TOL = {
     "gaussian_grid_b": 1e-6,
     # ... and against a dense grid over theta (2,000 points in 1-D, 400 x 400 in 2-D) with
     # the marginal likelihood written independently (multivariate normal of y): the core's
-    # adaptive grid (600 + 160 points; 32 x 32 on the log scale) is good to ~1e-4
+    # adaptive grid (600 + 160 points; 32 x 32 uniform in asinh(theta / c)) is good to ~1e-4
     "gaussian_grid_theta": 5e-4,
     # the core against engines/exact.py's NNHM: the same tau grid, different component
     # placement (trapezoid nodes vs 256 quantile components)

@@ -37,18 +37,25 @@ def can_fit_arms(priors: dict[str, Prior], arm_priors: dict[str, Prior] | None =
     return True, ""
 
 
-def _grid_marginal(grid, j: int) -> GridMarginal:
-    """The marginal of theta_j as a density on its grid values (a tensor grid on the log
-    scale: mass / (theta h) per node; a 1-D grid: trapezoid weights / their spacing)."""
+def _grid_marginal(grid, j: int, refine: int = 8) -> GridMarginal:
+    """The marginal of theta_j as a density on a grid. 1-D grid: the trapezoid weights over
+    their spacing. Tensor grid uniform in eta = asinh(v / c) (spacing h): the density at each
+    node value v is mass / (h sqrt(v^2 + c^2)) (exact up to the midpoint rule); between nodes
+    its logarithm is interpolated linearly in eta on `refine` points per cell."""
     v, mass = grid.marginal_1d(j)
     if grid.nodes.shape[1] == 1:
         h = np.gradient(v) if len(v) > 1 else np.ones(1)
         return GridMarginal(v, mass / h, scale="raw")
-    eta = np.log(v)
+    c = grid.asinh_scale[j]
+    eta = np.arcsinh(v / c)
     h = float(np.median(np.diff(eta))) if len(v) > 1 else 1.0
-    x = np.concatenate([[v[0] * np.exp(-h / 2)], v, [v[-1] * np.exp(h / 2)]])
-    dens = np.concatenate([[0.0], mass / (v * h), [0.0]])
-    return GridMarginal(x, dens, scale="raw")
+    with np.errstate(divide="ignore"):
+        ld = np.log(mass / (h * np.sqrt(v**2 + c**2)))    # density on theta: mass / (h dtheta/deta)
+    ok = np.isfinite(ld)
+    eta, ld = eta[ok], ld[ok]
+    sub = np.linspace(max(eta[0] - h / 2, 0.0), eta[-1] + h / 2, refine * len(eta) + 1)
+    lds = np.interp(sub, eta, ld)
+    return GridMarginal(c * np.sinh(sub), np.exp(lds - lds.max()), scale="raw")
 
 
 def fit_arms_exact(md: ArmModelData, priors: dict[str, Prior], arm_priors: dict[str, Prior] | None = None,
