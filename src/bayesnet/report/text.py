@@ -174,7 +174,9 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
         pu = rep["unadjusted"]["pooled"]["hr"]
         b.append(Paragraph(f"These are the results under the bias assumptions stated in the next section, which the data "
                            f"cannot check. Taking the studies' hazard ratios at face value, the pooled HR is "
-                           f"{fmt.hr(pu['median'])} ({fmt.ci(pu['ci95'])}); both are shown below."))
+                           f"{fmt.hr(pu['median'])} ({fmt.ci(pu['ci95'])}); both are shown below."
+                           + (f" (Arm-level model, {rep['arm_model']['unadjusted_note']}.)"
+                              if (rep.get("arm_model") or {}).get("unadjusted_note") else "")))
     keys = list(rep["prob"]["pooled"])
     hrows = [["pooled HR" + where, fmt.hr(p["median"]), fmt.ci(p["ci95"]), fmt.ci(p["hpd95"])] +
              [fmt.p(rep["prob"]["pooled"][k]) for k in keys],
