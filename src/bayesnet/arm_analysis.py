@@ -191,6 +191,7 @@ def _finish(post, amd, spec, ev, frequentist: bool):
     or compare arms (their derived HRs)."""
     post.extras["arm_model_data"] = amd
     post.model_data = _contrast_view(ev, amd, spec)
+    post.extras["arm_model"] = arm_model_summary(post)
     if post.engine == "mcmc_arms":
         post.engine = "mcmc"
     md = post.model_data
@@ -251,6 +252,7 @@ def fit_arm_posterior(spec, ev, engine: str = "auto", seed: int | None = None, p
             post.extras["unadjusted_note"] = (f"as reported: the {len(keep)} studies that compare arms or report an "
                                               f"HR; the {n_series} case series compare nothing and enter only with "
                                               "their assumed selection bias")
+        post.extras["arm_model"] = arm_model_summary(post)
         if eng == "exact":
             post.extras["fixed_bias"] = ArmFixedBias(amd, priors, arm_priors, spec.model.effects == "random")
     return post
@@ -258,22 +260,19 @@ def fit_arm_posterior(spec, ev, engine: str = "auto", seed: int | None = None, p
 
 def arm_model_summary(post, ci_prob: float = 0.95) -> dict | None:
     """summary.json's "arm_model" block of an arm-level fit (None for a contrast fit):
-    studies by kind, the baseline model's priors and posteriors (ln(-ln S) scale), the
-    reference time, what "as reported" holds, and the Methods sentence."""
+    studies by kind, the baseline model's priors, the reference time, what "as reported"
+    holds, and the Methods sentence (`bayesnet.summaries` adds the posteriors of the
+    baseline mean and SD, ln(-ln S) scale)."""
     amd = post.extras.get("arm_model_data")
     if amd is None:
         return None
     from .model.arms import DEFAULT_ARM_PRIORS
-    from .summaries import S
 
     spec = post.spec
     ap = parse_arm_priors(getattr(spec, "arm_model", None))
-    mg = post.marginals
     counts = design_counts(post)
     out = {"designs": counts, "t_ref_years": amd.t_ref, "time_varies": amd.time_varies,
            "baseline_priors": {k: ap.get(k, DEFAULT_ARM_PRIORS[k]).describe() for k in DEFAULT_ARM_PRIORS},
-           "baseline_mean": S(mg[("baseline",)], "raw", ci_prob) if ("baseline",) in mg else None,
-           "baseline_sd": S(mg[("baseline_sd",)], "raw", ci_prob) if ("baseline_sd",) in mg else None,
            "unadjusted_note": post.extras.get("unadjusted_note")}
     parts = []
     if counts.get("hr"):

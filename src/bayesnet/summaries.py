@@ -182,10 +182,10 @@ def summary_dict(post, observational: bool = True, ci_prob: float = 0.95) -> dic
     out["studies"] = [{k: (None if k in hr_cols and isinstance(v, float) and not math.isfinite(v) else v)
                        for k, v in r.items()} for r in _study_rows(post, ci_prob)]
     out["frequentist"] = post.extras.get("frequentist")
-    if post.extras.get("arm_model_data") is not None:  # the arm-level model (bayesnet.arm_analysis)
-        from .arm_analysis import arm_model_summary
-
-        out["arm_model"] = arm_model_summary(post, ci_prob)
+    if post.extras.get("arm_model") is not None:  # the arm-level model (bayesnet.arm_analysis)
+        out["arm_model"] = dict(post.extras["arm_model"])
+        for key, name in ((("baseline",), "baseline_mean"), (("baseline_sd",), "baseline_sd")):
+            out["arm_model"][name] = S(mg[key], "raw", ci_prob) if key in mg else None
     out["diagnostics"] = post.diagnostics
     out["provenance"] = provenance(post)
     if any(_has_none(out[k]) for k in ("pooled", "predictive", "strata", "coefficients")) or \

@@ -96,6 +96,12 @@ def test_hr_columns_on_an_arm_row_are_refused(tmp_path, capsys):
     assert "column 'hr'" in capsys.readouterr().err
 
 
+def test_a_ci_on_an_arm_row_is_refused_too(tmp_path):
+    csv = MIXED.replace("C2,,,,res,true,60,0.6,5,cohort", "C2,,0.2,0.9,res,true,60,0.6,5,cohort")
+    with pytest.raises(EvidenceError, match=r"study 'C2', column 'ci_low'"):
+        evidence_for(load_spec(_write(tmp_path, csv=csv)))
+
+
 def test_arm_data_that_are_all_case_series_are_refused(tmp_path, capsys):
     csv = ("study,arm,treated,n,surv,surv_time_years,design\n"
            "S1,res,true,90,0.8,5,case_series\nS2,res,true,50,0.7,5,case_series\n")

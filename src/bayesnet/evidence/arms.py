@@ -224,7 +224,10 @@ def derive_arms(data, source: str | None = None) -> ArmTable:
 # ----------------------------------------------------------------------------- one pipeline
 
 ARM_FIELDS = ("arm", "treated", "n", "surv", "surv_time_years", "events", "L", "v", "_row", "notes", "source")
-HR_COLUMNS = ("hr", "hr_low", "hr_high", "log_hr", "se", "log_hr_low", "log_hr_high", "p_value")
+# the effect columns of an HR row (bayesnet.evidence.validation); on an arm row they would be ignored
+HR_COLUMNS = ("hr", "ci_low", "ci_high", "hr_low", "hr_high", "log_hr", "se", "log_hr_low", "log_hr_high", "p_value",
+              "o_minus_e", "surv_treated", "surv_control", "n_treated", "n_control", "median_treated",
+              "median_control", "events_treated", "events_control")
 
 
 def has_arm_rows(df: pd.DataFrame) -> bool:
