@@ -206,7 +206,8 @@ def fit_arms(md: ArmModelData, priors: dict[str, Prior], arm_priors: dict[str, P
         problems.append(f"{div} divergent transition(s)")
         advice.append("raise target_accept (e.g. 0.99) or use more informative priors on tau and the baseline SD")
     diag = {"passed": not problems, "problems": problems, "suggestion": "; ".join(advice),
-            "max_r_hat": max_rhat, "min_ess_bulk": min_b, "min_ess_tail": min_t, "divergences": div}
+            "max_r_hat": max_rhat, "min_ess_bulk": min_b, "min_ess_tail": min_t, "divergences": div,
+            "chains": chains, "draws": draws, "tune": tune, "target_accept": target_accept}
     rng = np.random.default_rng(seed + 1)
     mu = post["mu"].values
     tau = post["tau"].values if random else np.zeros_like(mu)
