@@ -183,3 +183,12 @@ def test_influence_leaves_each_kind_of_study_out_of_an_arm_analysis():
     assert rows.loc["the case series", "k"] == 7 and rows.loc["the case series", "status"] == "ok"
     assert rows.loc["the comparative studies", "status"] != "ok"
     assert "no study compares arms" in rows.loc["the comparative studies", "reason"]
+
+
+def test_bayesnet_fit_takes_a_dataframe_of_arm_rows():
+    import io
+
+    df = pd.read_csv(io.StringIO(MIXED), dtype=str, keep_default_na=False)
+    post = fit({"bias": {"by": {"design": {"case_series": {"mu": -0.2, "sigma": 0.3}}}}}, data=df)
+    assert post.engine == "exact" and post.k == 4
+    assert "liver resection" in fit(LIVER).summary()["evalue_sentence"]
