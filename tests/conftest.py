@@ -115,6 +115,19 @@ TOL = {
     "roundtrip": 1e-9,
     # a mixture quantile against cdf/hpd: the quantile's brentq root-finder tolerance
     "quantile": 1e-6,
+    # the Gaussian core (bayesnet.model.gaussian) against dense grids over b (and u): a
+    # 401-point midpoint rule per axis over +-8 sd of a smooth integrand
+    "gaussian_grid_b": 1e-6,
+    # ... and against a dense grid over theta (2,000 points in 1-D, 400 x 400 in 2-D) with
+    # the marginal likelihood written independently (multivariate normal of y): the core's
+    # adaptive grid (600 + 160 points; 32 x 32 uniform in asinh(theta / c)) is good to ~1e-4
+    "gaussian_grid_theta": 5e-4,
+    # the core against engines/exact.py's NNHM: the same tau grid, different component
+    # placement (trapezoid nodes vs 256 quantile components)
+    "gaussian_vs_nnhm": 2e-4,
+    # the arm model with baselines that share nothing (baseline SD 30 instead of infinity)
+    # against the contrast model on the derived HRs: the residual pooling is O(v / 30^2)
+    "arm_flat_baselines": 2e-3,
 }
 
 

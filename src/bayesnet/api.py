@@ -42,25 +42,31 @@ def evidence_for(spec: Spec, data=None) -> EvidenceTable:
     base = spec.base_dir
     if data is not None:
         if isinstance(data, pd.DataFrame):
+            if _arm_frame(data):
+                return _arm_evidence(data, "<DataFrame>", d)
             return load_evidence(data=data, select=sel if isinstance(sel, dict) else None)
-        ev = load_evidence(path=data, select=sel if isinstance(sel, dict) else None)
+        if _arm_file(data):
+            ev = _arm_evidence(None, str(data), d, path=data)
+        else:
+            ev = load_evidence(path=data, select=sel if isinstance(sel, dict) else None)
         ev.input_sha256 = hashlib.sha256(Path(data).read_bytes()).hexdigest()
         return ev
     if d.path is not None:
         p = Path(d.path)
         p = p if p.is_absolute() else base / p
-        ev = load_evidence(path=p, select=sel, base_dir=base)
+        if _arm_file(p):
+            ev = _arm_evidence(None, str(d.path), d, path=p)
+        else:
+            ev = load_evidence(path=p, select=sel, base_dir=base)
         ev.input_sha256 = hashlib.sha256(p.read_bytes()).hexdigest()
         return ev
     from . import datasets
     from .arm_analysis import ARM_DATASETS
 
     if d.dataset in ARM_DATASETS:
-        from .errors import ModelError
-
-        raise ModelError(f"dataset '{d.dataset}' holds arm-level survival rows, not hazard ratios: fit it with the "
-                         f"arm-level model (bayesnet report/fit SPEC, or bayesnet.arm_analysis.fit_arm_analysis(SPEC))")
-    ev = load_evidence(dataset=d.dataset, select=sel, base_dir=base)
+        ev = _arm_evidence(datasets.load(d.dataset), f"dataset '{d.dataset}'", d)
+    else:
+        ev = load_evidence(dataset=d.dataset, select=sel, base_dir=base)
     ev.input_sha256 = datasets.sha256(d.dataset)
     return ev
 
@@ -156,6 +162,66 @@ def _rows_as_read(spec: Spec, data=None) -> pd.DataFrame | None:
             return None
         raw["study"] = raw["study_id"]
     return raw
+def _arm_frame(df: pd.DataFrame) -> bool:
+    from .evidence.arms import has_arm_rows
+
+    return has_arm_rows(df)
+
+
+def _arm_file(path) -> bool:
+    """True when a CSV's header has the arm-level columns and a row has an arm (a bounded
+    read; the file is read in full by `_arm_evidence`)."""
+    from .evidence.reading import read_table
+
+    p = Path(path)
+    try:
+        if not p.is_file():
+            return False
+        with p.open("rb") as fh:
+            head = fh.read(65536).decode("utf-8-sig", errors="replace").splitlines()[:1]
+    except OSError:
+        return False
+    cols = {c.strip().strip('"').lower() for c in (head[0].split(",") if head else [])}
+    if not {"arm", "surv"} <= cols:
+        return False
+    raw, _ = read_table(p, source=str(path))
+    return _arm_frame(raw)
+
+
+def arm_evidence_or_none(dataset: str | None = None, path=None) -> EvidenceTable | None:
+    """The evidence table of a shipped arm dataset or a CSV with arm rows
+    (`bayesnet.evidence.arms.arm_evidence`, one row per study), or None when the data hold
+    HR rows only (then `load_evidence` reads them)."""
+    from .arm_analysis import ARM_DATASETS
+    from .spec import DataSpec
+
+    d = DataSpec()
+    if dataset is not None and dataset in ARM_DATASETS:
+        from . import datasets
+
+        return _arm_evidence(datasets.load(dataset), f"dataset '{dataset}'", d)
+    if path is not None and _arm_file(path):
+        return _arm_evidence(None, str(path), d, path=path)
+    return None
+
+
+def _arm_evidence(df, source: str, d, path=None) -> EvidenceTable:
+    """Arm rows (and any HR rows) as one evidence table with a row per study
+    (`bayesnet.evidence.arms.arm_evidence`); the spec's include/exclude apply by study."""
+    from .evidence.arms import arm_evidence
+
+    if df is None:
+        from .evidence.reading import read_table
+
+        df, _ = read_table(path, source=source)
+    ev = arm_evidence(df, source=source)
+    t = ev.table
+    if d.include:
+        t = t[t["study"].isin(list(d.include))]
+    if d.exclude:
+        t = t[~t["study"].isin(list(d.exclude))]
+    ev.table = t.reset_index(drop=True)
+    return ev
 
 
 def choose_engine(spec: Spec, engine: str = "auto") -> str:
@@ -182,6 +248,12 @@ def fit(spec, data=None, engine: str = "auto", seed: int | None = None, evidence
     ``[bias]``, ``as_reported`` the same model without the bias terms."""
     seed = check_seed(seed, "fit(seed=...)")
     spec, ev = load_inputs(spec, data, evidence)
+    from .evidence.arms import is_arm_evidence
+
+    if is_arm_evidence(ev):  # arm rows: the arm-level model (bayesnet.arm_analysis), the same Posterior
+        from .arm_analysis import fit_arm_posterior
+
+        return fit_arm_posterior(spec, ev, engine=engine, seed=seed, progress=progress, frequentist=frequentist)
     md = build_model_data(ev, spec)
     eng = choose_engine(spec, engine)
     bias = getattr(spec, "bias", None)
@@ -274,7 +346,7 @@ def write_fit_outputs(post, out_dir: Path, summary: dict | None = None, studies=
     summary = summary or post.summary()
     (out_dir / "summary.json").write_text(to_json(summary), encoding="utf-8")
     st = post.studies_table() if studies is None else studies
-    ev = post.evidence.table.copy()
+    ev = post.evidence.table.drop(columns=["arms"], errors="ignore")  # arm rows: the arms are in the model
     merged = ev.merge(st[["study", "shrunken_hr", "shrunken_low", "shrunken_high"]], on="study", how="left")
     merged.to_csv(out_dir / "studies.csv", index=False)
     if post.engine == "mcmc" and posterior_nc:

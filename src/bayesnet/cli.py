@@ -181,6 +181,11 @@ def cmd_validate(args) -> int:
             return EXIT_BAD_INPUT
 
     def work():
+        from .api import arm_evidence_or_none
+
+        ev = arm_evidence_or_none(dataset=args.dataset, path=args.data)  # arm rows: one row per study
+        if ev is not None:
+            return ev
         if args.dataset:
             ev = load_evidence(dataset=args.dataset, select=args.select, base_dir=Path("models"))
         else:

@@ -80,12 +80,12 @@ def headline(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def _announce_mcmc(args, arm: bool = False) -> None:
+def _announce_mcmc(args) -> None:
     """Say on stderr what a long silent wait is: an MCMC fit (the first in a fresh
     environment compiles the model, about a minute), unless a progress bar shows it."""
-    if sys.stderr.isatty() and not arm:
+    if sys.stderr.isatty():
         return  # nutpie's progress bar shows it
-    if not arm and args.engine != "mcmc":
+    if args.engine != "mcmc":
         try:
             from .api import choose_engine, load_spec
 
@@ -93,79 +93,14 @@ def _announce_mcmc(args, arm: bool = False) -> None:
                 return
         except Exception:  # noqa: BLE001 - the fit itself reports a bad spec
             return
-    what = "the arm-level model (two MCMC fits: with and without the case series)" if arm else "the model by MCMC"
-    print(f"fitting {what}; the first run compiles the model (about a minute), later runs reuse it ...",
+    print("fitting the model by MCMC; the first run compiles the model (about a minute), later runs reuse it ...",
           file=sys.stderr)
-
-
-def is_arm(args) -> bool:
-    """True when the spec's data are arm rows (routed to the arm-level analysis)."""
-    from .arm_analysis import is_arm_spec
-
-    if args.data is not None:
-        return False
-    try:
-        return bool(is_arm_spec(args.spec))
-    except Exception:  # noqa: BLE001 - an unreadable spec is reported by the fit itself
-        return False
-
-
-def run_arm(args, out) -> int:
-    """The arm-level analysis (a spec whose data are arm rows): fit and write its report
-    into `out` (summary.json, arms.csv, report.md, report.html, figures/)."""
-    import json
-
-    from .arm_analysis import write_arm_report
-
-    if args.engine == "exact":
-        print("error: an arm-level spec is fitted by MCMC only; use --engine mcmc (or auto)", file=sys.stderr)
-        return 2
-    path, code = call_guarded(lambda: write_arm_report(args.spec, out, seed=args.seed,
-                                                       progress=sys.stderr.isatty(),
-                                                       allow_failed_diagnostics=args.allow_failed_diagnostics))
-    if code is not None:
-        return code
-    summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-    print(arm_headline(summary))
-    print(f"wrote {path}/summary.json, arms.csv, report.md, report.html, figures/")
-    return EXIT_OK if summary.get("status") == "ok" else EXIT_DIAGNOSTICS
-
-
-def arm_headline(summary: dict) -> str:
-    """The headline of an arm-level summary: `headline` for the fit with the case series
-    and, when there is one, for the fit without them."""
-    out = [f"arm-level analysis: status {summary.get('status')}"]
-    if summary.get("with_case_series"):
-        out += ["with the case series:", headline(summary["with_case_series"])]
-    if summary.get("without_case_series"):
-        out += ["without the case series (comparative studies only):", headline(summary["without_case_series"])]
-    return "\n".join(out)
-
-
-def fit_arm_only(args) -> int:
-    """`bayesnet fit` of an arm-level spec without --out: fit, print the headline numbers,
-    write nothing."""
-    from .arm_analysis import _summary, fit_arm_analysis
-
-    if args.engine == "exact":
-        print("error: an arm-level spec is fitted by MCMC only; use --engine mcmc (or auto)", file=sys.stderr)
-        return 2
-    summary, code = call_guarded(lambda: _summary(fit_arm_analysis(args.spec, seed=args.seed,
-                                                                   progress=sys.stderr.isatty())))
-    if code is not None:
-        return code
-    print(arm_headline(summary))
-    print("nothing written (give --out DIR to write summary.json, arms.csv and the report)")
-    return EXIT_OK if summary.get("status") == "ok" else EXIT_DIAGNOSTICS
 
 
 def cmd_fit(args) -> int:
     from .api import write_fit_outputs
     from .io import atomic_directory
 
-    if is_arm(args):
-        _announce_mcmc(args, arm=True)
-        return fit_arm_only(args) if args.out is None else run_arm(args, args.out)
     _announce_mcmc(args)
     post, code = load_and_fit(args)
     if code is not None and (post is None or not args.allow_failed_diagnostics):

@@ -8,13 +8,8 @@ from .cli import EXIT_DIAGNOSTICS, EXIT_OK, call_guarded
 
 
 def cmd_report(args) -> int:
-    from .cli_fit import is_arm, run_arm
     from .report import write_report
 
-    if is_arm(args):
-        print(f"bayesnet report: fitting the arm-level analysis {args.spec} (two MCMC fits, about 30 s; the first "
-              "run also compiles the model, about a minute) ...", file=sys.stderr)
-        return run_arm(args, args.out)
     print(f"bayesnet report: fitting {args.spec}, prior sweep and influence analyses ...", file=sys.stderr)
     rep, code = call_guarded(lambda: write_report(
         args.spec, args.out, data=args.data, engine=args.engine, seed=args.seed,

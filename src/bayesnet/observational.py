@@ -102,8 +102,17 @@ def observational_blocks(post, *, md=None, spec=None, unadjusted=None, bias=None
                                      "below 1) only")
     else:
         try:
-            ta = tipping_analysis(md, spec, probs, thresholds=[t for t in th if t <= 1] or [1.0], bias=bias,
-                                  table=table)
+            fixed = post.extras.get("fixed_bias")  # a model's own fixed-bias object (the arm-level model)
+            if fixed is not None:
+                from .bias import bias_curve, tipping_points
+
+                ta = {"tipping_point": tipping_points(md, spec, probs, _fixed=fixed),
+                      "curve": bias_curve(md, spec, [t for t in th if t <= 1] or [1.0], _fixed=fixed)}
+            elif post.extras.get("arm_model_data") is not None:
+                raise ModelError("tipping points of the arm-level model need the exact engine")
+            else:
+                ta = tipping_analysis(md, spec, probs, thresholds=[t for t in th if t <= 1] or [1.0], bias=bias,
+                                      table=table)
             out["tipping_point"], out["bias_curve"], out["tipping_point_note"] = ta["tipping_point"], ta["curve"], None
             out["tipping_sentences"] = [tipping_sentence(r) for r in ta["tipping_point"]]
         except ModelError as exc:

@@ -324,13 +324,17 @@ def influence(spec, data=None, engine: str = "auto", covariates: list[str] | Non
     jobs = [(f"{st}", "study", t[t["study"] != st]) for st in ids]
     cand = list(dict.fromkeys((covariates or []) + list(spec.model.covariates) +
                               list(spec.group_columns)))
+    arm_kinds = {"case_series": "the case series", "comparative": "the comparative studies",
+                 "hr": "the studies reported as HRs"}  # arm evidence: leave each kind of study out
+    if "design_arms" in t.columns and t["design_arms"].nunique() > 1:
+        cand.append("design_arms")
     for cov in cand:
         if cov not in t.columns:
             continue
         for lev in sorted(t[cov].dropna().astype(str).unique()):
             sub = t[t[cov].astype(str) != lev]
             if 2 <= len(sub) < len(t):
-                jobs.append((f"{cov}={lev}", "level", sub))
+                jobs.append((arm_kinds.get(lev, lev) if cov == "design_arms" else f"{cov}={lev}", "level", sub))
     for name, kind, sub in _progress(jobs, len(jobs), "influence"):
         try:
             sp = spec

@@ -192,7 +192,7 @@ class Spec:
     bias: BiasSpec | None = None         # [bias]; None = no bias model
     absolute: tuple[AbsoluteRow, ...] = ()  # [[absolute]] baselines
     # [arm_model] as written (prior tables by name: baseline_mean, baseline_sd, time_slope);
-    # `bayesnet.arm_analysis.read_arm_spec` checks it and turns it into priors
+    # `bayesnet.arm_analysis.parse_arm_priors` checks it and turns it into priors (at fit time)
     arm_model: Mapping[str, Any] = field(default_factory=dict)
     publication_bias: PublicationBiasConfig | None = None  # [publication_bias]; None = the defaults
     # the spec as read and its sections as parsed from it (to keep `raw` in sync)

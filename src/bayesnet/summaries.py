@@ -178,14 +178,19 @@ def summary_dict(post, observational: bool = True, ci_prob: float = 0.95) -> dic
     out["strata"], coefficients = strata_and_coefficients(post, ci_prob)
     out["reference"] = md.reference
     out["coefficients"] = coefficients
-    hr_cols = ("hr", "hr_low", "hr_high", "shrunken_hr", "shrunken_low", "shrunken_high")
+    hr_cols = ("hr", "hr_low", "hr_high", "shrunken_hr", "shrunken_low", "shrunken_high", "log_hr", "se")
     out["studies"] = [{k: (None if k in hr_cols and isinstance(v, float) and not math.isfinite(v) else v)
                        for k, v in r.items()} for r in _study_rows(post, ci_prob)]
     out["frequentist"] = post.frequentist
+    if post.extras.get("arm_model") is not None:  # the arm-level model (bayesnet.arm_analysis)
+        out["arm_model"] = dict(post.extras["arm_model"])
+        for key, name in ((("baseline",), "baseline_mean"), (("baseline_sd",), "baseline_sd")):
+            out["arm_model"][name] = S(mg[key], "raw", ci_prob) if key in mg else None
     out["diagnostics"] = post.diagnostics
     out["provenance"] = provenance(post)
     if any(_has_none(out[k]) for k in ("pooled", "predictive", "strata", "coefficients")) or \
-            any(r["hr"] is None or r["hr_low"] is None or r["hr_high"] is None for r in out["studies"]):
+            any(r["hr"] is None or r["hr_low"] is None or r["hr_high"] is None for r in out["studies"]
+                if r["se"] is not None):  # a single-arm case series reports no HR (se None)
         warnings.append("some HRs are beyond the largest representable number (about 1e308) and are shown as "
                         "not available (null); check the evidence for an implausible HR or standard error")
     out["warnings"] = warnings

@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 import bayesnet.api
-import bayesnet.arm_analysis
 import bayesnet.evidence
 from bayesnet.cli import ISSUES_URL, main
-from bayesnet.errors import DiagnosticsFailed, SelectionError, SpecError
+from bayesnet.errors import SelectionError, SpecError
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "models" / "ptr_random_effects.toml"
@@ -161,30 +160,21 @@ def test_fit_passes_progress_only_on_a_tty(monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("cmd", ["fit", "report"])
-def test_arm_spec_routes_to_the_arm_report(cmd, tmp_path, monkeypatch, capsys):
-    from bayesnet.io import atomic_directory
-
-    calls = []
-
-    def fake_report(spec, out, seed=None, progress=False, allow_failed_diagnostics=False):
-        calls.append(dict(spec=spec, out=out, seed=seed, progress=progress, allow=allow_failed_diagnostics))
-        with atomic_directory(out) as tmp:
-            (tmp / "summary.json").write_text(json.dumps({"status": "ok"}))
-        return Path(out)
-
-    monkeypatch.setattr(bayesnet.arm_analysis, "is_arm_spec", lambda p: True)
-    monkeypatch.setattr(bayesnet.arm_analysis, "write_arm_report", fake_report)
+def test_an_arm_spec_goes_through_the_common_pipeline(cmd, tmp_path, capsys):
+    """Arm rows are fitted by the arm-level model and written by the common writers (one
+    summary.json schema; no second arm pipeline)."""
+    (tmp_path / "a.csv").write_text("study,arm,treated,n,surv,surv_time_years\n"
+                                    "C1,res,true,40,0.7,5\nC1,none,false,40,0.4,5\n"
+                                    "C2,res,true,60,0.6,5\nC2,none,false,50,0.45,5\n"
+                                    "C3,res,true,30,0.5,5\nC3,none,false,35,0.35,5\n")
+    (tmp_path / "arm.toml").write_text('[data]\npath = "a.csv"\n')
     out = tmp_path / "arm"
-    assert main([cmd, "arm.toml", "--out", str(out), "--seed", "7"]) == 0
-    assert calls == [dict(spec="arm.toml", out=str(out), seed=7, progress=False, allow=False)]
-    assert (out / "summary.json").exists()
-
-    def failing(*a, **k):
-        raise DiagnosticsFailed({"problems": ["R-hat 1.02 > 1.01"], "suggestion": "more draws"})
-
-    monkeypatch.setattr(bayesnet.arm_analysis, "write_arm_report", failing)
-    assert main([cmd, "arm.toml", "--out", str(out)]) == 3
-    assert "R-hat 1.02 > 1.01" in capsys.readouterr().err
+    assert main([cmd, str(tmp_path / "arm.toml"), "--out", str(out), "--seed", "7"]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["engine"] == "exact" and "pooled" in s and "with_case_series" not in s
+    assert "pooled HR" in capsys.readouterr().out
+    if cmd == "report":
+        assert (out / "report.html").exists()
 
 
 def test_validate_out_disk_full_exit_2(tmp_path, monkeypatch, capsys):

@@ -219,3 +219,121 @@ def derive_arms(data, source: str | None = None) -> ArmTable:
     df["L"], df["v"] = L, v
     df["n_arms"] = df.groupby("study")["arm"].transform("count").astype(int)
     return ArmTable(table=df.reset_index(drop=True), problems=probs, source=source)
+
+
+# ----------------------------------------------------------------------------- one pipeline
+
+ARM_FIELDS = ("arm", "treated", "n", "surv", "surv_time_years", "events", "L", "v", "_row", "notes", "source")
+# the effect columns of an HR row (bayesnet.evidence.validation); on an arm row they would be ignored
+HR_COLUMNS = ("hr", "ci_low", "ci_high", "hr_low", "hr_high", "log_hr", "se", "log_hr_low", "log_hr_high", "p_value",
+              "o_minus_e", "surv_treated", "surv_control", "n_treated", "n_control", "median_treated",
+              "median_control", "events_treated", "events_control")
+
+
+def has_arm_rows(df: pd.DataFrame) -> bool:
+    """True when a raw evidence frame holds arm rows (an ``arm`` column with a value)."""
+    if not is_arm_table(df):
+        return False
+    col = next(c for c in df.columns if str(c).strip().lower() == "arm")
+    return bool((~df[col].map(is_blank)).any())
+
+
+def is_arm_evidence(ev) -> bool:
+    """True when an EvidenceTable came from `arm_evidence` (its rows carry their arms)."""
+    t = getattr(ev, "table", None)
+    return t is not None and "arms" in t.columns and bool(t["arms"].map(lambda a: isinstance(a, list) and len(a) > 0).any())
+
+
+def _crude(arms: pd.DataFrame) -> tuple[float, float]:
+    """(log-HR, se) of a comparative study from its arms: mean L of the treated arms minus
+    mean L of the comparator arms, var = sum v / count^2 per group (the survival-proportion
+    conversion of `bayesnet.evidence.conversions` for two arms)."""
+    t, c = arms[arms["treated"]], arms[~arms["treated"]]
+    y = float(t["L"].mean() - c["L"].mean())
+    v = float(t["v"].sum() / len(t) ** 2 + c["v"].sum() / len(c) ** 2)
+    return y, math.sqrt(v)
+
+
+def arm_evidence(raw: pd.DataFrame, source: str = "<DataFrame>", plausible_range: bool = True):
+    """An EvidenceTable for a frame with arm rows (and possibly HR rows): one row per study.
+    HR studies keep what `bayesnet.evidence.derive` makes of their rows; an arm study's row
+    holds its study-level columns (from its first arm), ``design_arms`` ("comparative" or
+    "case_series"), its arms as a list of dicts in ``arms`` (the model reads these) and, for
+    a comparative study, the crude log-HR of its arms' survival at the time point with its
+    se (``derivation`` says so; marked as derived wherever shown). A case series has no HR:
+    log_hr and se are empty. HR columns on an arm row are refused (EvidenceError): they
+    would be silently ignored."""
+    from ..errors import EvidenceError
+    from .table import EvidenceTable
+    from .validation import derive
+
+    df = raw.copy()
+    df.columns = [str(c).strip() for c in df.columns]
+    if "study" not in df.columns and "study_id" in df.columns:
+        df["study"] = df["study_id"]
+    if "_row" not in df.columns:
+        df["_row"] = range(1, len(df) + 1)
+    hr_rows, arm_rows = split_mixed(df, source)
+    probs = []
+    for col in HR_COLUMNS:
+        if col in arm_rows.columns:
+            bad = arm_rows[~arm_rows[col].map(is_blank)]
+            for _, r in bad.iterrows():
+                probs.append(Problem("error", source, int(r["_row"]), str(r["study"]), col,
+                                     f"an arm row carries an HR column ({col} = {r[col]}), which the arm-level "
+                                     "model would ignore",
+                                     "give the study either as an HR row (no arm) or as arm rows without HR columns"))
+    if probs:
+        raise EvidenceError(probs)
+    arms = derive_arms(arm_rows.reset_index(drop=True), source=source)
+    rows = []
+    problems = list(arms.problems)
+    at = arms.table
+    study_cols = [c for c in at.columns if c not in ARM_FIELDS and c not in ("n_arms",)]
+    for st, g in at.groupby("study", sort=False):
+        rec = {c: g[c].iloc[0] for c in study_cols}
+        rec["study"] = st
+        comparative = len(g) > 1
+        rec["design_arms"] = "comparative" if comparative else "case_series"
+        t_years = float(g["surv_time_years"].iloc[0])
+        if comparative:
+            rec["log_hr"], rec["se"] = _crude(g)
+            rec["derivation"] = (f"crude log-HR from the arms' survival at {t_years:g} years "
+                                 "(ln(-ln S) of treated minus comparator; the model uses the arms)")
+        else:
+            rec["log_hr"], rec["se"] = float("nan"), float("nan")
+            rec["derivation"] = f"single-arm case series (survival {float(g['surv'].iloc[0]):.2f} at {t_years:g} years): no HR"
+        rec["warnings"] = ""
+        rec["arms"] = g[[c for c in ARM_FIELDS if c in g.columns]].to_dict(orient="records")
+        rec["_row"] = int(g["_row"].iloc[0])
+        rows.append(rec)
+    parts = []
+    if len(hr_rows):
+        hr_in = hr_rows.drop(columns=[c for c in ("arm", "treated", "n", "surv", "surv_time_years")
+                                      if c in hr_rows.columns]).reset_index(drop=True)
+        hev = derive(hr_in, source=source, plausible_range=plausible_range)
+        problems = list(hev.problems) + problems
+        h = hev.table.copy()
+        h["design_arms"] = "hr"
+        h["arms"] = [[] for _ in range(len(h))]
+        parts.append(h)
+    parts.append(pd.DataFrame(rows))
+    table = pd.concat(parts, ignore_index=True)
+    return EvidenceTable(table=table, problems=problems, source=source)
+
+
+def arm_rows_of(table: pd.DataFrame) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """(HR rows, arm rows) of an `arm_evidence` table (after any selection of its study
+    rows): the arm rows carry the study-level columns of their study row."""
+    is_arm = table["arms"].map(lambda a: isinstance(a, list) and len(a) > 0)
+    hr = table[~is_arm].reset_index(drop=True)
+    recs = []
+    for _, r in table[is_arm].iterrows():
+        base = {c: r[c] for c in table.columns if c not in ("arms", "log_hr", "se", "derivation", "warnings",
+                                                          "design_arms", "_row")}
+        for a in r["arms"]:
+            recs.append({**base, **a})
+    arms = pd.DataFrame(recs) if recs else None
+    if arms is not None:
+        arms["n_arms"] = arms.groupby("study")["arm"].transform("count").astype(int)
+    return (hr if len(hr) else None), arms

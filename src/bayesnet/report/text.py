@@ -173,7 +173,8 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
             flags = f"see note [{len(flag_notes)}]"
         adj = ([_reported_hr_ci(r, "bias_adjusted_")] if with_adj else [])
         rows.append([_display(s)] + [s.get(c, "") for c in hdr] +
-                    [_reported_hr_ci(r) + (DAGGER if derived else "")] + adj + [s.get("derivation", ""), flags])
+                    [("none (a single-arm case series)" if r and r.get("se") is None else
+                      _reported_hr_ci(r) + (DAGGER if derived else ""))] + adj + [s.get("derivation", ""), flags])
     b.append(Table(["study"] + hdr + ["reported HR (95% CI)"] +
                    (["HR after the assumed study-specific bias (95% CI)"] if with_adj else []) + ["derivation", "flags"],
                    rows, "The studies analysed: each HR as the study reported it (after the conversion named in the "
@@ -202,7 +203,9 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
         pu = rep["unadjusted"]["pooled"]["hr"]
         b.append(Paragraph(f"These are the results under the bias assumptions stated in the next section, which the data "
                            f"cannot check. Taking the studies' hazard ratios at face value, the pooled HR is "
-                           f"{fmt.hr(pu['median'])} ({fmt.ci(pu['ci95'])}); both are shown below."))
+                           f"{fmt.hr(pu['median'])} ({fmt.ci(pu['ci95'])}); both are shown below."
+                           + (f" (Arm-level model, {rep['arm_model']['unadjusted_note']}.)"
+                              if (rep.get("arm_model") or {}).get("unadjusted_note") else "")))
     keys = list(rep["prob"]["pooled"])
     hrows = [["pooled HR" + where, fmt.hr(p["median"]), fmt.ci(p["ci95"]), fmt.ci(p["hpd95"])] +
              [fmt.p(rep["prob"]["pooled"][k]) for k in keys],
@@ -398,6 +401,15 @@ def methods_paragraph(rep: dict) -> str:
     def pd_(prior):
         return ", ".join(f"{k}={val}" for k, val in prior.to_dict().items())
 
+    if rep.get("arm_model"):  # the arm-level model states its own model (bayesnet.arm_analysis)
+        txt = rep["arm_model"]["methods"] + f" Priors: mu: {pd_(pri.mu)}"
+        txt += (f"; tau: {pd_(pri.tau)}" if model.random else "") + ". "
+    else:
+        txt = _contrast_methods(model, pri, pd_)
+    return _methods_rest(rep, model, pri, pd_, v, txt)
+
+
+def _contrast_methods(model, pri, pd_) -> str:
     txt = (f"Study effects were log hazard ratios with standard errors derived from the reported statistics "
            f"(Tierney et al. 2007; Parmar et al. 1998). A Bayesian {'random' if model.random else 'fixed'}-effects "
            f"{'meta-regression' if model.covariates else 'meta-analysis'} (normal-normal hierarchical model")
@@ -419,7 +431,14 @@ def methods_paragraph(rep: dict) -> str:
     if model.population:
         txt += f"; omega (between-population SD): {pd_(pri.omega)}"
     txt += ". "
-    if rep["engine"] == "exact":
+    return txt
+
+
+def _methods_rest(rep, model, pri, pd_, v, txt) -> str:
+    if rep["engine"] == "exact" and rep.get("arm_model"):
+        txt += ("The posterior was computed exactly: every normal term in closed form and (tau, baseline SD) by 2-D "
+                "quadrature (no sampling). ")
+    elif rep["engine"] == "exact":
         txt += ("The posterior was computed exactly by numerical integration over tau (Roever 2020, J Stat Softw 93(6)). ")
     else:
         d = rep["diagnostics"]
