@@ -178,7 +178,9 @@ def summary_dict(post, observational: bool = True, ci_prob: float = 0.95) -> dic
     out["strata"], coefficients = strata_and_coefficients(post, ci_prob)
     out["reference"] = md.reference
     out["coefficients"] = coefficients
-    hr_cols = ("hr", "hr_low", "hr_high", "shrunken_hr", "shrunken_low", "shrunken_high", "log_hr", "se")
+    hr_cols = ("hr", "hr_low", "hr_high", "shrunken_hr", "shrunken_low", "shrunken_high", "log_hr", "se",
+               "bias_adjusted_log_hr", "bias_adjusted_se", "bias_adjusted_hr", "bias_adjusted_hr_low",
+               "bias_adjusted_hr_high")  # a case series has no HR of its own: null
     out["studies"] = [{k: (None if k in hr_cols and isinstance(v, float) and not math.isfinite(v) else v)
                        for k, v in r.items()} for r in _study_rows(post, ci_prob)]
     out["frequentist"] = post.frequentist
