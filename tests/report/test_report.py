@@ -37,13 +37,21 @@ def test_outputs_exist(shipped):
 def test_sections_in_panel_order(shipped):
     out, _ = shipped
     md = (out / "report.md").read_text()
-    heads = [line for line in md.splitlines() if line.startswith("## ")]
+    heads = [line for line in md.splitlines() if line.startswith("## ") and not line.startswith("## Appendix")]
     assert [h.split(". ", 1)[0] for h in heads] == [f"## {i}" for i in range(1, len(heads) + 1)]
     titles = [h.split(". ", 1)[1] for h in heads]
-    order = ["The question and the evidence", "Headline results", "Could bias explain the benefit?",
-             "Absolute effects and the probability of benefit at any threshold", "By study design", "Forest plot",
-             "Methods", "GRADE-ready statements", "GRADE certainty: a draft for the panel"]
+    # the question, the summary of findings (headline and its assumptions), then the evidence, then details
+    order = ["The question", "Summary of findings", "Could bias explain the benefit?",
+             "Absolute effects and the probability of benefit at any threshold", "The studies analysed",
+             "By study design", "Forest plot", "GRADE-ready statements", "GRADE certainty: a draft for the panel",
+             "Methods"]
     assert [t for t in titles if t in order] == order
+    assert "MCMC diagnostics" not in titles  # the exact engine has none: no filler section
+    pos = md.index("## 2. Summary of findings")
+    assert md.index("Pooled HR ", pos) < md.index("## 3. ")  # the headline sits under Summary of findings
+    # the excluded rows are an appendix, after every numbered section
+    assert md.index("## Appendix: rows excluded by the selection") > md.index(heads[-1])
+    assert md.index("rows excluded by the selection, and why") > md.index(heads[-1])
     assert "Imprecision (threshold HR 0.8)" in md and "Inconsistency:" in md and "Robustness to the prior" in md
 
 

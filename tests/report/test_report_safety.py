@@ -52,7 +52,7 @@ def test_markdown_is_inert_and_tables_keep_their_shape(tmp_path):
     assert not re.search(r"(?<!\\)\]\(javascript:", low)
     heads = [ln for ln in md.splitlines() if ln.lstrip().startswith("#")]
     assert heads[0].startswith("# ") and "Injected" not in "".join(heads)
-    assert all(re.match(r"## \d+\. ", h) for h in heads[1:])
+    assert all(re.match(r"## (\d+\.|Appendix:) ", h) for h in heads[1:])
     assert "\r" not in md
     # every table row has exactly as many unescaped cell separators as its header
     lines = md.splitlines()

@@ -28,15 +28,15 @@ def headline_rows_unadjusted(rep: dict, keys: list[str], where: str) -> list[lis
 
 def bias_blocks(rep: dict) -> list[Block]:
     """'Could bias explain the benefit?': assumptions, tipping points, E-value, bias curve."""
-    b: list[Block] = [Heading(2, "2b. Could bias explain the benefit?")]
+    b: list[Block] = [Heading(2, "3. Could bias explain the benefit?")]
     b.append(Paragraph("Every study here is observational: patients who were treated differ from those who were not "
                        "(confounding by indication; often immortal time as well), and all designs share that bias, so a "
                        "design covariate cannot remove it and the data cannot estimate it. What follows says how large "
                        "such a bias would have to be to change the conclusion."))
     if rep.get("unadjusted"):
-        b.append(Paragraph("The headline results above are bias-adjusted under these assumptions, which are priors stated "
-                           "by the analyst, not estimated from the data:"))
-        b.append(Bullets(rep.get("bias_assumptions") or ["(none stated)"]))
+        b.append(Paragraph("The headline results are bias-adjusted under the bias assumptions listed under Summary of "
+                           "findings; the tipping points below replace the shared bias prior by a fixed bias of each "
+                           "size and keep the per-study biases."))
     else:
         b.append(Paragraph("No bias was assumed in the headline results (the spec has no [bias] section): they take the "
                            "studies' hazard ratios at face value."))
@@ -58,7 +58,7 @@ def absolute_blocks(rep: dict, treatment: str = "the treatment") -> list[Block]:
     thresholds."""
     b: list[Block] = []
     rows = rep.get("absolute") or []
-    b.append(Heading(2, "2c. Absolute effects and the probability of benefit at any threshold"))
+    b.append(Heading(2, "3b. Absolute effects and the probability of benefit at any threshold"))
     if rows:
         tab = []
         for r in rows:
@@ -108,7 +108,7 @@ def publication_bias_blocks(rep: dict) -> list[Block]:
     if not pb:
         return []
     k = pb["k"]
-    b: list[Block] = [Heading(2, "6b. Publication bias and small-study effects")]
+    b: list[Block] = [Heading(2, "9. Publication bias and small-study effects")]
     if pb.get("caveat"):
         b.append(Paragraph(pb["caveat"] + " The numbers below show how far the estimate depends on the bias models' "
                                           "priors; they cannot establish or exclude publication bias."))
