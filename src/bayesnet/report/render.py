@@ -39,8 +39,28 @@ def _environment():
     import jinja2
 
     # PackageLoader reads the templates through importlib.resources: they must be package data
-    return jinja2.Environment(loader=jinja2.PackageLoader("bayesnet.report", TEMPLATES), autoescape=True,
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+    env = jinja2.Environment(loader=jinja2.PackageLoader("bayesnet.report", TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+    env.filters["keep_numbers"] = keep_numbers
+    return env
+
+
+# a word with a hyphen inside ("0.39-0.92", "(0.56-0.76)\u2020", "SEER-Medicare"): a browser may
+# break after the hyphen
+# break after the hyphen; and a short interval in parentheses ("(317 to 647)", "(11 more to 341 more)")
+_HYPHENATED = re.compile(r"(?<!\S)\((?=[^()<>&]{0,30}\d)[^()<>&]{1,30}\)[^\s<>&]*|[^\s<>&]*[\w)%][-\u2013]-?[\w(][^\s<>&]*")
+
+
+def keep_numbers(text):
+    """A table cell's text, HTML-escaped, with every hyphenated word inside it (a numeric
+    range such as "0.39-0.92", or "SEER-Medicare") and every short interval in parentheses
+    ("(11 more to 341 more)") in a ``<span class="nw">`` so that it never breaks across lines; the rest of the text wraps at spaces. The spans wrap
+    characters of the escaped text only (no ``<``, ``>`` or ``&``), so no user text
+    becomes markup."""
+    from markupsafe import Markup, escape
+
+    esc = str(escape(text))
+    return Markup(_HYPHENATED.sub(lambda m: f'<span class="nw">{m.group(0)}</span>', esc))
 
 
 def _read_css() -> str:

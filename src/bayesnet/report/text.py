@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .. import format as fmt
+from .. import vocabulary as words
 from ..evidence.derivations import is_derived
 from .blocks import Block, Bullets, Figure, Heading, Notes, Paragraph, Table
 
@@ -211,7 +212,7 @@ def headline_blocks(rep: dict) -> list[Block]:
     unadj = headline_rows_unadjusted(rep, keys, where)
     if unadj:
         hrows = [[r[0] + ", bias-adjusted"] + r[1:] for r in hrows] + unadj
-    b.append(Table(["", "HR (median)", "95% CrI", "95% HPD"] + [fmt.prob_label(k) for k in keys], hrows,
+    b.append(Table(["estimate", "HR (median)", "95% CrI", "95% HPD"] + [fmt.prob_label(k) for k in keys], hrows,
                    "Pooled and predictive HR with the probabilities of benefit and harm" +
                    (f"; bias-adjusted (under the {BIAS_ASSUMPTIONS} above) and as reported, side by side" if unadj else "")))
     if rep.get("tau"):
@@ -241,10 +242,12 @@ def evidence_blocks(rep: dict, notes: dict) -> list[Block]:
         if len(flags) > FLAG_INLINE_MAX:
             flag_notes.append(flags)
             flags = f"see note [{len(flag_notes)}]"
-        rows.append([_display(s)] + [s.get(c, "") for c in hdr] +
+        rows.append([_display(s)] + [words.value(s.get(c, "")) for c in hdr] +
                     [f"{fmt.hr(r.get('hr'))} ({fmt.ci([r.get('hr_low'), r.get('hr_high')])})" + (DAGGER if derived else ""),
-                     s.get("derivation", ""), flags])
-    b.append(Table(["study"] + hdr + ["reported HR (95% CI)", "derivation", "flags"], rows, "The studies analysed"))
+                     words.derivation(s.get("derivation", "")), flags])
+    b.append(Table(["study"] + [words.column_name(c) for c in hdr] +
+                   ["reported HR (95% CI)", words.column_name("derivation"), words.column_name("warnings")], rows,
+                   "The studies analysed"))
     foot = []
     if any_derived:
         foot.append(f"{DAGGER} Interval constructed by bayesnet from the reported statistics (p-value, p bound, "
@@ -262,10 +265,11 @@ def evidence_blocks(rep: dict, notes: dict) -> list[Block]:
         for cov, levels in strata.items():
             rows = []
             for lev, v in levels.items():
-                rows.append([lev + (" (reference)" if v["reference"] else ""), str(v["n_studies"]), fmt.hr(v["hr"]["median"]),
+                rows.append([words.value(lev) + (" (reference)" if v["reference"] else ""), str(v["n_studies"]),
+                             fmt.hr(v["hr"]["median"]),
                              fmt.ci(v["hr"]["ci95"]), fmt.ci(v["predictive"]["hr"]["ci95"])] + [fmt.p(v["prob"][k]) for k in keys])
-            b.append(Table([cov, "studies", "HR", "95% CrI", "95% predictive"] + [fmt.prob_label(k) for k in keys],
-                           rows, f"Mean HR by {cov}, {note}"))
+            b.append(Table([words.column_name(cov), "studies", "HR", "95% CrI", "95% predictive"] +
+                           [fmt.prob_label(k) for k in keys], rows, f"Mean HR by {words.column_name(cov)}, {note}"))
         b.append(Paragraph("Differences between design strata show how much of the apparent benefit could come from the kind "
                            "of study rather than from the treatment; with few studies per stratum they are uncertain."))
     else:
@@ -306,11 +310,11 @@ def sensitivity_blocks(rep: dict, notes: dict) -> list[Block]:
                     fmt.prob_label(bc_pred), "status"], rows, "Prior sensitivity"))
     b.append(Figure("sweep", "Pooled HR and P(benefit) across prior settings."))
     names = {s["study"]: _display(s) for s in studies}
-    rows = [[("all studies" if r["kind"] == "full" else "without " + names.get(r["omitted"], str(r["omitted"]))),
-             str(r["k"])] + nums(r) + ["most influential" if r.get("flag") else "", _status_cell(r)]
+    rows = [[words.left_out(r["omitted"], r["kind"], names), str(r["k"])] + nums(r) +
+            ["most influential" if r.get("flag") else "", _status_cell(r)]
             for r in sens["influence"]]
     b.append(Table(["analysis", "k", "HR", "95% CrI", "95% predictive", fmt.prob_label(bc),
-                    fmt.prob_label(bc_pred), "", "status"], rows,
+                    fmt.prob_label(bc_pred), "note", "status"], rows,
                    "Leave one study, or one kind of study, out"))
     if sens.get("influence_note"):
         b.append(Paragraph(sens["influence_note"]))
