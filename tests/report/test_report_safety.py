@@ -216,7 +216,9 @@ def test_headline_reference_levels_and_methods_list_every_prior():
     head = next(b.text for b in blocks if isinstance(b, Paragraph) and b.text.startswith("Pooled HR"))
     assert head.startswith("Pooled HR at the reference levels (registry) ")
     m = methods_paragraph(rep)
-    assert "source_type:institutional" in m and "sigma=0.3" in m and "[priors.coef]" in m
+    assert "beta[source_type:institutional] ~ Normal(0, 0.3^2) (override in [priors.coef])" in m
+    # every prior as a statistician writes it, defaults included (issue 16)
+    assert "mu ~ Normal(0, 1^2)" in m and "tau ~ Half-Normal(0.5)" in m and "dist=" not in m
 
 
 def test_derived_intervals_are_marked_and_labels_shown(tmp_path):

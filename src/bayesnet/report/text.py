@@ -421,9 +421,6 @@ def methods_paragraph(rep: dict) -> str:
     model, pri = model_and_priors(rep["provenance"]["spec"])
     v = rep["provenance"]["versions"]
 
-    def pd_(prior):
-        return ", ".join(f"{k}={val}" for k, val in prior.to_dict().items())
-
     txt = (f"Study effects were log hazard ratios with standard errors derived from the reported statistics "
            f"(Tierney et al. 2007; Parmar et al. 1998). A Bayesian {'random' if model.random else 'fixed'}-effects "
            f"{'meta-regression' if model.covariates else 'meta-analysis'} (normal-normal hierarchical model")
@@ -435,18 +432,21 @@ def methods_paragraph(rep: dict) -> str:
         txt += f", between-study SD by {model.heterogeneity[3:]}"
     if model.population:
         txt += f", a random effect per source population ({model.population})"
-    txt += f") was fitted with priors mu: {pd_(pri.mu)}"
+    txt += f") was fitted with priors {fmt.prior(pri.mu, 'mu')} (the pooled log-HR)"
     if model.random:
-        txt += f"; tau: {pd_(pri.tau)}"
+        txt += f", {fmt.prior(pri.tau, 'tau')} (the between-study SD of log-HRs)"
     if model.covariates:
-        txt += f"; coefficients: {pd_(pri.beta)}"
+        txt += f", {fmt.prior(pri.beta, 'beta')} for each coefficient"
     for cname, prior in pri.coef.items():
-        txt += f"; coefficient {cname} (override in [priors.coef]): {pd_(prior)}"
+        txt += f", {fmt.prior(prior, 'beta[' + cname + ']')} (override in [priors.coef])"
     if model.population:
-        txt += f"; omega (between-population SD): {pd_(pri.omega)}"
+        txt += f", {fmt.prior(pri.omega, 'omega')} (the between-population SD)"
     txt += ". "
     if rep["engine"] == "exact":
-        txt += ("The posterior was computed exactly by numerical integration over tau (Roever 2020, J Stat Softw 93(6)). ")
+        d = rep.get("diagnostics") or {}
+        grid = f" ({d['grid_points']} grid points)" if d.get("grid_points") else ""
+        txt += ("The posterior was computed exactly by numerical integration over tau" + grid +
+                ", without sampling (Roever 2020, J Stat Softw 93(6)). ")
     else:
         d = rep["diagnostics"]
         txt += (f"The posterior was sampled with the No-U-Turn sampler (nutpie {v.get('nutpie')}, PyMC {v.get('pymc')}; "
@@ -458,9 +458,9 @@ def methods_paragraph(rep: dict) -> str:
             f"Software: bayesnet {v.get('bayesnet')}, Python {v.get('python')}, numpy {v.get('numpy')}, "
             f"scipy {v.get('scipy')}, ArviZ {v.get('arviz')}.")
     if rep.get("unadjusted") and rep.get("bias_assumptions"):
-        txt += (" Bias adjustment (additive bias model, Turner et al. 2009; Welton et al. 2009): "
-                + " ".join(rep["bias_assumptions"]) + " These bias priors were stated by the analyst and not estimated "
-                "from the data; the headline shows the results with and without them.")
+        txt += (f" Bias adjustment: an additive bias model (Turner et al. 2009; Welton et al. 2009) with the "
+                f"{BIAS_ASSUMPTIONS} listed under Summary of findings, stated by the analyst and not estimated from "
+                f"the data; the headline shows the results with and without them.")
     if rep.get("tipping_point"):
         txt += (" Tipping points: the common fixed bias (ratio of reported to true HR) at which each probability of "
                 "benefit falls to the stated level, found by root-finding on the exact posterior. E-values for the HR "
