@@ -256,29 +256,9 @@ def arm_forest(table: pd.DataFrame, path_stem: Path) -> list[Path]:
     grouped by design; treated arms filled, comparator arms open."""
     from . import plots  # the house style: Agg backend, deterministic SVG ids, no dates in files
 
-    plt = plots.plt
-    t = table.copy()
-    t["design_"] = np.where(t["n_arms"] == 1, "case series", "comparative")
-    t = t.sort_values(["design_", "study", "treated"], ascending=[True, True, False])
-    lo = np.exp(-np.exp(t["L"] + 1.96 * np.sqrt(t["v"])))
-    hi = np.exp(-np.exp(t["L"] - 1.96 * np.sqrt(t["v"])))
-    fig, ax = plt.subplots(figsize=(8, 0.32 * len(t) + 1.5))
-    y = np.arange(len(t))[::-1]
-    for yi, (_, r), a, b in zip(y, t.iterrows(), lo, hi):
-        color = "#1f5fa8" if r["design_"] == "comparative" else "#b5541b"
-        ax.plot([a, b], [yi, yi], color=color, lw=1.5)
-        ax.plot(r["surv"], yi, "o", color=color, mfc=color if r["treated"] else "white", ms=6)
-    labels = [plots._tx(f"{r['label'] if 'label' in t else r['study']} - {str(r['arm']).replace('_', ' ')} "
-                        f"({r['surv_time_years']:g} y, n={r['n']:.0f})")
-              for _, r in t.iterrows()]
-    ax.set_yticks(y, labels, fontsize=7)
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("proportion alive at the time point (95% CI)")
-    ax.set_title("Survival per arm: filled = resection, open = comparator;\nblue = comparative study, orange = case series",
-                 fontsize=9)
-    fig.tight_layout()
+    fig = plots.arm_forest(table)
     out = plots.save(fig, path_stem)
-    plt.close(fig)
+    plots.plt.close(fig)
     return out
 
 

@@ -48,8 +48,11 @@ def bias_blocks(rep: dict) -> list[Block]:
         b.append(Paragraph(rep["evalue_sentence"] + " (E-value: VanderWeele & Ding 2017, for the HR as the studies report it.)"))
     if rep.get("bias_curve"):
         b.append(Figure("bias_curve", "Probability of benefit if every study exaggerated the benefit by a common "
-                                      "factor (reported HR / true HR, x-axis; 1 = no bias); pooled and new-study "
-                                      "effect; tipping points marked."))
+                                      "fixed factor (reported HR / true HR, x-axis; 1 = no bias), the per-study "
+                                      "biases kept; pooled (solid) and new-study (dashed) effect. Vertical lines: "
+                                      "the tipping points; dotted lines: the probability each one is defined by; "
+                                      "shaded: the biases beyond a tipping point, where that probability is no "
+                                      "longer reached."))
     return b
 
 
@@ -178,10 +181,9 @@ def observational_figures(rep: dict, figdir, save) -> dict:
 
     figs = {}
     if rep.get("bias_curve"):
-        from ..bias import plot_bias_curve
+        from ..plots import bias_curve
 
-        ax = plot_bias_curve(rep["bias_curve"], rep.get("tipping_point"))
-        fig = ax.figure if hasattr(ax, "figure") else ax
+        fig = bias_curve(rep["bias_curve"], rep.get("tipping_point"))
         figs["bias_curve"] = save(fig, figdir / "bias_curve")[0]
         plt.close(fig)
     if rep.get("benefit_curve"):
