@@ -85,7 +85,9 @@ def test_html_escapes_user_data(tmp_path):
     data.to_csv(f, index=False)
     write_report(SPEC, tmp_path / "r", data=f)
     page = (tmp_path / "r" / "report.html").read_text()
-    assert "<script" not in page.lower()
+    # no script but the what-if panel's own two elements (its JSON data and its code, allowed by hash)
+    assert page.count("<script") == 2 and page.count('<script type="application/json" id="wi-data">') == 1
+    assert "<script" not in page.split('<script type="application/json" id="wi-data">')[0].lower()
     # Jinja2's autoescape (markupsafe) spells the quote &#34; (html.escape wrote &quot;)
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &#34;quoted&#34; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
     assert "<b>bold</b>" not in page
@@ -157,8 +159,63 @@ def test_malicious_page_stays_inert_in_browser(tmp_path):
     finally:
         b.close()
         pw.stop()
-    assert title != "pwned" and not dialogs and n_scripts == 0
+    # the only scripts are the what-if panel's data (JSON, not run) and its code, the one script
+    # the Content-Security-Policy allows (by hash): the injected markup stayed text
+    assert title != "pwned" and not dialogs and n_scripts == 2
     assert "<script>document.title" in text
+    page_src = (tmp_path / "r" / "report.html").read_text()
+    assert page_src.count("<script") == 2 and "'unsafe-inline'; script-src 'sha256-" in page_src
+    assert "script-src 'unsafe-inline'" not in page_src
+
+
+def test_what_if_slider_shows_the_grid(shipped):
+    """Drive the what-if panel in headless Chromium as a reader would (keyboard on the
+    slider, the threshold menu): the page shows the grid's numbers, offline."""
+    from bayesnet import format as fmt
+
+    out, rep = shipped
+    g = rep["what_if"]
+    pw, b, page = _open(viewport={"width": 1280, "height": 900})
+    try:
+        errors, requests = [], []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        _load(page, out / "report.html")
+
+        def shown():
+            return {k: page.text_content(f"#wi-{k}") for k in ("ratio-out", "p-pooled", "p-predictive",
+                                                                "abs-0-pooled", "abs-0-predictive")}
+
+        def want(i, t):
+            a = g["absolute"][0]
+            diff = lambda x: (f"{abs(round(x['median']))} {'more' if round(x['median']) >= 0 else 'fewer'} alive per "
+                              f"1000 ({abs(round(x['ci95'][0]))} {'more' if round(x['ci95'][0]) >= 0 else 'fewer'} "
+                              f"to {abs(round(x['ci95'][1]))} {'more' if round(x['ci95'][1]) >= 0 else 'fewer'})")
+            return {"ratio-out": f"{g['ratio'][i]:.2f}", "p-pooled": fmt.p(g["pooled"][t][i]),
+                    "p-predictive": fmt.p(g["predictive"][t][i]), "abs-0-pooled": diff(a["pooled"][i]),
+                    "abs-0-predictive": diff(a["predictive"][i])}
+
+        first = shown()
+        page.focus("#wi-ratio")
+        for _ in range(30):  # 30 steps of 0.01 down from R = 1
+            page.keyboard.press("ArrowLeft")
+        at_070 = shown()
+        page.select_option("#wi-t", "0.8")
+        at_070_08 = shown()
+        page.keyboard.press("End")  # no bias again; then all the way down
+        page.focus("#wi-ratio")
+        page.keyboard.press("Home")
+        at_050 = shown()
+    finally:
+        b.close()
+        pw.stop()
+    i70 = min(range(len(g["ratio"])), key=lambda i: abs(g["ratio"][i] - 0.7))
+    assert first == want(len(g["ratio"]) - 1, "1")
+    assert at_070 == want(i70, "1") and at_070 != first
+    assert at_070_08 == want(i70, "0.8")
+    assert at_050 == want(0, "0.8")
+    assert not errors
+    assert all(u.startswith(("file:", "data:")) for u in requests), requests  # works offline
 
 
 def test_tables_read_in_plain_words(shipped):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["Block", "Heading", "Paragraph", "Bullets", "Notes", "Table", "Figure"]
+__all__ = ["Block", "Heading", "Paragraph", "Bullets", "Notes", "Table", "Figure", "WhatIf"]
 
 
 def _strs(items) -> tuple[str, ...]:
@@ -106,4 +106,20 @@ class Figure:
     kind: str = field(default="figure", init=False, repr=False)
 
 
-Block = Heading | Paragraph | Bullets | Notes | Table | Figure
+@dataclass(frozen=True)
+class WhatIf:
+    """The interactive what-if panel of report.html: a slider for the fixed common bias
+    ratio R and a choice of threshold, showing P(HR < t) pooled and predictive and the
+    absolute effects from a precomputed grid. `data` holds the grid's display texts
+    (formatted by `bayesnet.format`; the page only picks them); `baselines` the rows of
+    the absolute-effects table (label, time, survival without the treatment); Markdown
+    shows the caption only."""
+    data: dict
+    thresholds: tuple[str, ...]
+    default_threshold: str
+    baselines: tuple[tuple[str, str, str], ...]
+    caption: str
+    kind: str = field(default="whatif", init=False, repr=False)
+
+
+Block = Heading | Paragraph | Bullets | Notes | Table | Figure | WhatIf

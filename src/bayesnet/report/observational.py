@@ -7,7 +7,7 @@ text is plain and escaped by the renderers."""
 from __future__ import annotations
 
 from .. import format as fmt
-from .blocks import Block, Bullets, Figure, Heading, Paragraph, Table
+from .blocks import Block, Bullets, Figure, Heading, Paragraph, Table, WhatIf
 
 __all__ = ["headline_rows_unadjusted", "bias_blocks", "absolute_blocks", "grade_draft_blocks",
            "observational_figures", "publication_bias_blocks"]
@@ -44,6 +44,9 @@ def bias_blocks(rep: dict) -> list[Block]:
         b.append(Paragraph(s))
     if rep.get("tipping_point_note"):
         b.append(Paragraph("Tipping point not computed: " + rep["tipping_point_note"]))
+    wi = what_if_block(rep, rep.get("treatment") or "the treatment")
+    if wi is not None:
+        b.append(wi)
     if rep.get("evalue_sentence"):
         b.append(Paragraph(rep["evalue_sentence"] + " (E-value: VanderWeele & Ding 2017, for the HR as the studies report it.)"))
     if rep.get("bias_curve"):
@@ -68,15 +71,11 @@ def absolute_blocks(rep: dict, treatment: str = "the treatment") -> list[Block]:
             ts, d = r["treated_survival"], r["difference_per_1000"]
             lo, hi = d["ci95"]
 
-            def more(x):
-                x = round(x)
-                return f"{abs(x)} {'more' if x >= 0 else 'fewer'}"
-
             tab.append([r["label"], f"{r['time_years']:g} years",
                         f"{round(1000 * r['baseline_survival'])} per 1000 alive",
                         f"{round(1000 * ts['median'])} per 1000 alive ({round(1000 * ts['ci95'][0])} to "
                         f"{round(1000 * ts['ci95'][1])})",
-                        f"{more(d['median'])} alive per 1000 ({more(lo)} to {more(hi)})"])
+                        _difference(d["median"], (lo, hi))])
         b.append(Table(["baseline (without the treatment)", "time", "without the treatment",
                         f"with {treatment} (95% CrI)", "difference (95% CrI)"], tab,
                        "Absolute effects: people ALIVE per 1000 at the time point, S_treated = S_control^HR under "
@@ -101,6 +100,40 @@ def absolute_blocks(rep: dict, treatment: str = "the treatment") -> list[Block]:
         b.append(Figure("benefit_curve", "P(HR < t) for t from 0.3 to 1.5, pooled and in a new study; the "
                                          "spec's thresholds marked."))
     return b
+
+
+def _more(x) -> str:
+    x = round(x)
+    return f"{abs(x)} {'more' if x >= 0 else 'fewer'}"
+
+
+def _difference(median, pair) -> str:
+    """"171 more alive per 1000 (11 more to 341 more)"."""
+    return f"{_more(median)} alive per 1000 ({_more(pair[0])} to {_more(pair[1])})"
+
+
+def what_if_block(rep: dict, treatment: str = "the treatment") -> WhatIf | None:
+    """The what-if panel from summary.json's ``what_if`` grid (`bayesnet.whatif`), every
+    number formatted here (the page only picks texts); None without a grid."""
+    g = rep.get("what_if")
+    if not g:
+        return None
+    ths = [fmt.threshold(t) for t in g["thresholds"]]
+    spec_t = [fmt.threshold(t) for t in rep.get("thresholds") or [] if fmt.threshold(t) in ths]
+    default = "1" if "1" in ths else (spec_t[0] if spec_t else ths[0])
+    data = {"ratio": g["ratio"], "ratio_text": [f"{r:.2f}" for r in g["ratio"]],
+            "p": {q: {t: [fmt.p(v) for v in g[q][t]] for t in ths} for q in ("pooled", "predictive")},
+            "absolute": [{q: [_difference(x["median"], x["ci95"]) for x in blk[q]] for q in ("pooled", "predictive")}
+                         for blk in g["absolute"]]}
+    baselines = tuple((blk["label"] + (" (baseline uncertainty not shown here)" if blk.get("baseline_uncertainty_ignored")
+                                       else ""), f"{blk['time_years']:g} years",
+                       f"{round(1000 * blk['baseline_survival'])} per 1000 alive") for blk in g["absolute"])
+    return WhatIf(data=data, thresholds=tuple(ths), default_threshold=default, baselines=baselines,
+                  caption=("What if every study's HR were R times the true HR? Move the slider to fix the shared bias "
+                           "R (reported HR / true HR; 1 = none, lower = the studies exaggerate the benefit more) in "
+                           "place of its prior, as the tipping points do; the per-study biases are kept. The numbers "
+                           f"are the exact engine's, precomputed for R = 0.50 to 1.00 in steps of 0.01; absolute "
+                           f"effects: alive per 1000 with {treatment} minus without, at each baseline."))
 
 
 def publication_bias_blocks(rep: dict) -> list[Block]:

@@ -13,6 +13,7 @@ arm-level report, the stricter `md_escape_all`), which makes user text inert.
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from .blocks import Bullets, Figure, Heading, Notes, Paragraph, Table
+from .blocks import Bullets, Figure, Heading, Notes, Paragraph, Table, WhatIf
 
 __all__ = ["CSS", "render_html", "render_markdown", "md_escape", "md_escape_all", "MarkdownStyle", "PANEL_MD",
            "ARM_MD", "template_files"]
@@ -42,7 +43,15 @@ def _environment():
     env = jinja2.Environment(loader=jinja2.PackageLoader("bayesnet.report", TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
     env.filters["keep_numbers"] = keep_numbers
+    env.globals["whatif_json"] = whatif_json
+    env.globals["whatif_js"] = _markup(WHATIF_JS)
     return env
+
+
+def _markup(s: str):
+    from markupsafe import Markup
+
+    return Markup(s)
 
 
 # a word with a hyphen inside ("0.39-0.92", "(0.56-0.76)\u2020", "SEER-Medicare"): a browser may
@@ -77,16 +86,45 @@ def _one_line(x) -> str:
     return re.sub(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+", " ", str(x))
 
 
+def _read_js() -> str:
+    return resources.files(__package__).joinpath(TEMPLATES, "whatif.js").read_text(encoding="utf-8").rstrip("\n")
+
+
+WHATIF_JS = _read_js()
+
+
+def script_hash(js: str) -> str:
+    """The Content-Security-Policy source that allows exactly the inline script `js`
+    ('sha256-<base64 digest>', CSP Level 2)."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode()
+
+
+def whatif_json(data):
+    """`data` as JSON that is inert inside ``<script type="application/json">``: ASCII
+    only, with ``<``, ``>`` and ``&`` written as \\u escapes, so no text in it can close
+    the element or start markup (HTML 4.12.1.3); JSON.parse reads the same values."""
+    import json
+
+    from markupsafe import Markup
+
+    s = json.dumps(data, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    return Markup(s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
 def render_html(blocks, figures: dict[str, Path]) -> str:
     """The blocks as one self-contained HTML page (templates/report.html); every text is
     HTML-escaped by the template's autoescaping. `figures` maps a Figure's key to its PNG
-    file; figures without a file are left out."""
+    file; figures without a file are left out. A what-if panel (`WhatIf`) brings its
+    script, the one the page's Content-Security-Policy allows (by hash); a page without
+    one allows no script."""
     blocks = list(blocks)
     images = {b.key: base64.b64encode(Path(figures[b.key]).read_bytes()).decode()
               for b in blocks if isinstance(b, Figure) and b.key in figures}
     title = next((b.text for b in blocks if isinstance(b, Heading)), "")
-    page = _environment().get_template("report.html").render(title=_one_line(title), css=CSS, blocks=blocks,
-                                                             images=images)
+    has_js = any(isinstance(b, WhatIf) for b in blocks)
+    page = _environment().get_template("report.html").render(
+        title=_one_line(title), css=CSS, blocks=blocks, images=images,
+        script_hash=script_hash(WHATIF_JS) if has_js else "")
     return page
 
 
@@ -176,6 +214,8 @@ def render_markdown(blocks, figures: dict[str, Path] | None = None, style: Markd
             out.append("|" + "---|" * len(b.header))
             out += ["| " + " | ".join(e(c) for c in r) + " |" for r in b.rows]
             out.append(f"\n{e(b.caption)}\n" if style.caption_below else "")
+        elif isinstance(b, WhatIf):
+            out.append(f"{e(b.caption)} (The slider is in report.html; the grid is summary.json's what_if.)\n")
         elif isinstance(b, Figure):
             if style.figure_svg:
                 out.append(f"![{e(b.caption)}](figures/{b.key}.svg)\n")
