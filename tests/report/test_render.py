@@ -21,7 +21,7 @@ def test_templates_are_package_data_and_found_by_importlib_resources():
     from importlib import resources
 
     names = template_files()
-    assert {"report.html", "blocks.html", "report.css"} <= set(names)
+    assert {"report.html", "blocks.html", "report.css", "whatif.js"} <= set(names)
     base = resources.files("bayesnet.report").joinpath("templates")
     assert "<!DOCTYPE html>" in base.joinpath("report.html").read_text(encoding="utf-8")
     assert CSS and CSS == base.joinpath("report.css").read_text(encoding="utf-8").rstrip("\n")

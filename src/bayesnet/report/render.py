@@ -3,8 +3,9 @@
 HTML comes from the Jinja2 templates in `bayesnet/report/templates/` (package data),
 rendered with autoescaping on: every text a block carries is HTML-escaped by default,
 with no escaping call to remember. Figures are embedded as PNG data URIs and the page
-has a Content-Security-Policy that allows no script, so report.html is one
-self-contained, inert file.
+has a Content-Security-Policy that allows no script but the what-if panel's own
+(templates/whatif.js, by its hash; its grid is inert JSON), so report.html is one
+self-contained file that runs nothing a data set or spec brings.
 
 Markdown is written here too; its text passes through `md_escape` (or, for the
 arm-level report, the stricter `md_escape_all`), which makes user text inert.
@@ -30,9 +31,9 @@ TEMPLATES = "templates"
 
 
 def template_files() -> list[str]:
-    """Names of the template and style files shipped in bayesnet/report/templates/."""
+    """Names of the template, style and script files shipped in bayesnet/report/templates/."""
     return sorted(f.name for f in resources.files(__package__).joinpath(TEMPLATES).iterdir()
-                  if f.name.endswith((".html", ".css")))
+                  if f.name.endswith((".html", ".css", ".js")))
 
 
 @cache
