@@ -235,3 +235,45 @@ def test_tables_read_in_plain_words(shipped):
     assert len(headers) >= 8 and all("|  |" not in h for h in headers)  # every column has a header
     assert not any(h.endswith("| status |") for h in headers)  # every refit was possible: no status column
     assert any(h.startswith("| analysis | k |") and "| note |" in h for h in headers)
+
+
+BROKEN_WORDS_JS = """() => {
+  const lines = (r) => new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size;
+  const bad = [];
+  document.querySelectorAll("th, td").forEach(cell => {
+    const w = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    let n;
+    while ((n = w.nextNode())) {
+      const re = /\\S+/g;
+      let m;
+      while ((m = re.exec(n.data))) {
+        const r = document.createRange();
+        r.setStart(n, m.index);
+        r.setEnd(n, m.index + m[0].length);
+        if (lines(r) > 1) bad.push("word broken: " + m[0]);
+      }
+    }
+  });
+  document.querySelectorAll("td.nw, span.nw").forEach(c => {
+    const r = document.createRange();
+    r.selectNodeContents(c);
+    if (lines(r) > 1) bad.push("wrapped: " + c.textContent);
+  });
+  return bad;
+}"""
+
+
+def test_tables_never_break_a_word_or_a_number_in_the_browser(shipped):
+    """At a laptop's width (1280 px) no header or cell breaks inside a word, and no number
+    (a numeric cell, an interval, a hyphenated word) wraps."""
+    out, _ = shipped
+    pw, b, page = _open(viewport={"width": 1280, "height": 800})
+    try:
+        _load(page, out / "report.html")
+        bad = page.evaluate(BROKEN_WORDS_JS)
+        n_nw = page.evaluate("document.querySelectorAll('td.nw, span.nw').length")
+    finally:
+        b.close()
+        pw.stop()
+    assert n_nw > 50  # the check saw the numbers
+    assert not bad, bad
