@@ -336,7 +336,9 @@ def _blocks(summary: dict, an: ArmAnalysis) -> list:
         lines.append(f"Every study: a shared bias N({c['mu']:g}, {c['sigma']:g}^2).")
     b += [Paragraph(x) for x in lines or ["No bias prior: only comparative studies."]]
 
-    b.append(Paragraph("Baseline model: " + "; ".join(f"{k} ~ {v}" for k, v in summary["baseline_priors"].items()) + "."))
+    pri = ([fmt.prior(p, k) for k, p in an.arm_priors.items()] or
+           [f"{k} ~ {v}" for k, v in summary["baseline_priors"].items()])
+    b.append(Paragraph("Baseline model: " + "; ".join(pri) + "."))
     b.append(Heading(2, "Studies"))
     b.append(Table(["study", "design", "arms", "time (years)", "model HR (95% CrI)"],
                    [[s["label"], s["design"].replace("_", " "), str(s["arms"]), "" if s["time_years"] is None else f"{s['time_years']:g}",
