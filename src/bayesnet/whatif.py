@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from .absolute import BENEFIT_TABLE_HR, AbsoluteRow
-from .bias import _FixedBias
+from .bias import _curve_ratios, _FixedBias
 from .evidence.conversions import interval_tails
 from .format import threshold
 
@@ -50,7 +50,9 @@ def what_if_grid(post, ratios=None, thresholds=None, ci_prob: float = 0.95) -> d
     as_reported = post.extras.get("unadjusted") or post  # the fit of the studies as reported (no [bias])
     table = post.evidence.table if getattr(post, "evidence", None) is not None else None
     rf = _FixedBias(as_reported.model_data, spec, bias, table)
-    ratios = np.asarray(WHAT_IF_RATIOS if ratios is None else ratios, float)
+    if ratios is None:  # the slider's steps and the bias curve's points (the same for k <= 1000)
+        ratios = np.unique(np.concatenate([WHAT_IF_RATIOS, _curve_ratios(as_reported.model_data.k)]))
+    ratios = np.asarray(ratios, float)
     deltas = np.log(ratios)
     ths = what_if_thresholds(spec) if thresholds is None else [float(t) for t in thresholds]
     out = {"ratio": [float(r) for r in ratios], "thresholds": ths, "pooled": {}, "predictive": {}, "absolute": [],
@@ -74,8 +76,3 @@ def what_if_grid(post, ratios=None, thresholds=None, ci_prob: float = 0.95) -> d
                 blk[q].append({"median": float(diff[0]), "ci95": [float(diff[2]), float(diff[1])]})
         out["absolute"].append(blk)
     return out
-
-
-def nearest(ratios, r: float) -> int:
-    """Index of the grid ratio nearest to `r`."""
-    return int(np.argmin(np.abs(np.asarray(ratios) - r))) if not math.isnan(r) else 0
