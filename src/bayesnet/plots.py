@@ -6,6 +6,12 @@ density           posterior density of the pooled HR (and the predictive HR), wi
                   benefit/harm regions shaded and their probabilities written on the plot
 sweep_plot        P(benefit) and the pooled HR interval across prior settings
 influence_plot    change in P(benefit) and pooled HR when a study or a level is left out
+funnel            contour-enhanced funnel plot, outlying studies labelled off the points
+bias_curve        P(HR < t) against a fixed common bias ratio, tipping points and their bands
+arm_forest        survival per arm (the arm-level report)
+
+Every figure is drawn for report.html at FIG_W inches or less with fonts of at least
+FS_SMALL points; nothing in it is clipped, cut or overlapping (tests/report/test_figures.py).
 """
 
 from __future__ import annotations
