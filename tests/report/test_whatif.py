@@ -104,3 +104,16 @@ def test_the_embedded_json_is_inert():
     s = str(whatif_json(data))
     assert "<" not in s and ">" not in s and "&" not in s and "\u2028" not in s
     assert json.loads(s) == data
+
+
+def test_markdown_shows_six_points_of_the_grid(ptr):
+    from bayesnet import format as fmt
+    from bayesnet.report import render_markdown
+    from bayesnet.report.observational import what_if_block
+
+    spec, post, g = ptr
+    md = render_markdown([what_if_block({"what_if": g, "thresholds": [1.0, 0.8]})])
+    i = g["ratio"].index(min(g["ratio"], key=lambda x: abs(x - 0.7)))
+    row = (f"| 0.70 | {fmt.p(g['pooled']['1'][i])} | {fmt.p(g['predictive']['1'][i])} | "
+           f"{fmt.p(g['pooled']['0.8'][i])} | {fmt.p(g['predictive']['0.8'][i])} |")
+    assert row in md and md.count("\n| ") == 7  # header and six rows

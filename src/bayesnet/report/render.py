@@ -190,6 +190,7 @@ class MarkdownStyle:
 
 
 PANEL_MD = MarkdownStyle()
+MD_WHAT_IF_RATIOS = ("1.00", "0.90", "0.80", "0.70", "0.60", "0.50")  # the what-if grid points report.md shows
 ARM_MD = MarkdownStyle(escape=md_escape_all, escape_h2=True, caption_below=True, figure_svg=True,
                        final_newline=True)
 
@@ -216,7 +217,17 @@ def render_markdown(blocks, figures: dict[str, Path] | None = None, style: Markd
             out += ["| " + " | ".join(e(c) for c in r) + " |" for r in b.rows]
             out.append(f"\n{e(b.caption)}\n" if style.caption_below else "")
         elif isinstance(b, WhatIf):
-            out.append(f"{e(b.caption)} (The slider is in report.html; the grid is summary.json's what_if.)\n")
+            out.append(f"{e(b.caption)} (The slider is in report.html; the grid is summary.json's what_if; "
+                       f"here, six of its points.)\n")
+            ths = [b.default_threshold] + [t for t in ("0.8",) if t in b.thresholds and t != b.default_threshold]
+            idx = [b.data["ratio_text"].index(r) for r in MD_WHAT_IF_RATIOS if r in b.data["ratio_text"]]
+            head = ["R"] + [f"P(HR < {t}) {q}" for t in ths for q in ("pooled", "new study")]
+            out.append("| " + " | ".join(e(h) for h in head) + " |")
+            out.append("|" + "---|" * len(head))
+            out += ["| " + " | ".join([b.data["ratio_text"][i]] + [e(b.data["p"][q][t][i]) for t in ths
+                                                                   for q in ("pooled", "predictive")]) + " |"
+                    for i in idx]
+            out.append("")
         elif isinstance(b, Figure):
             if style.figure_svg:
                 out.append(f"![{e(b.caption)}](figures/{b.key}.svg)\n")
