@@ -535,6 +535,15 @@ class _FixedBias:
     def prob(self, delta: float, t: float, quantity: str = "pooled") -> float:
         return float(self.probs([delta], t, quantity)[0])
 
+    def marginal(self, delta: float, quantity: str = "pooled") -> MixtureMarginal:
+        """The log-HR marginal of `quantity` ("pooled" or "predictive") under the fixed
+        common bias `delta`: the normal mixture whose CDF `probs` evaluates (for absolute
+        effects and quantiles under a fixed bias)."""
+        delta = float(delta)
+        self._mixtures([delta])
+        mean, sd, sd_new, w = self._cache[delta]
+        return MixtureMarginal(mean, sd if quantity == "pooled" else sd_new, w)
+
 
 def fixed_bias_probability(md, spec, ratio: float, threshold: float, quantity: str = "pooled",
                            bias: BiasSpec | None = None, table=None) -> float:

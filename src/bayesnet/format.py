@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["hr", "num", "p", "p_eq", "p_words", "ci", "hr_ci", "hr_cri", "cri_label", "is_prob_key",
+__all__ = ["hr", "num", "p", "p_eq", "p_words", "ci", "hr_ci", "hr_cri", "cri_label", "is_prob_key", "prior",
            "parse_prob_key", "prob_key", "prob_label", "ratio_prob_key", "threshold"]
 
 MISSING = "n/a"
@@ -201,3 +201,39 @@ def ratio_digits(values, min_digits: int = 2, max_digits: int = 4) -> int:
         return min_digits
     need = 1 - math.floor(math.log10(min(vals)))
     return int(min(max(min_digits, need), max_digits))
+def _g(x) -> str:
+    return f"{float(x):g}"
+
+
+def prior(pr, name: str | None = None) -> str:
+    """A prior as a statistician writes it: "Normal(0, 1^2)" (mean, SD squared),
+    "Half-Normal(0.5)" (scale), "Half-Cauchy(0.5)", "Student-t(0, 0.13^2, 3 df)",
+    "Half-t(0.5, 3 df)", "Log-Normal(-1.5, 1^2)" (of log tau), "Inverse-Gamma(2.42, 0.3)"
+    (shape, scale), "Uniform(0, 2)", "flat (improper)"; with `name` it reads "mu ~
+    Normal(0, 1^2)". A named prior (a spec's `label`) keeps its name in brackets:
+    "Inverse-Gamma(2.42, 0.3) [Bartos 2023]". `pr` is a `bayesnet.priors.Prior` (or
+    anything with .dist, .params and .label)."""
+    p, d = pr.params, pr.dist
+    if d == "normal":
+        s = f"Normal({_g(p.get('mu', 0.0))}, {_g(p['sigma'])}^2)"
+    elif d == "student_t":
+        s = f"Student-t({_g(p.get('mu', 0.0))}, {_g(p['sigma'])}^2, {_g(p['nu'])} df)"
+    elif d == "half_normal":
+        s = f"Half-Normal({_g(p['sigma'])})"
+    elif d == "half_cauchy":
+        s = f"Half-Cauchy({_g(p['scale'])})"
+    elif d == "half_t":
+        s = f"Half-t({_g(p['sigma'])}, {_g(p['nu'])} df)"
+    elif d == "lognormal":
+        s = f"Log-Normal({_g(p['mu'])}, {_g(p['sigma'])}^2)"
+    elif d == "inv_gamma":
+        s = f"Inverse-Gamma({_g(p['alpha'])}, {_g(p['beta'])})"
+    elif d == "uniform":
+        s = f"Uniform({_g(p.get('lower', 0.0))}, {_g(p['upper'])})"
+    elif d == "flat":
+        s = "flat (improper)"
+    else:
+        s = f"{d}(" + ", ".join(f"{k} = {_g(v)}" for k, v in p.items()) + ")"
+    if getattr(pr, "label", None):
+        s += f" [{pr.label}]"
+    return f"{name} ~ {s}" if name else s

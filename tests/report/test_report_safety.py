@@ -52,7 +52,7 @@ def test_markdown_is_inert_and_tables_keep_their_shape(tmp_path):
     assert not re.search(r"(?<!\\)\]\(javascript:", low)
     heads = [ln for ln in md.splitlines() if ln.lstrip().startswith("#")]
     assert heads[0].startswith("# ") and "Injected" not in "".join(heads)
-    assert all(re.match(r"## \d+\. ", h) for h in heads[1:])
+    assert all(re.match(r"## (\d+\.|Appendix:) ", h) for h in heads[1:])
     assert "\r" not in md
     # every table row has exactly as many unescaped cell separators as its header
     lines = md.splitlines()
@@ -217,7 +217,9 @@ def test_headline_reference_levels_and_methods_list_every_prior():
     head = next(b.text for b in blocks if isinstance(b, Paragraph) and b.text.startswith("Pooled HR"))
     assert head.startswith("Pooled HR at the reference levels (registry) ")
     m = methods_paragraph(rep)
-    assert "source_type:institutional" in m and "sigma=0.3" in m and "[priors.coef]" in m
+    assert "beta[source_type:institutional] ~ Normal(0, 0.3^2) (override in [priors.coef])" in m
+    # every prior as a statistician writes it, defaults included (issue 16)
+    assert "mu ~ Normal(0, 1^2)" in m and "tau ~ Half-Normal(0.5)" in m and "dist=" not in m
 
 
 def test_derived_intervals_are_marked_and_labels_shown(tmp_path):

@@ -71,6 +71,10 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
         "excluded": ([] if ev.excluded is None else
                      ev.excluded[["study", "reason"]].astype(str).to_dict(orient="records")),
     }
+    if rep.get("bias_curve"):
+        from ..whatif import what_if_grid
+
+        rep["what_if"] = what_if_grid(post, ci_prob=rep["ci_prob"])  # the report's what-if panel
     if sensitivity:
         sw = sweep(spec, evidence=ev, engine=engine, seed=seed)
         inf = influence(spec, evidence=ev, engine=engine, seed=seed)

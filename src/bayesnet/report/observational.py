@@ -7,7 +7,7 @@ text is plain and escaped by the renderers."""
 from __future__ import annotations
 
 from .. import format as fmt
-from .blocks import Block, Bullets, Figure, Heading, Paragraph, Table
+from .blocks import Block, Bullets, Figure, Heading, Paragraph, Table, WhatIf
 
 __all__ = ["headline_rows_unadjusted", "bias_blocks", "absolute_blocks", "grade_draft_blocks",
            "observational_figures", "publication_bias_blocks"]
@@ -28,7 +28,7 @@ def headline_rows_unadjusted(rep: dict, keys: list[str], where: str) -> list[lis
 
 def bias_blocks(rep: dict) -> list[Block]:
     """'Could bias explain the benefit?': assumptions, tipping points, E-value, bias curve."""
-    b: list[Block] = [Heading(2, "2b. Could bias explain the benefit?")]
+    b: list[Block] = [Heading(2, "3. Could bias explain the benefit?")]
     if (rep.get("designs") or {}).get("all_observational"):  # only when the design column says so
         b.append(Paragraph("Every study here is observational: patients who were treated differ from those who were not "
                            "(confounding by indication; often immortal time as well), and all designs share that bias, "
@@ -38,9 +38,9 @@ def bias_blocks(rep: dict) -> list[Block]:
         b.append(Paragraph("What follows says how large a bias shared by the studies would have to be to change the "
                            "conclusion."))
     if rep.get("unadjusted"):
-        b.append(Paragraph("The headline results above are bias-adjusted under these assumptions, which are priors stated "
-                           "by the analyst, not estimated from the data:"))
-        b.append(Bullets(rep.get("bias_assumptions") or ["(none stated)"]))
+        b.append(Paragraph("The headline results are bias-adjusted under the bias assumptions listed under Summary of "
+                           "findings; the tipping points below replace the shared bias prior by a fixed bias of each "
+                           "size and keep the per-study biases."))
     else:
         b.append(Paragraph("No bias was assumed in the headline results (the spec has no [bias] section): they take the "
                            "studies' hazard ratios at face value."))
@@ -48,6 +48,9 @@ def bias_blocks(rep: dict) -> list[Block]:
         b.append(Paragraph(s))
     if rep.get("tipping_point_note"):
         b.append(Paragraph("Tipping point not computed: " + rep["tipping_point_note"]))
+    wi = what_if_block(rep, rep.get("treatment") or "the treatment")
+    if wi is not None:
+        b.append(wi)
     if rep.get("evalue_sentence"):
         b.append(Paragraph(rep["evalue_sentence"] + " (E-value: VanderWeele & Ding 2017, for the HR as the studies report it.)"))
     if rep.get("evalue_adjusted_sentence"):
@@ -55,8 +58,11 @@ def bias_blocks(rep: dict) -> list[Block]:
                                                               "beyond the stated bias assumptions.)"))
     if rep.get("bias_curve"):
         b.append(Figure("bias_curve", "Probability of benefit if every study exaggerated the benefit by a common "
-                                      "factor (reported HR / true HR, x-axis; 1 = no bias); pooled and new-study "
-                                      "effect; tipping points marked."))
+                                      "fixed factor (reported HR / true HR, x-axis; 1 = no bias), the per-study "
+                                      "biases kept; pooled (solid) and new-study (dashed) effect. Vertical lines: "
+                                      "the tipping points; dotted lines: the probability each one is defined by; "
+                                      "shaded: the biases beyond a tipping point, where that probability is no "
+                                      "longer reached."))
     return b
 
 
@@ -65,22 +71,18 @@ def absolute_blocks(rep: dict, treatment: str = "the treatment") -> list[Block]:
     thresholds."""
     b: list[Block] = []
     rows = rep.get("absolute") or []
-    b.append(Heading(2, "2c. Absolute effects and the probability of benefit at any threshold"))
+    b.append(Heading(2, "3b. Absolute effects and the probability of benefit at any threshold"))
     if rows:
         tab = []
         for r in rows:
             ts, d = r["treated_survival"], r["difference_per_1000"]
             lo, hi = d["ci95"]
 
-            def more(x):
-                x = round(x)
-                return f"{abs(x)} {'more' if x >= 0 else 'fewer'}"
-
             tab.append([r["label"], f"{r['time_years']:g} years",
                         f"{round(1000 * r['baseline_survival'])} per 1000 alive",
                         f"{round(1000 * ts['median'])} per 1000 alive ({round(1000 * ts['ci95'][0])} to "
                         f"{round(1000 * ts['ci95'][1])})",
-                        f"{more(d['median'])} alive per 1000 ({more(lo)} to {more(hi)})"])
+                        _difference(d["median"], (lo, hi))])
         b.append(Table([f"baseline (without {treatment})", "time", f"without {treatment}",
                         f"with {treatment} (95% CrI)", "difference (95% CrI)"], tab,
                        "Absolute effects: people ALIVE per 1000 at the time point, S_treated = S_control^HR under "
@@ -107,6 +109,40 @@ def absolute_blocks(rep: dict, treatment: str = "the treatment") -> list[Block]:
     return b
 
 
+def _more(x) -> str:
+    x = round(x)
+    return f"{abs(x)} {'more' if x >= 0 else 'fewer'}"
+
+
+def _difference(median, pair) -> str:
+    """"171 more alive per 1000 (11 more to 341 more)"."""
+    return f"{_more(median)} alive per 1000 ({_more(pair[0])} to {_more(pair[1])})"
+
+
+def what_if_block(rep: dict, treatment: str = "the treatment") -> WhatIf | None:
+    """The what-if panel from summary.json's ``what_if`` grid (`bayesnet.whatif`), every
+    number formatted here (the page only picks texts); None without a grid."""
+    g = rep.get("what_if")
+    if not g:
+        return None
+    ths = [fmt.threshold(t) for t in g["thresholds"]]
+    spec_t = [fmt.threshold(t) for t in rep.get("thresholds") or [] if fmt.threshold(t) in ths]
+    default = "1" if "1" in ths else (spec_t[0] if spec_t else ths[0])
+    data = {"ratio": g["ratio"], "ratio_text": [f"{r:.2f}" for r in g["ratio"]],
+            "p": {q: {t: [fmt.p(v) for v in g[q][t]] for t in ths} for q in ("pooled", "predictive")},
+            "absolute": [{q: [_difference(x["median"], x["ci95"]) for x in blk[q]] for q in ("pooled", "predictive")}
+                         for blk in g["absolute"]]}
+    baselines = tuple((blk["label"] + (" (baseline uncertainty not shown here)" if blk.get("baseline_uncertainty_ignored")
+                                       else ""), f"{blk['time_years']:g} years",
+                       f"{round(1000 * blk['baseline_survival'])} per 1000 alive") for blk in g["absolute"])
+    return WhatIf(data=data, thresholds=tuple(ths), default_threshold=default, baselines=baselines,
+                  caption=("What if every study's HR were R times the true HR? Move the slider to fix the shared bias "
+                           "R (reported HR / true HR; 1 = none, lower = the studies exaggerate the benefit more) in "
+                           "place of its prior, as the tipping points do; the per-study biases are kept. The numbers "
+                           f"are the exact engine's, precomputed for R = 0.50 to 1.00 in steps of 0.01; absolute "
+                           f"effects: alive per 1000 with {treatment} minus without, at each baseline."))
+
+
 def publication_bias_blocks(rep: dict) -> list[Block]:
     """Publication bias and small-study effects (bayesnet.pubbias): the small-k caveat
     first, the tests with their power, PET-PEESE, the RoBMA-PSMA model average with and
@@ -115,7 +151,7 @@ def publication_bias_blocks(rep: dict) -> list[Block]:
     if not pb:
         return []
     k = pb["k"]
-    b: list[Block] = [Heading(2, "6b. Publication bias and small-study effects")]
+    b: list[Block] = [Heading(2, "9. Publication bias and small-study effects")]
     if pb.get("caveat"):
         b.append(Paragraph(pb["caveat"] + " The numbers below show how far the estimate depends on the bias models' "
                                           "priors; they cannot establish or exclude publication bias."))
@@ -198,10 +234,9 @@ def observational_figures(rep: dict, figdir, save) -> dict:
 
     figs = {}
     if rep.get("bias_curve"):
-        from ..bias import plot_bias_curve
+        from ..plots import bias_curve
 
-        ax = plot_bias_curve(rep["bias_curve"], rep.get("tipping_point"))
-        fig = ax.figure if hasattr(ax, "figure") else ax
+        fig = bias_curve(rep["bias_curve"], rep.get("tipping_point"))
         figs["bias_curve"] = save(fig, figdir / "bias_curve")[0]
         plt.close(fig)
     if rep.get("benefit_curve"):

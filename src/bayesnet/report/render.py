@@ -3,8 +3,9 @@
 HTML comes from the Jinja2 templates in `bayesnet/report/templates/` (package data),
 rendered with autoescaping on: every text a block carries is HTML-escaped by default,
 with no escaping call to remember. Figures are embedded as PNG data URIs and the page
-has a Content-Security-Policy that allows no script, so report.html is one
-self-contained, inert file.
+has a Content-Security-Policy that allows no script but the what-if panel's own
+(templates/whatif.js, by its hash; its grid is inert JSON), so report.html is one
+self-contained file that runs nothing a data set or spec brings.
 
 Markdown is written here too; its text passes through `md_escape` (or, for the
 arm-level report, the stricter `md_escape_all`), which makes user text inert.
@@ -13,6 +14,7 @@ arm-level report, the stricter `md_escape_all`), which makes user text inert.
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from .blocks import Bullets, Figure, Heading, Notes, Paragraph, Table
+from .blocks import Bullets, Figure, Heading, Notes, Paragraph, Table, WhatIf
 
 __all__ = ["CSS", "render_html", "render_markdown", "md_escape", "md_escape_all", "MarkdownStyle", "PANEL_MD",
            "ARM_MD", "template_files"]
@@ -29,9 +31,9 @@ TEMPLATES = "templates"
 
 
 def template_files() -> list[str]:
-    """Names of the template and style files shipped in bayesnet/report/templates/."""
+    """Names of the template, style and script files shipped in bayesnet/report/templates/."""
     return sorted(f.name for f in resources.files(__package__).joinpath(TEMPLATES).iterdir()
-                  if f.name.endswith((".html", ".css")))
+                  if f.name.endswith((".html", ".css", ".js")))
 
 
 @cache
@@ -39,8 +41,36 @@ def _environment():
     import jinja2
 
     # PackageLoader reads the templates through importlib.resources: they must be package data
-    return jinja2.Environment(loader=jinja2.PackageLoader("bayesnet.report", TEMPLATES), autoescape=True,
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+    env = jinja2.Environment(loader=jinja2.PackageLoader("bayesnet.report", TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+    env.filters["keep_numbers"] = keep_numbers
+    env.globals["whatif_json"] = whatif_json
+    env.globals["whatif_js"] = _markup(WHATIF_JS)
+    return env
+
+
+def _markup(s: str):
+    from markupsafe import Markup
+
+    return Markup(s)
+
+
+# a word with a hyphen inside ("0.39-0.92", "(0.56-0.76)\u2020", "SEER-Medicare"): a browser may
+# break after the hyphen
+# break after the hyphen; and a short interval in parentheses ("(317 to 647)", "(11 more to 341 more)")
+_HYPHENATED = re.compile(r"(?<!\S)\((?=[^()<>&]{0,30}\d)[^()<>&]{1,30}\)[^\s<>&]*|[^\s<>&]*[\w)%][-\u2013]-?[\w(][^\s<>&]*")
+
+
+def keep_numbers(text):
+    """A table cell's text, HTML-escaped, with every hyphenated word inside it (a numeric
+    range such as "0.39-0.92", or "SEER-Medicare") and every short interval in parentheses
+    ("(11 more to 341 more)") in a ``<span class="nw">`` so that it never breaks across lines; the rest of the text wraps at spaces. The spans wrap
+    characters of the escaped text only (no ``<``, ``>`` or ``&``), so no user text
+    becomes markup."""
+    from markupsafe import Markup, escape
+
+    esc = str(escape(text))
+    return Markup(_HYPHENATED.sub(lambda m: f'<span class="nw">{m.group(0)}</span>', esc))
 
 
 def _read_css() -> str:
@@ -57,16 +87,45 @@ def _one_line(x) -> str:
     return re.sub(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+", " ", str(x))
 
 
+def _read_js() -> str:
+    return resources.files(__package__).joinpath(TEMPLATES, "whatif.js").read_text(encoding="utf-8").rstrip("\n")
+
+
+WHATIF_JS = _read_js()
+
+
+def script_hash(js: str) -> str:
+    """The Content-Security-Policy source that allows exactly the inline script `js`
+    ('sha256-<base64 digest>', CSP Level 2)."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode()
+
+
+def whatif_json(data):
+    """`data` as JSON that is inert inside ``<script type="application/json">``: ASCII
+    only, with ``<``, ``>`` and ``&`` written as \\u escapes, so no text in it can close
+    the element or start markup (HTML 4.12.1.3); JSON.parse reads the same values."""
+    import json
+
+    from markupsafe import Markup
+
+    s = json.dumps(data, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    return Markup(s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
 def render_html(blocks, figures: dict[str, Path]) -> str:
     """The blocks as one self-contained HTML page (templates/report.html); every text is
     HTML-escaped by the template's autoescaping. `figures` maps a Figure's key to its PNG
-    file; figures without a file are left out."""
+    file; figures without a file are left out. A what-if panel (`WhatIf`) brings its
+    script, the one the page's Content-Security-Policy allows (by hash); a page without
+    one allows no script."""
     blocks = list(blocks)
     images = {b.key: base64.b64encode(Path(figures[b.key]).read_bytes()).decode()
               for b in blocks if isinstance(b, Figure) and b.key in figures}
     title = next((b.text for b in blocks if isinstance(b, Heading)), "")
-    page = _environment().get_template("report.html").render(title=_one_line(title), css=CSS, blocks=blocks,
-                                                             images=images)
+    has_js = any(isinstance(b, WhatIf) for b in blocks)
+    page = _environment().get_template("report.html").render(
+        title=_one_line(title), css=CSS, blocks=blocks, images=images,
+        script_hash=script_hash(WHATIF_JS) if has_js else "")
     return page
 
 
@@ -131,6 +190,7 @@ class MarkdownStyle:
 
 
 PANEL_MD = MarkdownStyle()
+MD_WHAT_IF_RATIOS = ("1.00", "0.90", "0.80", "0.70", "0.60", "0.50")  # the what-if grid points report.md shows
 ARM_MD = MarkdownStyle(escape=md_escape_all, escape_h2=True, caption_below=True, figure_svg=True,
                        final_newline=True)
 
@@ -156,6 +216,18 @@ def render_markdown(blocks, figures: dict[str, Path] | None = None, style: Markd
             out.append("|" + "---|" * len(b.header))
             out += ["| " + " | ".join(e(c) for c in r) + " |" for r in b.rows]
             out.append(f"\n{e(b.caption)}\n" if style.caption_below else "")
+        elif isinstance(b, WhatIf):
+            out.append(f"{e(b.caption)} (The slider is in report.html; the grid is summary.json's what_if; "
+                       f"here, six of its points.)\n")
+            ths = [b.default_threshold] + [t for t in ("0.8",) if t in b.thresholds and t != b.default_threshold]
+            idx = [b.data["ratio_text"].index(r) for r in MD_WHAT_IF_RATIOS if r in b.data["ratio_text"]]
+            head = ["R"] + [f"P(HR < {t}) {q}" for t in ths for q in ("pooled", "new study")]
+            out.append("| " + " | ".join(e(h) for h in head) + " |")
+            out.append("|" + "---|" * len(head))
+            out += ["| " + " | ".join([b.data["ratio_text"][i]] + [e(b.data["p"][q][t][i]) for t in ths
+                                                                   for q in ("pooled", "predictive")]) + " |"
+                    for i in idx]
+            out.append("")
         elif isinstance(b, Figure):
             if style.figure_svg:
                 out.append(f"![{e(b.caption)}](figures/{b.key}.svg)\n")
