@@ -125,6 +125,18 @@ TOL = {
     # the core against engines/exact.py's NNHM: the same tau grid, different component
     # placement (trapezoid nodes vs 256 quantile components)
     "gaussian_vs_nnhm": 2e-4,
+    # network (tests/network/): netmeta's GLS estimates are closed form, as are ours with flat
+    # priors: agreement to solver precision (the REML tau: metafor.s optimiser against ours, 1e-5)
+    "netmeta_gls": 1e-7,
+    "netmeta_reml_tau": 1e-5,
+    # multinma's printed MCMC summaries (2 decimals): rounding 0.005 + 3 MCSE (sd / sqrt(ESS),
+    # ESS ~ 1500-5000 as printed: up to ~0.017 for the RE effects, ~0.011 for the FE effects)
+    "multinma_fe": 0.04,
+    "multinma_re": 0.06,
+    # the network's exact mixture against a dense grid over tau (brute force, 20,000 points)
+    "network_brute_force": 2e-4,
+    # a two-treatment network against engines/exact.py's NNHM (same tau grid and components)
+    "network_vs_pairwise": 1e-6,
 }
 
 

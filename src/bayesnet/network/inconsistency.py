@@ -168,11 +168,16 @@ def pointwise_loglik(gm, studies, comp, n: int = 4000, seed: int = 0) -> np.ndar
 
 
 def _loo(ll: np.ndarray):
-    import arviz as az
+    import warnings
+
+    from arviz_base import from_dict   # arviz.from_dict / arviz.loo, without importing the plotting stack
+    from arviz_stats import loo
 
     n = ll.shape[0]
-    dt = az.from_dict({"posterior": {"x": np.zeros((1, n))}, "log_likelihood": {"y": ll[None]}})
-    return az.loo(dt, var_name="y", pointwise=True)
+    dt = from_dict({"posterior": {"x": np.zeros((1, n))}, "log_likelihood": {"y": ll[None]}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)   # high Pareto k is reported in the result instead
+        return loo(dt, var_name="y", pointwise=True)
 
 
 def ume(post: NetworkPosterior, ci_prob: float = 0.95, n: int = 4000) -> dict:
