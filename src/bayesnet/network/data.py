@@ -235,9 +235,11 @@ def read_network(data, source: str | None = None, reference: str | None = None) 
                 "a row with a comparator must state the effect of treatment versus comparator",
                 "give log_hr + se (or hr + ci_low + ci_high), or remove the comparator and give one row per arm")
 
-    # derive the contrast rows with the shared validator (one study id per contrast)
+    # derive the contrast rows with the shared validator (one study id per contrast); when some
+    # fail, each row is derived alone so the structure of the other studies is still checked
     contrast_idx = np.flatnonzero(has_effect)
-    derived = None
+    eff: dict[int, tuple[float, float, str]] = {}
+    bad_rows: set[int] = set()
     if len(contrast_idx):
         sub = df.iloc[contrast_idx].copy()
         sub["study"] = [f"{s} ({t}{' vs ' + c if c else ''})" for s, t, c in
@@ -246,12 +248,17 @@ def read_network(data, source: str | None = None, reference: str | None = None) 
         try:
             derived = derive(sub[keep], source=source)
             problems += list(derived.problems)
+            t = derived.table
+            eff = {int(contrast_idx[j]): (float(t["log_hr"].iloc[j]), float(t["se"].iloc[j]),
+                                          str(t["derivation"].iloc[j])) for j in range(len(contrast_idx))}
         except EvidenceError as exc:
             problems += list(exc.problems)
-    if any(p.level == "error" for p in problems):
-        raise EvidenceError(problems)
-    eff = {int(contrast_idx[j]): (float(derived.table["log_hr"].iloc[j]), float(derived.table["se"].iloc[j]),
-                                  str(derived.table["derivation"].iloc[j])) for j in range(len(contrast_idx))}
+            for j, i in enumerate(contrast_idx):
+                try:
+                    one = derive(sub[keep].iloc[[j]], source=source).table
+                    eff[int(i)] = (float(one["log_hr"].iloc[0]), float(one["se"].iloc[0]), str(one["derivation"].iloc[0]))
+                except EvidenceError:
+                    bad_rows.add(int(i))
 
     cov_cols = [c for c in df.columns if c not in {"study", "treatment", "comparator", ROW_COLUMN, "se", "events",
                                                    "n", "n_arm", *EFFECT_COLUMNS}]
@@ -263,6 +270,8 @@ def read_network(data, source: str | None = None, reference: str | None = None) 
         arms = [df.at[i, "treatment"] for i in idx]
         size = [_num(df.at[i, "n"]) if "n" in df.columns else float("nan") for i in idx]
         covs = {c: df.at[idx[0], c] for c in cov_cols}
+        if any(i in bad_rows for i in idx):
+            continue  # its effect rows have errors already listed
         one_row = [i for i in idx if df.at[i, "comparator"]]
         if one_row:
             if len(idx) > 1:
