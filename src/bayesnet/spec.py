@@ -181,6 +181,7 @@ class Spec:
     # `bayesnet.arm_analysis.read_arm_spec` checks it and turns it into priors
     arm_model: Mapping[str, Any] = field(default_factory=dict)
     publication_bias: PublicationBiasConfig | None = None  # [publication_bias]; None = the defaults
+    network: Any = None  # [network] (bayesnet.network.spec.NetworkSpec); None = the defaults
     # the spec as read and its sections as parsed from it (to keep `raw` in sync)
     source: Mapping = field(default_factory=dict, repr=False, compare=False)
     parsed: Mapping = field(default_factory=dict, repr=False, compare=False)
@@ -384,8 +385,13 @@ def spec_from_dict(raw: dict, path: Path | None = None) -> Spec:
         from .pubbias.config import parse_publication_bias
 
         publication_bias = P.run(parse_publication_bias, raw.pop("publication_bias"))
+    network = None
+    if "network" in raw:
+        from .network.spec import parse_network
+
+        network = P.run(parse_network, raw.pop("network"))
     P.keys("", raw, SECTIONS, noun="section(s)",
-           shown=f"{', '.join(SECTIONS)}, bias, absolute, arm_model, publication_bias")
+           shown=f"{', '.join(SECTIONS)}, bias, absolute, arm_model, publication_bias, network")
     sec = {}
     for s in SECTIONS:
         d = raw.get(s, {})
@@ -402,7 +408,8 @@ def spec_from_dict(raw: dict, path: Path | None = None) -> Spec:
     if bias is not None and bias.empty:
         bias = None
     return Spec(**parsed, path=path, name=path.stem if path else "analysis", bias=bias, absolute=tuple(absolute),
-                arm_model=arm_model, publication_bias=publication_bias, source=as_read, parsed=parsed)
+                arm_model=arm_model, publication_bias=publication_bias, network=network, source=as_read,
+                parsed=parsed)
 
 
 def model_and_priors(raw: dict) -> tuple[ModelSpec, PriorsSpec]:

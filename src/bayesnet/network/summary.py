@@ -98,7 +98,7 @@ def network_summary(post, ci_prob: float = 0.95, thresholds=None, harm=None, inc
                          if nm.startswith("beta[")},
         "edges": [{"treatments": [a, b], "studies": ss} for (a, b), ss in net.edges().items()],
         "patients": net.arm_sizes(),
-        "warnings": [str(p) for p in net.problems],
+        "warnings": [str(p).removeprefix("warning: ") for p in net.problems],
         "diagnostics": post.diagnostics,
     }
     if inconsistency:
