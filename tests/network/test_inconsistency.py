@@ -77,3 +77,15 @@ def test_network_summary_block_has_every_ordered_pair():
     assert max(r["sucra"], key=r["sucra"].get) == "2"
     assert {"comparison", "direct", "indirect", "difference", "p_value"} <= set(s["node_split"][0])
     assert s["ume"]["ume"]["elpd_loo"] < 0
+
+
+def test_node_split_small_grid_agrees_with_the_full_grid():
+    net = read_network(reference_path("network/parkinsons_contrast.csv"))
+    post = fit_network(net, spec_from_dict({"priors": PRIORS}))
+    fast, full = node_split(post), node_split(post, grid=(256, 160, 600))
+    for a, b in zip(fast, full, strict=True):
+        assert a["comparison"] == b["comparison"]
+        assert a["p_value"] == pytest.approx(b["p_value"], abs=2e-3)
+        for k in ("direct", "indirect", "difference"):
+            assert a[k]["mean"] == pytest.approx(b[k]["mean"], abs=1e-3)
+            assert a[k]["sd"] == pytest.approx(b[k]["sd"], abs=1e-3)
