@@ -175,7 +175,7 @@ def pointwise_loglik(gm, studies, comp, n: int = 4000, seed: int = 0) -> np.ndar
 def _loo(ll: np.ndarray):
     import warnings
 
-    from arviz_base import from_dict   # arviz.from_dict / arviz.loo, without importing the plotting stack
+    from arviz_base import from_dict  # arviz.from_dict / arviz.loo, without importing the plotting stack
     from arviz_stats import loo
 
     n = ll.shape[0]

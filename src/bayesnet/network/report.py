@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 from pathlib import Path
 
 from .. import format as fmt
