@@ -157,18 +157,27 @@ def pointwise_loglik(gm, studies, comp, n: int = 4000, seed: int = 0) -> np.ndar
     b = comp["bhat"][g] + np.einsum("nij,nj->ni", L[g], rng.standard_normal((n, gm.p)))
     t2 = comp["taus"][g] ** 2
     X, y = np.asarray(gm.X), gm.resid
+    mean = b @ X.T                                                  # (n, rows)
     out = np.zeros((n, len(studies)))
-    i = 0
+    starts = np.concatenate([[0], np.cumsum([s.n_arms - 1 for s in studies])[:-1]]).astype(int)
+    by_m: dict[int, list[int]] = {}
     for j, s in enumerate(studies):
-        m = s.n_arms - 1
-        K = np.full((m, m), 0.5)
-        np.fill_diagonal(K, 1.0)
-        V = s.cov[None] + t2[:, None, None] * K[None]
-        r = y[i:i + m][None] - b @ X[i:i + m].T                    # (n, m)
-        sign, ld = np.linalg.slogdet(V)
-        q = np.einsum("na,nab,nb->n", r, np.linalg.inv(V), r)
-        out[:, j] = -0.5 * (m * math.log(2 * math.pi) + ld + q)
-        i += m
+        by_m.setdefault(s.n_arms - 1, []).append(j)
+    for m, js in by_m.items():  # studies with m contrasts together
+        rows = starts[js][:, None] + np.arange(m)[None]             # (J, m)
+        K = np.full((m, m), 0.5) + 0.5 * np.eye(m)
+        C = np.stack([studies[j].cov for j in js])                  # (J, m, m)
+        V = C[None] + t2[:, None, None, None] * K                   # (n, J, m, m)
+        r = y[rows][None] - mean[:, rows]                           # (n, J, m)
+        if m == 1:
+            v = V[..., 0, 0]
+            ll = -0.5 * (math.log(2 * math.pi) + np.log(v) + r[..., 0] ** 2 / v)
+        else:
+            L = np.linalg.cholesky(V)
+            z = np.linalg.solve(L, r[..., None])[..., 0]
+            ll = -0.5 * (m * math.log(2 * math.pi) + 2 * np.log(np.diagonal(L, axis1=-2, axis2=-1)).sum(-1)
+                         + (z**2).sum(-1))
+        out[:, js] = ll
     return out
 
 
