@@ -133,6 +133,10 @@ TOL = {
     # ESS ~ 1500-5000 as printed: up to ~0.017 for the RE effects, ~0.011 for the FE effects)
     "multinma_fe": 0.04,
     "multinma_re": 0.06,
+    # multinma's printed rank probabilities (2 decimals, 4000 draws: MC SD <= 0.008) and mean
+    # ranks (MC SD <= 0.02 with ESS ~ 2000): rounding + 3 MC SD
+    "multinma_rank_prob": 0.03,
+    "multinma_mean_rank": 0.07,
     # the network's exact mixture against a dense grid over tau (brute force, 20,000 points)
     "network_brute_force": 2e-4,
     # a two-treatment network against engines/exact.py's NNHM (same tau grid and components)

@@ -131,3 +131,34 @@ def test_arm_layout_equals_comparator_layout():
     # a chain A-B-C, flat priors, fixed effect: the indirect estimate is the sum, variances add
     assert p1.contrast("C", "A").mean() == pytest.approx(-0.5, abs=1e-10)
     assert p1.contrast("C", "A").sd() == pytest.approx(np.hypot(0.2, 0.3), abs=1e-10)
+
+
+def test_rankings_direction_and_two_treatment_case():
+    """Two treatments: P(best) of E is P(HR of E vs A < 1), computed from the mixture, to the
+    draws' Monte Carlo error; SUCRA = P(best) when T = 2; rank 1 = the lower HR."""
+    from bayesnet.network import rankings
+
+    rows = pd.DataFrame({"study": ["a", "b"], "treatment": "E", "comparator": "A", "log_hr": [-0.3, -0.1],
+                         "se": [0.2, 0.25]})
+    post = fit_network(read_network(rows), spec_from_dict({"priors": PRIORS}))
+    r = rankings(post)
+    p = float(post.contrast("E", "A").cdf(0.0))
+    assert p > 0.8
+    assert r["p_best"]["E"] == pytest.approx(p, abs=4 * r["sucra_mcse"]["E"] + 1e-3)
+    assert r["sucra"]["E"] == pytest.approx(r["p_best"]["E"], abs=1e-12)
+    assert r["rank_prob"]["A"][1] == pytest.approx(r["p_best"]["E"], abs=1e-12)
+
+
+def test_tidy_and_xarray_outputs():
+    from bayesnet.network import contrasts_table, league_table, to_xarray
+
+    post = fit_network(read_network(THREE_ARM), spec_from_dict({"priors": PRIORS}))
+    ds = to_xarray(post)
+    assert ds["hr_median"].dims == ("treatment", "comparator")
+    assert float(ds["hr_median"].sel(treatment="C", comparator="A")) == pytest.approx(
+        float(np.exp(post.contrast("C", "A").quantile([0.5])[0])))
+    assert np.isnan(float(ds["hr_median"].sel(treatment="A", comparator="A")))
+    tab = contrasts_table(post)
+    assert len(tab) == 3 * 2 * 2 and set(tab["kind"]) == {"mean", "predictive"}
+    lt = league_table(post)
+    assert lt.shape == (3, 3) and all(lt.loc[t, t] == t for t in "ABC")

@@ -112,3 +112,14 @@ def test_parkinsons_tsd2_as_published_by_multinma(block):
         for key, want in pub["tau"].items():
             t = tol * (3 if key == "q975" else 1)
             assert got[key] == pytest.approx(want, abs=t), ("tau", key)
+
+
+def test_parkinsons_rank_probabilities_as_published_by_multinma():
+    from bayesnet.network import rankings
+
+    pub = _published()["fixed_contrast_ranks"]
+    spec = spec_from_dict({"model": {"effects": "fixed"}, "priors": dict(WIDE)})
+    r = rankings(fit_network(_net("parkinsons_contrast"), spec))
+    for t, probs in pub["rank_prob"].items():
+        assert r["rank_prob"][t] == pytest.approx(probs, abs=TOL["multinma_rank_prob"]), t
+        assert r["mean_rank"][t] == pytest.approx(pub["mean_rank"][t], abs=TOL["multinma_mean_rank"]), t
