@@ -89,3 +89,23 @@ def test_meta_regression_common_interaction():
     post = fit_network(read_network(df), spec)
     assert post.coefficient("beta[year]").mean() == pytest.approx(-0.15, abs=0.01)
     assert post.contrast("C", "B").mean() == pytest.approx(-0.1, abs=0.02)
+
+
+def test_bias_section_is_refused_not_ignored():
+    from bayesnet.errors import ModelError
+
+    import dataclasses
+
+    net = read_network(reference_path("network/parkinsons_contrast.csv"))
+    # a spec with a bias model (built by replacing the field: the [bias] grammar is bias.py's)
+    spec = dataclasses.replace(spec_from_dict({}), bias=object())
+    with pytest.raises(ModelError, match=r"\[bias\]"):
+        fit_network(net, spec)
+
+
+@pytest.mark.mcmc
+def test_mcmc_engine_from_the_cli(tmp_path):
+    spec = _setup(tmp_path, ref="1")
+    assert main(["fit", str(spec), "--engine", "mcmc", "--out", str(tmp_path / "o")]) == 0
+    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert s["network"]["engine"] == "mcmc" and s["network"]["ume"]["engine"] == "exact"

@@ -67,10 +67,15 @@ def analyse_network(spec, data=None, engine: str = "auto", seed: int | None = No
         ok = spec.priors.mu.is_normal_or_flat
         engine = "exact" if ok else "mcmc"
     post = fit_network(net, spec, engine=engine, seed=seed, progress=progress)
+    ignored = [name for name, on in (("[[absolute]]", bool(spec.absolute)),
+                                     ("[publication_bias]", spec.publication_bias is not None)) if on]
     summary = {"analysis": "network", "engine": post.engine, "status": "ok" if post.ok else "failed_diagnostics",
                "network": network_summary(post),
                "provenance": {"data_sha256": sha, "data": src, "spec": spec.raw, "seed": post.seed,
                               "versions": package_versions(), "created": created_timestamp()}}
+    if ignored:
+        summary["network"]["warnings"].append(f"{' and '.join(ignored)} of the spec are not applied to a network "
+                                              f"meta-analysis (not available yet)")
     return post, summary
 
 

@@ -163,6 +163,12 @@ def fit_network(net: NetworkData, spec=None, engine: str = "exact", seed: int | 
     if nspec.reference and nspec.reference != net.reference:
         net = net.with_reference(nspec.reference)
     seed = spec.mcmc.seed if seed is None else seed
+    if getattr(spec, "bias", None) is not None:
+        raise ModelError("[bias]: bias adjustment is not available for a network meta-analysis yet; remove the "
+                         "[bias] section (the network's estimates then assume unbiased studies, as the report says)")
+    if spec.model.heterogeneity != "shared" or spec.model.population:
+        raise ModelError("[model]: a network meta-analysis has one shared tau; remove heterogeneity = \"by:...\" "
+                         "and population")
     if spec.model.random_dist != "normal":
         raise ModelError("[model].random_dist: a network meta-analysis has normal random effects here; "
                          "remove random_dist (or set it to \"normal\")")

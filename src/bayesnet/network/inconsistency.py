@@ -105,7 +105,7 @@ def node_split(post: NetworkPosterior, ci_prob: float = 0.95, grid=SPLIT_GRID) -
         gm, studies = _split_model(post, x, y)
         comp = fit_components(gm, study_sizes(studies), *grid)
         sub = NetworkPosterior("exact", net, gm, net.others, post.spec, post.nspec, comp=comp, seed=post.seed)
-        p = gm.p
+        p = gm.p  # node-split models are fitted by the exact engine whatever engine fitted `post`
         c_dir = np.zeros(p)
         c_dir[-1] = 1.0
         c_ind = np.zeros(p)
@@ -202,7 +202,8 @@ def ume(post: NetworkPosterior, ci_prob: float = 0.95, n: int = 4000) -> dict:
     gm_u, studies_u, names = _ume_model(post)
     comp_u = fit_components(gm_u, study_sizes(studies_u))
     seed = post.seed or 0
-    ll_c = pointwise_loglik(post.gm, list(post.net.studies), post.comp, n, seed)
+    comp_c = post.comp if post.comp is not None else fit_components(post.gm, study_sizes(post.net.studies))
+    ll_c = pointwise_loglik(post.gm, list(post.net.studies), comp_c, n, seed)
     ll_u = pointwise_loglik(gm_u, studies_u, comp_u, n, seed)
     lc, lu = _loo(ll_c), _loo(ll_u)
     di = np.asarray(lu.elpd_i).ravel() - np.asarray(lc.elpd_i).ravel()
@@ -215,9 +216,13 @@ def ume(post: NetworkPosterior, ci_prob: float = 0.95, n: int = 4000) -> dict:
     out = {"consistency": block(lc), "ume": block(lu),
            "elpd_diff_ume_minus_consistency": float(di.sum()),
            "se_diff": float(math.sqrt(len(di) * np.var(di))),
-           "tau_consistency": S(post.tau, "raw", ci_prob) if post.random else None,
+           "tau_consistency": S(comp_c["tau"], "raw", ci_prob) if post.random else None,
            "tau_ume": S(sub.tau, "raw", ci_prob) if sub.random else None,
            "comparisons": {nm: S(sub.coefficient(nm), "log", ci_prob) for nm in names},
            "draws": n,
-           "method": "PSIS-LOO (ArviZ) over studies, from draws of each exact posterior"}
+           "method": "PSIS-LOO (ArviZ) over studies, from draws of each exact posterior",
+           "engine": "exact"}
+    high = [m for m, r in (("consistency", lc), ("UME", lu)) if np.max(np.asarray(r.pareto_k)) > 0.7]
+    out["warning"] = (f"Pareto k above 0.7 for some studies under the {' and '.join(high)} model: the LOO "
+                      f"comparison is approximate (an influential study)" if high else None)
     return out
