@@ -109,3 +109,19 @@ def test_mcmc_engine_from_the_cli(tmp_path):
     assert main(["fit", str(spec), "--engine", "mcmc", "--out", str(tmp_path / "o")]) == 0
     s = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert s["network"]["engine"] == "mcmc" and s["network"]["ume"]["engine"] == "exact"
+
+
+def test_meta_regression_per_treatment_interactions():
+    rows = []
+    for i, x in enumerate([0, 1, 2, 3, 0, 1, 2, 3]):
+        t = "B" if i < 4 else "C"
+        slope = -0.15 if t == "B" else 0.1
+        rows += [(f"s{i}", "A", None, None, x), (f"s{i}", t, -0.2 + slope * (x - 1.5), 0.05, x)]
+    df = pd.DataFrame(rows, columns=["study", "treatment", "log_hr", "se", "year"])
+    spec = spec_from_dict({"model": {"effects": "fixed", "covariates": ["year"]},
+                           "priors": {"mu": {"dist": "flat"}, "beta": {"dist": "flat"}},
+                           "network": {"interactions": "per_treatment"}})
+    post = fit_network(read_network(df), spec)
+    assert post.gm.b_names == ("d[B]", "d[C]", "beta[year:B]", "beta[year:C]")
+    assert post.coefficient("beta[year:B]").mean() == pytest.approx(-0.15, abs=1e-9)
+    assert post.coefficient("beta[year:C]").mean() == pytest.approx(0.1, abs=1e-9)

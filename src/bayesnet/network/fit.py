@@ -140,8 +140,9 @@ def network_gaussian(net: NetworkData, spec=None, random: bool | None = None, co
     spec = spec if spec is not None else Spec()
     random = spec.model.random if random is None else random
     covs = tuple(spec.model.covariates) if covariates is None else tuple(covariates)
+    per = (getattr(spec, "network", None) or NetworkSpec()).interactions == "per_treatment"
     return build_gaussian(net, random=random, tau_prior=spec.priors.tau, d_prior=spec.priors.mu,
-                          beta_prior=spec.priors.beta, covariates=covs)
+                          beta_prior=spec.priors.beta, covariates=covs, per_treatment=per)
 
 
 def study_sizes(studies) -> list[int]:

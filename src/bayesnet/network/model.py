@@ -16,7 +16,9 @@ k, -1 for b_j), S = blockdiag(C_j), Z = I, G(tau) = tau^2 blockdiag(K_j).
 The meta-regression is the "common interaction" model of Dias et al. 2011 (NICE DSU TSD3):
 one coefficient per covariate shared by every treatment against the reference, so the
 column of a contrast k vs b is (x_j - x_c) (1[k != ref] - 1[b != ref]); x_c is the mean over
-studies (the basic parameters are the effects at x_c).
+studies (the basic parameters are the effects at x_c). `[network] interactions =
+"per_treatment"` gives TSD3's independent interactions instead (one coefficient per
+covariate and non-reference treatment).
 
 Node-split and unrelated-mean-effects variants are built here too (see
 `bayesnet.network.inconsistency`).
@@ -75,9 +77,13 @@ def design(studies: Sequence[NetworkStudy], params: Sequence[str], reference: st
     return np.array(rows).reshape(-1, len(params))
 
 
-def covariate_columns(net: NetworkData, studies: Sequence[NetworkStudy], covariates: Sequence[str]):
-    """The common-interaction columns (n, len(covariates)) and the centring values."""
-    cols, centres = [], []
+def covariate_columns(net: NetworkData, studies: Sequence[NetworkStudy], covariates: Sequence[str],
+                      per_treatment: bool = False):
+    """The interaction columns and their names, and the centring values: one column per
+    covariate (common interaction), or with `per_treatment` one per covariate and
+    non-reference treatment t, (x_j - x_c) (1[k = t] - 1[b_j = t]) (TSD3's independent
+    interactions)."""
+    cols, centres, names = [], [], []
     for c in covariates:
         vals = []
         for s in net.studies:
@@ -90,14 +96,19 @@ def covariate_columns(net: NetworkData, studies: Sequence[NetworkStudy], covaria
         if not np.all(np.isfinite(vals)):
             raise ModelError(f"[model].covariates: '{c}' is missing in some studies; give it for every study")
         xc = float(np.mean(vals))
-        col = []
-        for s in studies:
-            x = float(s.covariates[c]) - xc
-            for t in s.arms[1:]:
-                col.append(x * ((t != net.reference) - (s.arms[0] != net.reference)))
-        cols.append(col)
         centres.append(xc)
-    return np.array(cols).T.reshape(-1, len(covariates)), centres
+        for u in (net.others if per_treatment else (None,)):
+            col = []
+            for s in studies:
+                x = float(s.covariates[c]) - xc
+                for t in s.arms[1:]:
+                    if u is None:
+                        col.append(x * ((t != net.reference) - (s.arms[0] != net.reference)))
+                    else:
+                        col.append(x * ((t == u) - (s.arms[0] == u)))
+            cols.append(col)
+            names.append(f"beta[{c}]" if u is None else f"beta[{c}:{u}]")
+    return np.array(cols).T.reshape(-1, len(names)), names, centres
 
 
 def prior_arrays(priors: Sequence[Prior]) -> tuple[np.ndarray, np.ndarray]:
@@ -120,7 +131,7 @@ def build_gaussian(net: NetworkData, *, random: bool = True, tau_prior: Prior | 
                    d_prior: Prior | None = None, beta_prior: Prior | None = None,
                    covariates: Sequence[str] = (), studies: Sequence[NetworkStudy] | None = None,
                    X: np.ndarray | None = None, b_names: Sequence[str] | None = None,
-                   b_priors: Sequence[Prior] | None = None) -> GaussianModel:
+                   b_priors: Sequence[Prior] | None = None, per_treatment: bool = False) -> GaussianModel:
     """The GaussianModel of the consistency model (module docstring) of `net`, or of a variant
     when `studies` (rewritten rows), `X` and `b_names` / `b_priors` are given (node-split, UME)."""
     studies = list(net.studies if studies is None else studies)
@@ -130,10 +141,10 @@ def build_gaussian(net: NetworkData, *, random: bool = True, tau_prior: Prior | 
         X = design(studies, net.others, net.reference)
         b_priors = [d_prior] * len(b_names)
         if covariates:
-            Xc, _ = covariate_columns(net, studies, covariates)
+            Xc, names, _ = covariate_columns(net, studies, covariates, per_treatment)
             X = np.hstack([X, Xc])
-            b_names += [f"beta[{c}]" for c in covariates]
-            b_priors += [beta_prior or Prior("normal", {"mu": 0.0, "sigma": 0.5})] * len(covariates)
+            b_names += names
+            b_priors += [beta_prior or Prior("normal", {"mu": 0.0, "sigma": 0.5})] * len(names)
     b0, B0inv = prior_arrays(b_priors)
     y = np.concatenate([s.y for s in studies])
     n = len(y)

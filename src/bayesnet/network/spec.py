@@ -6,6 +6,7 @@
     node_split = true           # node-splitting for every comparison with direct and indirect evidence
     ume = true                  # the unrelated-mean-effects model compared with the consistency model
     rank_draws = 20000          # draws of the exact posterior behind rankings (SUCRA, rank probabilities)
+    interactions = "shared"     # meta-regression on [model] covariates: "shared" or "per_treatment"
 
 A network analysis is switched on by a `treatment` column in the data, not by this section.
 """
@@ -26,6 +27,7 @@ class NetworkSpec:
     node_split: bool = True
     ume: bool = True
     rank_draws: int = 20000
+    interactions: str = "shared"
 
 
 def parse_network(raw) -> NetworkSpec:
@@ -35,7 +37,7 @@ def parse_network(raw) -> NetworkSpec:
         return NetworkSpec()
     if not P.table("network", raw, "[network] with reference = \"...\""):
         P.raise_if_any()
-    allowed = {"reference", "comparator", "node_split", "ume", "rank_draws"}
+    allowed = {"reference", "comparator", "node_split", "ume", "rank_draws", "interactions"}
     P.keys("network", raw, allowed)
     out = {}
     for k in ("reference", "comparator"):
@@ -47,5 +49,8 @@ def parse_network(raw) -> NetworkSpec:
     if "rank_draws" in raw and P.check("network", "rank_draws", raw["rank_draws"],
                                        lambda v: is_int(v) and 1000 <= v <= 1_000_000, "an integer in [1000, 1e6]"):
         out["rank_draws"] = int(raw["rank_draws"])
+    if "interactions" in raw and P.choice("network", "interactions", raw["interactions"],
+                                          ("shared", "per_treatment")):
+        out["interactions"] = raw["interactions"]
     P.raise_if_any()
     return NetworkSpec(**out)

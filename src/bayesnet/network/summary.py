@@ -101,6 +101,10 @@ def network_summary(post, ci_prob: float = 0.95, thresholds=None, harm=None, inc
         "warnings": [str(p).removeprefix("warning: ") for p in net.problems],
         "diagnostics": post.diagnostics,
     }
+    if any(nm.startswith("beta[") for nm in post.gm.b_names):
+        out["warnings"].append("the node-split and unrelated-mean-effects checks are fitted without the "
+                               "meta-regression covariates; the basic parameters are the effects at the covariates' "
+                               "mean over studies")
     if inconsistency:
         from .inconsistency import node_split, ume
 
