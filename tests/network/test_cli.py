@@ -92,9 +92,9 @@ def test_meta_regression_common_interaction():
 
 
 def test_bias_section_is_refused_not_ignored():
-    from bayesnet.errors import ModelError
-
     import dataclasses
+
+    from bayesnet.errors import ModelError
 
     net = read_network(reference_path("network/parkinsons_contrast.csv"))
     # a spec with a bias model (built by replacing the field: the [bias] grammar is bias.py's)
