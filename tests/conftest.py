@@ -115,16 +115,6 @@ TOL = {
     "roundtrip": 1e-9,
     # a mixture quantile against cdf/hpd: the quantile's brentq root-finder tolerance
     "quantile": 1e-6,
-    # the Gaussian core (bayesnet.model.gaussian) against dense grids over b (and u): a
-    # 401-point midpoint rule per axis over +-8 sd of a smooth integrand
-    "gaussian_grid_b": 1e-6,
-    # ... and against a dense grid over theta (2,000 points in 1-D, 400 x 400 in 2-D) with
-    # the marginal likelihood written independently (multivariate normal of y): the core's
-    # adaptive grid (600 + 160 points; 48 x 48 on the log scale) is good to ~1e-4
-    "gaussian_grid_theta": 5e-4,
-    # the core against engines/exact.py's NNHM: the same tau grid, different component
-    # placement (trapezoid nodes vs 256 quantile components)
-    "gaussian_vs_nnhm": 2e-4,
     # network (tests/network/): netmeta's GLS estimates are closed form, as are ours with flat
     # priors: agreement to solver precision (the REML tau: metafor.s optimiser against ours, 1e-5)
     "netmeta_gls": 1e-7,
@@ -141,6 +131,16 @@ TOL = {
     "network_brute_force": 2e-4,
     # a two-treatment network against engines/exact.py's NNHM (same tau grid and components)
     "network_vs_pairwise": 1e-6,
+    # the Gaussian core (bayesnet.model.gaussian) against dense grids over b (and u): a
+    # 401-point midpoint rule per axis over +-8 sd of a smooth integrand
+    "gaussian_grid_b": 1e-6,
+    # ... and against a dense grid over theta (2,000 points in 1-D, 400 x 400 in 2-D) with
+    # the marginal likelihood written independently (multivariate normal of y): the core's
+    # adaptive grid (600 + 160 points; 48 x 48 on the log scale) is good to ~1e-4
+    "gaussian_grid_theta": 5e-4,
+    # the core against engines/exact.py's NNHM: the same tau grid, different component
+    # placement (trapezoid nodes vs 256 quantile components)
+    "gaussian_vs_nnhm": 2e-4,
 }
 
 

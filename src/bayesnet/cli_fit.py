@@ -92,6 +92,10 @@ def run_arm(args, out) -> int:
 
 
 def cmd_fit(args) -> int:
+    from .network.cli import is_network_args, run_network
+
+    if is_network_args(args):   # data with a `treatment` column: network meta-analysis
+        return run_network(args, report=False)
     from .api import write_fit_outputs
     from .io import atomic_directory
 
@@ -100,10 +104,6 @@ def cmd_fit(args) -> int:
             print("error: an arm-level spec writes its results to a directory: give --out DIR", file=sys.stderr)
             return 2
         return run_arm(args, args.out)
-    from .network.cli import is_network_args, run_network
-
-    if is_network_args(args):   # data with a `treatment` column: network meta-analysis
-        return run_network(args, report=False)
     post, code = load_and_fit(args)
     if code is not None and (post is None or not args.allow_failed_diagnostics):
         return code

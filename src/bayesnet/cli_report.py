@@ -10,14 +10,14 @@ from .cli import EXIT_DIAGNOSTICS, EXIT_OK, call_guarded
 def cmd_report(args) -> int:
     from .cli_fit import is_arm, run_arm
     from .report import write_report
-
-    if is_arm(args):
-        print(f"bayesnet report: fitting the arm-level analysis {args.spec} ...", file=sys.stderr)
-        return run_arm(args, args.out)
     from .network.cli import is_network_args, run_network
 
     if is_network_args(args):   # data with a `treatment` column: network meta-analysis
         return run_network(args, report=True)
+
+    if is_arm(args):
+        print(f"bayesnet report: fitting the arm-level analysis {args.spec} ...", file=sys.stderr)
+        return run_arm(args, args.out)
     print(f"bayesnet report: fitting {args.spec}, prior sweep and influence analyses ...", file=sys.stderr)
     rep, code = call_guarded(lambda: write_report(
         args.spec, args.out, data=args.data, engine=args.engine, seed=args.seed,

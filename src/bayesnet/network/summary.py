@@ -47,7 +47,13 @@ def rankings(post, n: int | None = None, seed: int | None = None) -> dict:
     probs = np.stack([(rank == r).mean(0) for r in range(1, T + 1)], axis=1)  # (T, T)
     sucra_draw = (T - rank) / (T - 1) if T > 1 else np.ones_like(rank, float)
     sucra = sucra_draw.mean(0)
-    mcse = sucra_draw.std(0) / math.sqrt(N)
+    if post.engine == "mcmc" and "b_chain" in (post.draws or {}):
+        from arviz_stats import mcse as az_mcse   # autocorrelated draws: ArviZ's MCSE of the mean
+
+        shape = post.draws["b_chain"].shape[:2]
+        mcse = np.array([float(az_mcse(sucra_draw[:, j].reshape(shape), method="mean")) for j in range(T)])
+    else:
+        mcse = sucra_draw.std(0) / math.sqrt(N)   # independent draws of the exact posterior
     ts = post.treatments
     return {"sucra": {t: float(sucra[j]) for j, t in enumerate(ts)},
             "p_best": {t: float(probs[j, 0]) for j, t in enumerate(ts)},
