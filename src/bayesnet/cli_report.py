@@ -10,10 +10,9 @@ from .cli import EXIT_DIAGNOSTICS, EXIT_OK, call_guarded
 def cmd_report(args) -> int:
     from .cli_fit import is_arm, run_arm
     from .report import write_report
-    from .network.cli import is_network_args, run_network
-
-    if is_network_args(args):   # data with a `treatment` column: network meta-analysis
-        return run_network(args, report=True)
+    code = _network(args)       # data with a `treatment` column: network meta-analysis
+    if code is not None:
+        return code
 
     if is_arm(args):
         print(f"bayesnet report: fitting the arm-level analysis {args.spec} ...", file=sys.stderr)
@@ -50,3 +49,10 @@ def add_parser(sub) -> None:
                    help="output directory (default results/report); replaced whole, atomically, only when "
                         "it is empty or was written by bayesnet")
     p.set_defaults(func=cmd_report)
+
+
+def _network(args) -> int | None:
+    """The network meta-analysis report when the data have a `treatment` column, else None."""
+    from .network.cli import is_network_args, run_network
+
+    return run_network(args, report=True) if is_network_args(args) else None
