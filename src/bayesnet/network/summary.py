@@ -48,7 +48,7 @@ def rankings(post, n: int | None = None, seed: int | None = None) -> dict:
     sucra_draw = (T - rank) / (T - 1) if T > 1 else np.ones_like(rank, float)
     sucra = sucra_draw.mean(0)
     if post.engine == "mcmc" and "b_chain" in (post.draws or {}):
-        from arviz_stats import mcse as az_mcse   # autocorrelated draws: ArviZ's MCSE of the mean
+        from arviz_stats import mcse as az_mcse  # autocorrelated draws: ArviZ's MCSE of the mean
 
         shape = post.draws["b_chain"].shape[:2]
         mcse = np.array([float(az_mcse(sucra_draw[:, j].reshape(shape), method="mean")) for j in range(T)])
