@@ -402,14 +402,14 @@ def spec_from_dict(raw: dict, path: Path | None = None) -> Spec:
     parsed = {"data": _parse_data(P, sec["data"], path), "model": _parse_model(P, sec["model"]),
               "priors": _parse_priors(P, sec["priors"]), "report": _parse_report(P, sec["report"], where0),
               "mcmc": _parse_mcmc(P, sec["mcmc"])}
+    parsed["network"] = network   # [network]: passed to Spec with the sections (not one of SECTIONS)
     # problems from the [bias]/[[absolute]] parsers name the source as "spec" without a path
     P.items = [m[len("spec: "):] if not path and m.startswith("spec: ") else m for m in P.items]
     P.raise_if_any()
     if bias is not None and bias.empty:
         bias = None
     return Spec(**parsed, path=path, name=path.stem if path else "analysis", bias=bias, absolute=tuple(absolute),
-                arm_model=arm_model, publication_bias=publication_bias, network=network, source=as_read,
-                parsed=parsed)
+                arm_model=arm_model, publication_bias=publication_bias, source=as_read, parsed=parsed)
 
 
 def model_and_priors(raw: dict) -> tuple[ModelSpec, PriorsSpec]:
