@@ -96,12 +96,15 @@ SPLIT_GRID = (96, 60, 160)
 
 
 def node_split(post: NetworkPosterior, ci_prob: float = 0.95, grid=SPLIT_GRID) -> list[dict]:
-    """One row per split comparison: {comparison "y:x", direct, indirect, difference (S on
+    """One row per split comparison: {comparison "y:x" (x the reference when it is in the pair,
+    else the first in treatment order), direct, indirect, difference (S on
     the log-HR scale), direct_hr, indirect_hr, ratio_of_hrs (S on the HR scale), p_value
     (two-sided), studies (the direct evidence), tau (S, under the node-split model)}."""
     net = post.net
     rows = []
     for x, y in split_comparisons(net):
+        if y == net.reference:   # read as "treatment vs the reference" when the reference is in the pair
+            x, y = y, x
         gm, studies = _split_model(post, x, y)
         comp = fit_components(gm, study_sizes(studies), *grid)
         sub = NetworkPosterior("exact", net, gm, net.others, post.spec, post.nspec, comp=comp, seed=post.seed)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..evidence.conversions import interval_tails
 from ..posterior import prefetch_mixture_summaries
-from ..summaries import S, prob_block
+from ..summaries import S, assert_finite, prob_block
 from .inconsistency import S_hr
 
 __all__ = ["contrasts_table", "league_table", "network_summary", "rankings", "to_xarray"]
@@ -116,7 +116,9 @@ def network_summary(post, ci_prob: float = 0.95, thresholds=None, harm=None, inc
 
         ns = post.nspec
         out["node_split"] = node_split(post, ci_prob) if ns.node_split else []
+        out["node_split_engine"] = "exact"   # node-split models are fitted by quadrature whatever the engine
         out["ume"] = ume(post, ci_prob) if ns.ume else None
+    assert_finite({k: v for k, v in out.items() if k != "diagnostics"}, "network")
     return out
 
 
