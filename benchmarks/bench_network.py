@@ -81,7 +81,49 @@ def main(repeat: int = 5) -> None:
     print(f"baseline: tau grid through the core's dense conditionals: median {t_core * 1e3:7.1f} ms "
           f"(the study-block fit is {t_core / t_fit:.1f}x faster)")
     shell_time(repeat=3)
+    netmeta_time(df, t_fit)
     print("gemtc / multinma: not installed here (JAGS / Stan), ratio not measured")
+
+
+def netmeta_time(df: pd.DataFrame, t_fit: float) -> None:
+    """netmeta (frequentist, REML) on the same 50-study network, timed in R (median of 10),
+    beside the exact Bayesian fit: a point of reference, not the MCMC tools the issue names."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    rscript = shutil.which("Rscript")
+    if not rscript:
+        print("netmeta: Rscript not installed, not timed")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "net.csv"
+        df.to_csv(csv, index=False)
+        code = f"""
+ok <- suppressMessages(requireNamespace('netmeta', quietly = TRUE))
+if (!ok) {{ cat('none\\n'); quit() }}
+suppressMessages(library(netmeta))
+d <- read.csv('{csv}', colClasses = c(study = 'character', treatment = 'character'))
+rows <- list()
+for (s in unique(d$study)) {{
+  x <- d[d$study == s, ]; b <- which(is.na(x$log_hr)); v0 <- if (nrow(x) > 2) x$se[b]^2 else 0
+  e <- ifelse(is.na(x$log_hr), 0, x$log_hr); v <- ifelse(is.na(x$log_hr), 0, x$se^2)
+  for (i in 1:(nrow(x) - 1)) for (j in (i + 1):nrow(x)) {{
+    vij <- v[i] + v[j] - (if (i != b && j != b) 2 * v0 else 0)
+    rows[[length(rows) + 1]] <- data.frame(studlab = s, treat1 = x$treatment[i], treat2 = x$treatment[j],
+                                           TE = e[i] - e[j], seTE = sqrt(vij)) }} }}
+p <- do.call(rbind, rows)
+ts <- replicate(10, system.time(netmeta(TE, seTE, treat1, treat2, studlab, data = p, method.tau = 'REML'))[['elapsed']])
+cat(median(ts), '\\n')
+"""
+        r = subprocess.run([rscript, "-e", code], capture_output=True, text=True)
+    out = r.stdout.strip().split()
+    if not out or out[0] == "none":
+        print("netmeta: not installed in R, not timed")
+        return
+    t = float(out[0])
+    print(f"netmeta 2.9 (REML, frequentist) on the same network in R: median {t * 1e3:.0f} ms "
+          f"(the exact Bayesian fit: {t_fit * 1e3:.0f} ms, ratio {t / t_fit:.1f}x)")
 
 
 def shell_time(repeat: int = 3) -> None:
