@@ -89,3 +89,36 @@ def test_node_split_small_grid_agrees_with_the_full_grid():
         for k in ("direct", "indirect", "difference"):
             assert a[k]["mean"] == pytest.approx(b[k]["mean"], abs=1e-3)
             assert a[k]["sd"] == pytest.approx(b[k]["sd"], abs=1e-3)
+
+
+def _four_arm():
+    """A four-arm study Q (A, B, C, D) and two-arm studies closing loops, all exactly
+    consistent: d[B] = -0.2, d[C] = -0.4, d[D] = -0.6 against A."""
+    d = {"A": 0.0, "B": -0.2, "C": -0.4, "D": -0.6}
+    rows = [("Q", "A", None, 0.05), ("Q", "B", d["B"], 0.12), ("Q", "C", d["C"], 0.13), ("Q", "D", d["D"], 0.14)]
+    for name, (a, b) in {"bc": ("B", "C"), "cd": ("C", "D"), "ad": ("A", "D"), "ab": ("A", "B")}.items():
+        rows += [(name, a, None, None), (name, b, d[b] - d[a], 0.15)]
+    return pd.DataFrame(rows, columns=["study", "treatment", "log_hr", "se"])
+
+
+def test_rebased_multi_arm_study_keeps_its_covariance():
+    s = read_network(_four_arm()).studies[0]
+    r = s.rebased(("C", "D"))
+    assert r.y[0] == pytest.approx(-0.2)
+    assert r.cov[0, 0] == pytest.approx(0.13**2 + 0.14**2 - 2 * 0.05**2)
+    r3 = s.rebased(("B", "C", "D"))
+    assert r3.cov[0, 1] == pytest.approx(0.12**2 - 0.05**2)   # Cov(C-B, D-B) = Var(B arm) = se_B^2 - se_0^2
+
+
+def test_node_split_with_a_four_arm_study_on_consistent_data():
+    """van Valkenhoef et al. 2016: the four-arm study is split into its A-B part (direct) and
+    its C-D part; exactly consistent data give direct = indirect for every split comparison."""
+    spec = spec_from_dict({"model": {"effects": "fixed"}, "priors": {"mu": {"dist": "flat"}}})
+    post = fit_network(read_network(_four_arm()), spec)
+    rows = node_split(post)
+    assert {r["comparison"] for r in rows} >= {"B:A", "D:A", "C:B", "D:C"}
+    for r in rows:
+        assert r["difference"]["mean"] == pytest.approx(0.0, abs=1e-9), r["comparison"]
+        assert r["p_value"] == pytest.approx(1.0, abs=1e-6)
+    ba = next(r for r in rows if r["comparison"] == "B:A")
+    assert ba["studies"] == ["Q", "ab"] and ba["direct"]["mean"] == pytest.approx(-0.2, abs=1e-9)
