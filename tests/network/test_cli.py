@@ -125,3 +125,17 @@ def test_meta_regression_per_treatment_interactions():
     assert post.gm.b_names == ("d[B]", "d[C]", "beta[year:B]", "beta[year:C]")
     assert post.coefficient("beta[year:B]").mean() == pytest.approx(-0.15, abs=1e-9)
     assert post.coefficient("beta[year:C]").mean() == pytest.approx(0.1, abs=1e-9)
+
+
+def test_pairwise_fit_refuses_network_data_clearly(tmp_path):
+    from bayesnet.api import fit
+    from bayesnet.errors import ModelError
+    from bayesnet.network.api import analyse_network
+
+    spec = _setup(tmp_path)
+    with pytest.raises(ModelError, match="network"):
+        fit(spec)
+    with pytest.raises(ModelError, match="treatment"):
+        fit({}, data=pd.read_csv(tmp_path / "net.csv"))
+    post, summary = analyse_network(spec)
+    assert summary["network"]["k"] == 7

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import ModelError
-from .data import is_network_table, read_network
+from .data import is_network_file, is_network_table, read_network
 from .fit import fit_network
 from .summary import contrasts_table, league_table, network_summary
 
@@ -35,16 +35,10 @@ def is_network_spec(spec, data=None) -> bool:
     if isinstance(data, pd.DataFrame):
         return is_network_table(data)
     try:
-        spec = load_spec(spec)
-        path = data_path(spec, data)
-        if path is None or not path.is_file():
-            return False
-        with open(path, encoding="utf-8-sig", errors="replace") as fh:
-            header = fh.readline()
-        cols = [c.strip().strip('"').lower() for c in header.replace(";", ",").replace("\t", ",").split(",")]
-        return "treatment" in cols
-    except Exception:  # noqa: BLE001 - an unreadable spec or file is reported by the fit itself
+        path = data_path(load_spec(spec), data)
+    except Exception:  # noqa: BLE001 - an unreadable spec is reported by the fit itself
         return False
+    return path is not None and is_network_file(path)
 
 
 def analyse_network(spec, data=None, engine: str = "auto", seed: int | None = None, progress: bool = False):

@@ -37,7 +37,7 @@ from ..evidence.reading import ROW_COLUMN, read_table
 from ..evidence.table import Problem, is_blank
 from ..evidence.validation import derive
 
-__all__ = ["EFFECT_COLUMNS", "NetworkData", "NetworkStudy", "is_network_table", "read_network"]
+__all__ = ["EFFECT_COLUMNS", "NetworkData", "NetworkStudy", "is_network_file", "is_network_table", "read_network"]
 
 #: Columns that state an effect; a row of an arm layout with none of them is the baseline arm.
 EFFECT_COLUMNS = ("log_hr", "hr", "ci_low", "ci_high", "p_value", "o_minus_e", "v", "surv_treated",
@@ -48,6 +48,24 @@ ARM_SIZE_COLUMNS = ("n", "n_arm")
 def is_network_table(df: pd.DataFrame) -> bool:
     """True when the rows name a treatment (a `treatment` column, any case): a network."""
     return any(str(c).strip().lower() == "treatment" for c in df.columns)
+
+
+def is_network_file(path) -> bool:
+    """True when a CSV's header line has a `treatment` column (a bounded read of the first
+    line; the file is validated in full by `read_network`)."""
+    p = Path(path)
+    try:
+        if not p.is_file():
+            return False
+        with p.open("rb") as fh:
+            head = fh.read(65536).decode("utf-8-sig", errors="replace").splitlines()[:1]
+    except OSError:
+        return False
+    if not head:
+        return False
+    line = head[0]
+    sep = max((",", ";", "\t"), key=line.count)
+    return "treatment" in {c.strip().strip('"').lower() for c in line.split(sep)}
 
 
 @dataclass(frozen=True)
