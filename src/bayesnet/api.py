@@ -85,7 +85,6 @@ def fit(spec, data=None, engine: str = "auto", seed: int | None = None, evidence
     coefficients), "mcmc" (PyMC + nutpie, every model) or "auto" (exact when possible).
     Returns a `Posterior`; its ``extras["frequentist"]`` holds the REML/DL comparator
     (skipped with frequentist=False, as sweeps and influence refits do)."""
-    _refuse_network(spec, data, evidence)
     spec = load_spec(spec)
     ev = evidence if evidence is not None else evidence_for(spec, data)
     md = build_model_data(ev, spec)
@@ -188,27 +187,3 @@ def write_fit_outputs(post, out_dir: Path, summary: dict | None = None, studies=
         idata = post.extras["idata"]
         idata.to_netcdf(out_dir / "posterior.nc", engine="h5netcdf")
     return summary
-
-
-def _refuse_network(spec, data, evidence) -> None:
-    """Data with a `treatment` column are a network: a clear error pointing to the network
-    analysis (`bayesnet.network`), not a pairwise fit of its rows."""
-    from .network.data import is_network_file, is_network_table
-
-    if evidence is not None:
-        return
-    if isinstance(data, pd.DataFrame):
-        net = is_network_table(data)
-    else:
-        try:
-            s = load_spec(spec)
-        except Exception:  # noqa: BLE001 - the fit reports an unreadable spec itself
-            return
-        p = Path(data) if data is not None else (None if s.data.path is None else Path(s.data.path))
-        if p is not None and data is None and not p.is_absolute():
-            p = s.base_dir / p
-        net = p is not None and is_network_file(p)
-    if net:
-        raise ModelError("the data have a 'treatment' column: they are a network of treatments, fitted by "
-                         "bayesnet.network.analyse_network(spec) (or fit_network(read_network(csv), spec)), and by "
-                         "`bayesnet fit` / `bayesnet report`")

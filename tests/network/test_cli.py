@@ -129,13 +129,13 @@ def test_meta_regression_per_treatment_interactions():
 
 def test_pairwise_fit_refuses_network_data_clearly(tmp_path):
     from bayesnet.api import fit
-    from bayesnet.errors import ModelError
+    from bayesnet.errors import EvidenceError
     from bayesnet.network.api import analyse_network
 
     spec = _setup(tmp_path)
-    with pytest.raises(ModelError, match="network"):
+    with pytest.raises(EvidenceError, match="network"):
         fit(spec)
-    with pytest.raises(ModelError, match="treatment"):
+    with pytest.raises(EvidenceError, match="'treatment' column"):
         fit({}, data=pd.read_csv(tmp_path / "net.csv"))
     post, summary = analyse_network(spec)
     assert summary["network"]["k"] == 7
