@@ -103,7 +103,8 @@ def network_summary(post, ci_prob: float = 0.95, thresholds=None, harm=None, inc
         "coefficients": {nm: S(post.coefficient(nm), "log", ci_prob) for nm in post.gm.b_names
                          if nm.startswith("beta[")},
         "edges": [{"treatments": [a, b], "studies": ss} for (a, b), ss in net.edges().items()],
-        "patients": net.arm_sizes(),
+        "patients": (net.arm_sizes() if any(np.isfinite(n) for st in net.studies for n in (st.n or ()))
+                     else None),   # None: no arm sizes (column n) given
         "warnings": [str(p).removeprefix("warning: ") for p in net.problems],
         "diagnostics": post.diagnostics,
     }
