@@ -43,3 +43,20 @@ def test_exact_and_mcmc_agree_on_contrasts_sucra_and_tau():
         per_draw = ((T - rank[:, j]) / (T - 1)).reshape(bc.shape[:2])
         tol = k * (_mcse_mean(per_draw) + r_ex["sucra_mcse"][t])
         assert abs(r_mc["sucra"][t] - r_ex["sucra"][t]) <= tol, t
+
+
+def test_mcmc_gate_passes_on_a_26_study_network_and_agrees():
+    """Senn 2013 (26 studies, 10 treatments, one three-arm study), default [mcmc] settings:
+    the gate passes, and every contrast against the reference agrees with the exact engine
+    within TOL["mcse_multiple"] MCSEs."""
+    net = read_network(reference_path("network/senn2013.csv"))
+    spec = spec_from_dict({"priors": {"mu": {"dist": "normal", "mu": 0, "sigma": 2},
+                                      "tau": {"dist": "half_normal", "sigma": 0.5}}})
+    ex, mc = fit_network(net, spec), fit_network(net, spec, engine="mcmc")
+    assert mc.ok, mc.diagnostics
+    bc = mc.draws["b_chain"]
+    for j, t in enumerate(net.others):
+        assert abs(bc[..., j].mean() - ex.contrast(t, net.reference).mean()) <= \
+            TOL["mcse_multiple"] * _mcse_mean(bc[..., j]), t
+    tc = mc.draws["tau_chain"]
+    assert abs(tc.mean() - ex.tau.mean()) <= TOL["mcse_multiple"] * _mcse_mean(tc)
