@@ -162,3 +162,15 @@ def test_tidy_and_xarray_outputs():
     assert len(tab) == 3 * 2 * 2 and set(tab["kind"]) == {"mean", "predictive"}
     lt = league_table(post)
     assert lt.shape == (3, 3) and all(lt.loc[t, t] == t for t in "ABC")
+
+
+def test_rankings_are_reproducible_from_the_seed():
+    from bayesnet.network import rankings
+
+    net = read_network(THREE_ARM)
+    spec = spec_from_dict({"priors": PRIORS})
+    a, b = rankings(fit_network(net, spec, seed=5)), rankings(fit_network(net, spec, seed=5))
+    c = rankings(fit_network(net, spec, seed=6))
+    assert a["sucra"] == b["sucra"] and a["rank_prob"] == b["rank_prob"]
+    assert a["sucra"] != c["sucra"]
+    assert all(abs(a["sucra"][t] - c["sucra"][t]) < 6 * a["sucra_mcse"][t] for t in "ABC")
