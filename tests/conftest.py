@@ -127,7 +127,7 @@ TOL = {
     # ranks (MC SD <= 0.02 with ESS ~ 2000): rounding + 3 MC SD
     "multinma_rank_prob": 0.03,
     "multinma_mean_rank": 0.07,
-    # the network's exact mixture against brute force: a 1500 (tau) x 161 x 161 (d) grid with
+    # the network's exact mixture against brute force: a 500 (tau) x 161 x 161 (d) grid with
     # steps of 0.02 in d (moments to ~2e-4, P(d < 0) to ~4e-4 from the step at 0)
     "network_brute_force": 1e-3,
     # a two-treatment network against engines/exact.py's NNHM (same tau grid and components)

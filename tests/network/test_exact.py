@@ -23,7 +23,7 @@ THREE_ARM = pd.DataFrame([
 PRIORS = {"mu": {"dist": "normal", "mu": 0, "sigma": 1}, "tau": {"dist": "half_normal", "sigma": 0.5}}
 
 
-def _brute_force(net, tau_max=3.0, n_tau=1500, n_d=161, half=1.6):
+def _brute_force(net, tau_max=2.5, n_tau=500, n_d=161, half=1.6):
     """Posterior moments of d[B], d[C], d[C]-d[B], P(d[B] < 0) and E[tau] by a dense grid over
     (tau, d[B], d[C]) with the likelihood written out: each study's contrasts
     ~ N(X_j d, C_j + tau^2 K_j), C_j with se_0^2 off the diagonal, K_j with 1/2 off it."""
