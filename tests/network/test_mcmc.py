@@ -60,3 +60,18 @@ def test_mcmc_gate_passes_on_a_26_study_network_and_agrees():
             TOL["mcse_multiple"] * _mcse_mean(bc[..., j]), t
     tc = mc.draws["tau_chain"]
     assert abs(tc.mean() - ex.tau.mean()) <= TOL["mcse_multiple"] * _mcse_mean(tc)
+
+
+def test_mcmc_with_a_student_t_prior_on_d():
+    """A prior the exact engine cannot take: MCMC fits it; the summary says why the exact
+    inconsistency checks are not computed instead of failing."""
+    from bayesnet.network import network_summary
+
+    net = read_network(reference_path("network/parkinsons_contrast.csv"))
+    spec = spec_from_dict({"priors": {"mu": {"dist": "student_t", "nu": 3, "mu": 0, "sigma": 2},
+                                      "tau": {"dist": "half_normal", "sigma": 0.5}}, "mcmc": {"draws": 500}})
+    post = fit_network(net, spec, engine="mcmc")
+    s = network_summary(post)
+    assert s["node_split"] == [] and s["ume"] is None
+    assert any("not computed" in w for w in s["warnings"])
+    assert s["contrasts"]["2:1"]["hr"]["median"] < 1

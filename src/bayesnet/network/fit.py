@@ -70,8 +70,8 @@ class NetworkPosterior:
         return c
 
     def linear(self, c: np.ndarray, predictive: bool = False) -> Marginal:
-        """The marginal of c'b (log scale), or of a new study's c'delta when `predictive`
-        (adds tau^2 c'Kc-free: one contrast, variance tau^2)."""
+        """The marginal of c'b (log scale); with `predictive`, of the same contrast in a new
+        study (one contrast: its variance adds tau^2)."""
         if self.comp is not None:
             mean = self.comp["bhat"] @ c
             var = np.einsum("i,gij,j->g", c, self.comp["Pinv"], c)
@@ -133,11 +133,20 @@ class NetworkPosterior:
         return out
 
 
-def network_gaussian(net: NetworkData, spec=None, random: bool | None = None, covariates=None):
-    """The consistency model's GaussianModel with the spec's priors and settings."""
+def network_gaussian(net: NetworkData, spec=None, random: bool | None = None, covariates=None,
+                     placeholder_priors: bool = False):
+    """The consistency model's GaussianModel with the spec's priors and settings
+    (`placeholder_priors`: flat d and beta in the GaussianModel, for the MCMC engine, which
+    takes any prior family from the spec itself)."""
+    from ..priors import Prior
     from ..spec import Spec
 
     spec = spec if spec is not None else Spec()
+    if placeholder_priors:
+        import dataclasses
+
+        flat = Prior("flat", {})
+        spec = dataclasses.replace(spec, priors=dataclasses.replace(spec.priors, mu=flat, beta=flat))
     random = spec.model.random if random is None else random
     covs = tuple(spec.model.covariates) if covariates is None else tuple(covariates)
     per = (getattr(spec, "network", None) or NetworkSpec()).interactions == "per_treatment"
@@ -173,7 +182,7 @@ def fit_network(net: NetworkData, spec=None, engine: str = "exact", seed: int | 
     if spec.model.random_dist != "normal":
         raise ModelError("[model].random_dist: a network meta-analysis has normal random effects here; "
                          "remove random_dist (or set it to \"normal\")")
-    gm = network_gaussian(net, spec)
+    gm = network_gaussian(net, spec, placeholder_priors=engine == "mcmc")
     if engine == "mcmc":
         from .mcmc import fit_network_mcmc
 

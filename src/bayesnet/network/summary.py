@@ -112,6 +112,13 @@ def network_summary(post, ci_prob: float = 0.95, thresholds=None, harm=None, inc
         out["warnings"].append("the node-split and unrelated-mean-effects checks are fitted without the "
                                "meta-regression covariates; the basic parameters are the effects at the covariates' "
                                "mean over studies")
+    exact_ok = spec is None or (spec.priors.mu.is_normal_or_flat and spec.priors.beta.is_normal_or_flat)
+    if inconsistency and not exact_ok:
+        out["warnings"].append("node-splitting and the unrelated-mean-effects model are fitted by the exact engine, "
+                               "which needs normal or flat priors on the treatment effects: not computed with "
+                               f"{spec.priors.mu.describe()}")
+        out["node_split"], out["ume"] = [], None
+        inconsistency = False
     if inconsistency:
         from .inconsistency import node_split, ume
 
