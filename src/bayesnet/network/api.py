@@ -58,7 +58,7 @@ def analyse_network(spec, data=None, engine: str = "auto", seed: int | None = No
     nspec = spec.network
     net = read_network(raw, source=src, reference=getattr(nspec, "reference", None))
     if engine == "auto":
-        ok = spec.priors.mu.is_normal_or_flat
+        ok = spec.priors.mu.is_normal_or_flat and (spec.priors.beta.is_normal_or_flat or not spec.model.covariates)
         engine = "exact" if ok else "mcmc"
     post = fit_network(net, spec, engine=engine, seed=seed, progress=progress)
     ignored = [name for name, on in (("[[absolute]]", bool(spec.absolute)),

@@ -205,8 +205,13 @@ def ume(post: NetworkPosterior, ci_prob: float = 0.95, n: int = 4000) -> dict:
     gm_u, studies_u, names = _ume_model(post)
     comp_u = fit_components(gm_u, study_sizes(studies_u))
     seed = post.seed or 0
-    comp_c = post.comp if post.comp is not None else fit_components(post.gm, study_sizes(post.net.studies))
-    ll_c = pointwise_loglik(post.gm, list(post.net.studies), comp_c, n, seed)
+    gm_c = post.gm
+    if post.comp is None:   # an MCMC fit: the consistency model refitted exactly, with the spec's priors
+        from .fit import network_gaussian
+
+        gm_c = network_gaussian(post.net, post.spec)
+    comp_c = post.comp if post.comp is not None else fit_components(gm_c, study_sizes(post.net.studies))
+    ll_c = pointwise_loglik(gm_c, list(post.net.studies), comp_c, n, seed)
     ll_u = pointwise_loglik(gm_u, studies_u, comp_u, n, seed)
     lc, lu = _loo(ll_c), _loo(ll_u)
     di = np.asarray(lu.elpd_i).ravel() - np.asarray(lc.elpd_i).ravel()
