@@ -131,8 +131,9 @@ def rankogram_figure(ranking: dict):
         ax.axis("off")
     for ax in axes[:, 0]:
         ax.set_ylabel("probability")
-    for ax in axes[-1]:
-        ax.set_xlabel("rank (1 = lowest HR)")
+    for i, ax in enumerate(axes.flat[:T]):
+        if i + cols >= T:   # the lowest panel of its column
+            ax.set_xlabel("rank (1 = lowest HR)")
     fig.suptitle("Rankograms: rankings ignore the size of the differences", fontsize=10)
     fig.tight_layout()
     return fig
