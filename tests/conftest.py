@@ -115,6 +115,23 @@ TOL = {
     "roundtrip": 1e-9,
     # a mixture quantile against cdf/hpd: the quantile's brentq root-finder tolerance
     "quantile": 1e-6,
+    # network (tests/network/): netmeta's GLS estimates are closed form, as are ours with flat
+    # priors: agreement to solver precision (the REML tau: metafor.s optimiser against ours, 1e-5)
+    "netmeta_gls": 1e-7,
+    "netmeta_reml_tau": 1e-5,
+    # multinma's printed MCMC summaries (2 decimals): rounding 0.005 + 3 MCSE (sd / sqrt(ESS),
+    # ESS ~ 1500-5000 as printed: up to ~0.017 for the RE effects, ~0.011 for the FE effects)
+    "multinma_fe": 0.04,
+    "multinma_re": 0.06,
+    # multinma's printed rank probabilities (2 decimals, 4000 draws: MC SD <= 0.008) and mean
+    # ranks (MC SD <= 0.02 with ESS ~ 2000): rounding + 3 MC SD
+    "multinma_rank_prob": 0.03,
+    "multinma_mean_rank": 0.07,
+    # the network's exact mixture against brute force: a 500 (tau) x 161 x 161 (d) grid with
+    # steps of 0.02 in d (moments to ~2e-4, P(d < 0) to ~4e-4 from the step at 0)
+    "network_brute_force": 1e-3,
+    # a two-treatment network against engines/exact.py's NNHM (same tau grid and components)
+    "network_vs_pairwise": 1e-6,
     # the Gaussian core (bayesnet.model.gaussian) against dense grids over b (and u): a
     # 401-point midpoint rule per axis over +-8 sd of a smooth integrand
     "gaussian_grid_b": 1e-6,

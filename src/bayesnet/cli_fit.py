@@ -98,6 +98,10 @@ def _announce_mcmc(args) -> None:
 
 
 def cmd_fit(args) -> int:
+    from .network.cli import is_network_args, run_network
+
+    if is_network_args(args):   # data with a `treatment` column: network meta-analysis
+        return run_network(args, report=False)
     from .api import write_fit_outputs
     from .io import atomic_directory
 

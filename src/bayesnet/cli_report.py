@@ -9,6 +9,9 @@ from .cli import EXIT_DIAGNOSTICS, EXIT_OK, call_guarded
 
 def cmd_report(args) -> int:
     from .report import write_report
+    code = _network(args)       # data with a `treatment` column: network meta-analysis
+    if code is not None:
+        return code
 
     print(f"bayesnet report: fitting {args.spec}, prior sweep and influence analyses ...", file=sys.stderr)
     rep, code = call_guarded(lambda: write_report(
@@ -42,3 +45,10 @@ def add_parser(sub) -> None:
                    help="output directory (default results/report); replaced whole, atomically, only when "
                         "it is empty or was written by bayesnet")
     p.set_defaults(func=cmd_report)
+
+
+def _network(args) -> int | None:
+    """The network meta-analysis report when the data have a `treatment` column, else None."""
+    from .network.cli import is_network_args, run_network
+
+    return run_network(args, report=True) if is_network_args(args) else None

@@ -195,6 +195,7 @@ class Spec:
     # `bayesnet.arm_analysis.parse_arm_priors` checks it and turns it into priors (at fit time)
     arm_model: Mapping[str, Any] = field(default_factory=dict)
     publication_bias: PublicationBiasConfig | None = None  # [publication_bias]; None = the defaults
+    network: Any = None  # [network] (bayesnet.network.spec.NetworkSpec); None = the defaults
     # the spec as read and its sections as parsed from it (to keep `raw` in sync)
     source: Mapping = field(default_factory=dict, repr=False, compare=False)
     parsed: Mapping = field(default_factory=dict, repr=False, compare=False)
@@ -418,8 +419,13 @@ def spec_from_dict(raw: dict, path: Path | None = None) -> Spec:
         from .pubbias.config import parse_publication_bias
 
         publication_bias = P.run(parse_publication_bias, raw.pop("publication_bias"))
+    network = None
+    if "network" in raw:
+        from .network.spec import parse_network
+
+        network = P.run(parse_network, raw.pop("network"))
     P.keys("", raw, SECTIONS, noun="section(s)",
-           shown=f"{', '.join(SECTIONS)}, bias, absolute, arm_model, publication_bias")
+           shown=f"{', '.join(SECTIONS)}, bias, absolute, arm_model, publication_bias, network")
     sec = {}
     for s in SECTIONS:
         d = raw.get(s, {})
@@ -430,6 +436,7 @@ def spec_from_dict(raw: dict, path: Path | None = None) -> Spec:
     parsed = {"data": _parse_data(P, sec["data"], path), "model": _parse_model(P, sec["model"]),
               "priors": _parse_priors(P, sec["priors"]), "report": _parse_report(P, sec["report"], where0),
               "mcmc": _parse_mcmc(P, sec["mcmc"])}
+    parsed["network"] = network   # [network]: passed to Spec with the sections (not one of SECTIONS)
     # problems from the [bias]/[[absolute]] parsers name the source as "spec" without a path
     P.items = [m[len("spec: "):] if not path and m.startswith("spec: ") else m for m in P.items]
     if bias is not None and bias.empty:

@@ -413,6 +413,14 @@ def derive(data: pd.DataFrame | str | Path, source: str | None = None,
     if len(df) == 0:
         problems.append(Problem("error", source, None, None, None, "the table has no rows", "add study rows"))
         raise EvidenceError(problems)
+    if any(str(c).strip().lower() == "treatment" for c in df.columns):  # a network (bayesnet.network)
+        problems.append(Problem("error", source, None, None, "treatment",
+                                "the table has a 'treatment' column: its rows are the arms or contrasts of a network "
+                                "of treatments, not one effect per study",
+                                "analyse it as a network meta-analysis: bayesnet fit/report SPEC routes it, or in "
+                                "Python bayesnet.network.analyse_network(spec); or drop the column for a pairwise "
+                                "analysis of one row per study"))
+        raise EvidenceError(problems)
 
     studies: list[str | None] = []
     out_log, out_se, out_tag, out_warn = [], [], [], []
