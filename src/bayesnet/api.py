@@ -12,6 +12,7 @@ from .errors import ModelError
 from .evidence import EvidenceTable, load_evidence  # select= (select_ is a deprecated alias)
 from .models import build_model_data
 from .spec import Spec, read_spec, spec_from_dict
+from .summaries import summary_dict  # noqa: F401 - registers Posterior.summary(), .tidy(), ... (posterior.register_views)
 from .validate import check_seed
 
 __all__ = ["choose_engine", "evidence_for", "fit", "load_evidence", "load_inputs", "load_spec", "write_fit_outputs"]

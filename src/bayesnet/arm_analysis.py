@@ -73,16 +73,6 @@ def parse_arm_priors(raw, where: str = "") -> dict:
     return out
 
 
-def _openable(f: Path) -> str:
-    """A file's path as the user can open it from where bayesnet runs: relative to the
-    current directory when it lies under it, else absolute (never relative to the spec)."""
-    f = Path(f).resolve()
-    try:
-        return f.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(f)
-
-
 def _priors(spec) -> dict:
     pr = spec.priors.top()
     pr.update(spec.priors.coef)

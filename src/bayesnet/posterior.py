@@ -585,6 +585,25 @@ class _Extras(dict):
         return (_Extras, (self._owner, dict(self)))
 
 
+#: The views of a Posterior computed by the layer above it (`bayesnet.summaries` registers
+#: summary, tidy, studies_table and to_xarray when it is imported), so that this module
+#: never imports the summaries (imports run one way: posterior -> summaries).
+_VIEWS: dict[str, Callable] = {}
+
+
+def register_views(**views: Callable) -> None:
+    """Register the functions behind `Posterior.summary()`, `.tidy()`, `.studies_table()`
+    and `.to_xarray()` (called by `bayesnet.summaries` at import)."""
+    _VIEWS.update(views)
+
+
+def _view(name: str) -> Callable:
+    if name not in _VIEWS:
+        raise RuntimeError(f"Posterior.{name}() needs bayesnet.summaries: `import bayesnet.summaries` (bayesnet.fit, "
+                           "the report and the CLI import it)")
+    return _VIEWS[name]
+
+
 @dataclass
 class Posterior:
     """Posterior of one analysis: marginals by quantity, plus what produced them.
@@ -721,21 +740,17 @@ class Posterior:
         return f"<div><strong>{html.escape(self._title())}</strong><table>{body}</table></div>"
 
     def summary(self, observational: bool = True, ci_prob: float = 0.95) -> dict:
-        from .summaries import summary_dict
-
-        return summary_dict(self, observational=observational, ci_prob=ci_prob)
+        """The summary.json dict (`bayesnet.summaries.summary_dict`)."""
+        return _view("summary")(self, observational=observational, ci_prob=ci_prob)
 
     def tidy(self, ci_prob: float = 0.95):
-        from .summaries import tidy_table
-
-        return tidy_table(self, ci_prob)
+        """Tidy pandas frame, one row per quantity (`bayesnet.summaries.tidy_table`)."""
+        return _view("tidy")(self, ci_prob)
 
     def studies_table(self, ci_prob: float = 0.95):
-        from .summaries import studies_table
-
-        return studies_table(self, ci_prob)
+        """One row per study (`bayesnet.summaries.studies_table`)."""
+        return _view("studies_table")(self, ci_prob)
 
     def to_xarray(self, ci_prob: float = 0.95):
-        from .summaries import to_xarray
-
-        return to_xarray(self, ci_prob)
+        """Labelled xarray Dataset (`bayesnet.summaries.to_xarray`)."""
+        return _view("to_xarray")(self, ci_prob)

@@ -28,8 +28,8 @@ from .priors import Prior, parse_prior
 from .validate import SEED_ALLOWED, Problems, is_int, is_num, is_seed, is_str, is_str_list
 
 if TYPE_CHECKING:  # the section parsers import spec-level helpers; no import at run time
-    from .absolute import AbsoluteRow
-    from .bias import BiasSpec
+    from .absolute_spec import AbsoluteRow
+    from .bias_spec import BiasSpec
     from .pubbias.config import PublicationBiasConfig
 
 __all__ = ["ALLOWED", "DataSpec", "McmcSpec", "ModelSpec", "PriorsSpec", "ReportSpec", "Spec", "SpecError",
@@ -354,7 +354,7 @@ def _parse_report(P: Problems, d: dict, where0: str) -> ReportSpec:
     P.check("report", "rare_outcome", r["rare_outcome"], lambda v: isinstance(v, bool),
             "true or false (true: the outcome is rare, < 15%, so E-values use the HR as a risk ratio)")
     if r["tipping_probability"] is not None:
-        from .bias import parse_tipping_probability
+        from .bias_spec import parse_tipping_probability
 
         r["tipping_probability"] = P.run(parse_tipping_probability, r["tipping_probability"], where0)
     if not isinstance(r["thresholds"], (list, tuple)):
@@ -405,12 +405,12 @@ def spec_from_dict(raw: dict, path: Path | None = None) -> Spec:
     P = Problems(where=str(path) if path else "")
     bias = None
     if "bias" in raw:
-        from .bias import parse_bias
+        from .bias_spec import parse_bias
 
         bias = P.run(parse_bias, raw.pop("bias"), where0)
     absolute = []
     if "absolute" in raw:
-        from .absolute import parse_absolute
+        from .absolute_spec import parse_absolute
 
         absolute = P.run(parse_absolute, raw.pop("absolute"), where0) or []
     arm_model = raw.pop("arm_model", {})

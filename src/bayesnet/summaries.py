@@ -18,6 +18,7 @@ import pandas as pd
 from .evidence.conversions import interval_tails, z_for_level
 from .evidence.table import is_blank
 from .format import prob_key, ratio_prob_key
+from .posterior import register_views
 
 __all__ = ["S", "assert_finite", "observational_summary", "pooled_label", "prob_block", "strata_and_coefficients",
            "studies_table", "summary_dict", "tidy_table", "to_xarray"]
@@ -413,3 +414,6 @@ def to_xarray(post, ci_prob: float = 0.95):
             data[prob_key(t, "lt", predictive=pred)] = ((), post.prob(quantity, float(t)))
         data[prob_key(harm, "gt", predictive=pred)] = ((), post.prob(quantity, float(harm), "gt"))
     return xr.Dataset(data, coords=coords, attrs={"engine": post.engine, "k": md.k, "ci_prob": ci_prob})
+
+
+register_views(summary=summary_dict, tidy=tidy_table, studies_table=studies_table, to_xarray=to_xarray)

@@ -47,6 +47,12 @@ __all__ = ["MAX_BYTES", "ROW_COLUMN", "read_table"]
 MAX_BYTES = 50 * 1024 * 1024
 #: The column holding each row's 1-based data-row number in the file.
 ROW_COLUMN = "_row"
+#: The effect columns read as numbers (re-exported by `bayesnet.evidence.validation`).
+NUMERIC_COLUMNS = (
+    "hr", "ci_low", "ci_high", "ci_level", "log_hr", "se", "o_minus_e", "v",
+    "surv_treated", "surv_control", "n_treated", "n_control", "n_total",
+    "median_treated", "median_control", "events_treated", "events_control",
+)
 
 _BOMS = (  # longest first: the UTF-32 LE BOM starts with the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"),
@@ -237,7 +243,6 @@ def read_table(path: str | Path, source: str | None = None) -> tuple[pd.DataFram
 
     df = pd.DataFrame([[r[i] for i in named] for r in rows], columns=[names[i] for i in named], dtype=object)
     if delim == ";":
-        from .validation import NUMERIC_COLUMNS  # the columns read as numbers
 
         for c in df.columns:
             if c.strip().lower().replace(" ", "_") not in (*NUMERIC_COLUMNS, "p_value"):

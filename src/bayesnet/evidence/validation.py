@@ -52,7 +52,7 @@ import pandas as pd
 from ..errors import EvidenceError
 from . import conversions as cv
 from . import derivations
-from .reading import ROW_COLUMN, read_table
+from .reading import NUMERIC_COLUMNS, ROW_COLUMN, read_table
 from .selection import _links, _text
 from .table import EvidenceTable, Problem, is_blank
 
@@ -62,11 +62,6 @@ __all__ = ["derive", "read_evidence", "normalise_columns",
 if __doc__:  # the list of accepted inputs, from the one table (absent under python -OO)
     __doc__ = __doc__.replace("{conversions}", derivations.text_table())
 
-NUMERIC_COLUMNS = (
-    "hr", "ci_low", "ci_high", "ci_level", "log_hr", "se", "o_minus_e", "v",
-    "surv_treated", "surv_control", "n_treated", "n_control", "n_total",
-    "median_treated", "median_control", "events_treated", "events_control",
-)
 DIRECTIONS = ("treated_vs_control", "control_vs_treated")
 STUDY_COLUMNS = ("study", "study_id")
 DERIVED_COLUMNS = ("study", "log_hr", "se", "derivation", "warnings")

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..engines.common import convergence
 from ..engines.mcmc import diagnostics_advice
-from .fit import NetworkPosterior
+from .posterior import NetworkPosterior
 
 __all__ = ["fit_network_mcmc"]
 
