@@ -364,7 +364,9 @@ class MixtureMarginal(Marginal):
         with np.errstate(over="ignore", invalid="ignore"):
             e1 = float(self.w @ np.exp(self.m + self.s**2 / 2))
             e2 = float(self.w @ np.exp(2 * self.m + 2 * self.s**2))
-            return e1, float(np.sqrt(max(e2 - e1**2, 0.0)))
+            if not (math.isfinite(e1) and math.isfinite(e2)) or e1 > 1e150:  # beyond float range: no finite sd
+                return e1, math.inf
+            return e1, float(np.sqrt(max(e2 - e1 * e1, 0.0)))
 
     def cdf(self, x) -> np.ndarray:
         x = np.asarray(x, float)

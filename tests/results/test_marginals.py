@@ -83,3 +83,16 @@ def test_draws_kde_and_hdi_against_the_normal():
     h = m.on("hr")
     assert h.quantile(P) == pytest.approx(np.exp(m.quantile(P)))
     assert h.mean() == pytest.approx(np.exp(0.3 + 0.125), rel=0.02)
+
+
+def test_hr_moments_of_a_heavy_tailed_mixture_do_not_overflow():
+    """A predictive with a huge log-scale sd: the HR-scale mean is finite (7e86) but its
+    square overflows; the sd is reported as infinite instead of an OverflowError."""
+    import math
+
+    import numpy as np
+
+    from bayesnet.posterior import MixtureMarginal
+
+    mean, sd = MixtureMarginal(np.array([0.0]), np.array([20.0]), np.array([1.0])).on("hr").moments()
+    assert math.isclose(mean, math.exp(200.0), rel_tol=1e-12) and sd == math.inf
