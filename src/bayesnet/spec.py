@@ -1,10 +1,11 @@
 """The analysis spec (TOML): parse, check every key, fill defaults. Documented once, here
 and in the README ("The model spec").
 
-    [data]     dataset | path, select | include/exclude
+    [data]     dataset | path, select, include/exclude, keep_overlap, family
     [model]    effects, random_dist, random_df, covariates, reference, heterogeneity, population
     [priors]   mu, beta, tau, omega, and [priors.coef] per-coefficient overrides
-    [report]   thresholds, harm_threshold, title, question, tipping_probability, rare_outcome, treatment
+    [report]   thresholds, harm_threshold, title, question, tipping_probability, rare_outcome, treatment,
+               group_columns, multiverse (a grid TOML: the report's "Every reasonable analysis")
     [mcmc]     chains, draws, tune, target_accept, seed
     [bias]     common = {mu, sigma}, [bias.by.<column>] <level> = {mu, sigma}   (bayesnet.bias)
     [[absolute]]  time_years, label, survival, n                               (bayesnet.absolute)
@@ -46,14 +47,19 @@ def _tuple(obj, name: str) -> None:
 class DataSpec:
     """[data]: where the studies come from. `dataset` (a shipped dataset) or `path` (a CSV
     file, relative to the spec file); `select` a selection name or TOML file; `include` /
-    `exclude` study ids. Without dataset and path: the shipped GEP-NET dataset, primary
-    selection."""
+    `exclude` study ids (without `select`: of all rows; with it: of the selected rows);
+    `keep_overlap` replaces the selection's overlap rule (best_adjusted, largest,
+    most_recent, all); `family` keeps one registry family (column registry_family) and
+    the rows with none, before the overlap rule. Without dataset and path: the shipped
+    GEP-NET dataset, primary selection."""
 
     dataset: str | None = "gepnet_ptr"
     path: str | Path | None = None
     select: str | dict | None = "primary"
     include: tuple[str, ...] | None = None
     exclude: tuple[str, ...] | None = None
+    keep_overlap: str | None = None
+    family: str | None = None
 
     def __post_init__(self) -> None:
         _tuple(self, "include")
@@ -117,7 +123,8 @@ class ReportSpec:
     treatment's name, and `group_columns`: the evidence columns that describe the kind of
     study (shown in the studies table, left out level by level in the influence analysis,
     the first with two or more levels stratifies the report when the model has no
-    covariates); when not given, the model's covariates."""
+    covariates); when not given, the model's covariates. `multiverse` names a grid TOML
+    (bayesnet.multiverse): the report then gains "Every reasonable analysis"."""
 
     thresholds: tuple[float, ...] = (1.0, 0.8)
     harm_threshold: float = 1.25
@@ -127,6 +134,7 @@ class ReportSpec:
     rare_outcome: bool = False
     treatment: str | None = None
     group_columns: tuple[str, ...] | None = None
+    multiverse: str | None = None        # a multiverse grid TOML (relative to the spec file)
 
     def __post_init__(self) -> None:
         _tuple(self, "thresholds")
@@ -269,8 +277,20 @@ def _parse_data(P: Problems, d: dict, path: Path | None) -> DataSpec:
     for key in ("include", "exclude"):
         if key in d and not P.check("data", key, d[key], is_str_list, "a list of study ids, e.g. [\"Smith 2019\"]"):
             d.pop(key)
+    if "keep_overlap" in d:
+        from .evidence.selection import KEEP_RULES
+
+        if not P.choice("data", "keep_overlap", d["keep_overlap"], KEEP_RULES):
+            d.pop("keep_overlap")
+        elif not d.get("select"):
+            P.add("[data].keep_overlap: replaces the overlap rule of a selection, but [data] has no 'select'; "
+                  "give select = \"primary\" (or another selection with an [overlap] table)")
+    if "family" in d and not P.check("data", "family", d["family"], is_str,
+                                     "a registry family as written in the column registry_family, e.g. \"SEER\""):
+        d.pop("family")
     return DataSpec(dataset=d.get("dataset"), path=d.get("path"), select=d.get("select"),
-                    include=d.get("include"), exclude=d.get("exclude"))
+                    include=d.get("include"), exclude=d.get("exclude"), keep_overlap=d.get("keep_overlap"),
+                    family=d.get("family"))
 
 
 def _parse_model(P: Problems, d: dict) -> ModelSpec:
@@ -346,6 +366,10 @@ def _parse_report(P: Problems, d: dict, where0: str) -> ReportSpec:
             "report", "group_columns", r["group_columns"], lambda v: is_str_list(v) and all(v) and len(set(v)) == len(v),
             "a list of distinct evidence column names, e.g. [\"design\", \"data_source\"]"):
         r["group_columns"] = None
+    if r["multiverse"] is not None and not P.check(
+            "report", "multiverse", r["multiverse"], is_str,
+            "the path of a multiverse grid TOML file (relative to the spec file), e.g. \"ptr_multiverse.toml\""):
+        r["multiverse"] = None
     return ReportSpec(**r)
 
 

@@ -267,6 +267,9 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
     from .observational import publication_bias_blocks
 
     b += publication_bias_blocks(rep)
+    from .multiverse import multiverse_blocks
+
+    b += multiverse_blocks(rep)  # "Every reasonable analysis", when the spec names a multiverse grid
     # 7 diagnostics
     b.append(Heading(2, "7. MCMC diagnostics"))
     d = rep["diagnostics"]
