@@ -1,4 +1,4 @@
-"""`bayesnet multiverse`: every reasonable analysis at once (bayesnet.multiverse)."""
+"""`bayesnet multiverse`: every reasonable analysis at once (bayesnet.multiverse_analysis)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .cli import EXIT_OK, call_guarded
 def cmd_multiverse(args) -> int:
     from .api import load_spec
     from .io import check_output_dir
-    from .multiverse import read_grid, run_to_directory, settings_of
+    from .multiverse_analysis import read_grid, run_to_directory, settings_of
     from .report.multiverse import save_figures
 
     def setup():

@@ -124,7 +124,7 @@ class ReportSpec:
     study (shown in the studies table, left out level by level in the influence analysis,
     the first with two or more levels stratifies the report when the model has no
     covariates); when not given, the model's covariates. `multiverse` names a grid TOML
-    (bayesnet.multiverse): the report then gains "Every reasonable analysis"."""
+    (bayesnet.multiverse_analysis): the report then gains "Every reasonable analysis"."""
 
     thresholds: tuple[float, ...] = (1.0, 0.8)
     harm_threshold: float = 1.25

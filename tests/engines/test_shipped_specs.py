@@ -10,7 +10,8 @@ from bayesnet.engines.exact import can_fit
 
 ROOT = Path(__file__).resolve().parents[2]
 # arm-level specs use their own model (bayesnet.arm_analysis; tested in tests/arms)
-SPECS = sorted(f for f in (ROOT / "models").glob("*.toml") if not is_arm_spec(f))
+SPECS = sorted(f for f in (ROOT / "models").glob("*.toml")
+               if "[multiverse]" not in f.read_text(encoding="utf-8") and not is_arm_spec(f))  # grids: tests/multiverse
 CASES = [(f, eng) for f in SPECS for eng in ("exact", "mcmc") if eng == "mcmc" or can_fit(load_spec(f))[0]]
 
 

@@ -46,7 +46,7 @@ def _log_axis(ax, lo, hi, axis="y"):
 
 def _ok(res):
     df = res.table
-    from ..multiverse import _equivalent_mask
+    from ..multiverse_analysis import _equivalent_mask
 
     ok = df["status"].eq("ok") & df["hr_median"].notna()
     eq = _equivalent_mask(df, res.grid)
@@ -199,7 +199,7 @@ def multiverse_for_report(spec, data=None):
     grid = getattr(spec.report, "multiverse", None)
     if not grid:
         return None
-    from ..multiverse import multiverse
+    from ..multiverse_analysis import multiverse
 
     p = Path(grid)
     p = p if p.is_absolute() else spec.base_dir / p

@@ -714,8 +714,7 @@ def _part_name(i: int, run_key: str, settings) -> str:
 def _read_part(path: Path, thresholds) -> pd.DataFrame:
     cols = multiverse_columns(thresholds)
     text = {c: str for c in ("setting", *AXES, "status", "reason")}
-    df = pd.read_csv(path, dtype=text, keep_default_na=False, na_values={c: [""] for c in cols if c not in text},
-                     float_precision="round_trip")
+    df = pd.read_csv(path, dtype=text, keep_default_na=False, na_values={c: [""] for c in cols if c not in text})
     if list(df.columns) != cols:
         raise ValueError(f"{path}: columns {list(df.columns)} are not those of this grid")
     return _frame(df.to_dict("records"), thresholds)
