@@ -393,3 +393,52 @@ def test_data_select_with_exclude_removes_ids_from_the_selected_rows():
     ev = evidence_for(load_spec({"data": {"dataset": "gepnet_ptr", "select": "primary", "exclude": [drop]}}))
     assert list(ev.table["study"]) == [s for s in prim.table["study"] if s != drop]
     assert drop in set(ev.excluded["study"])
+
+
+@pytest.mark.mcmc
+def test_mcmc_setting_equals_a_direct_mcmc_fit_with_the_setting_seed(spec):
+    """mcmc=True: a Student-t setting is sampled, seeded by setting_seed (the spec seed and a
+    hash of the labels), so its row is a direct MCMC fit of the patched spec with that seed."""
+    import dataclasses
+
+    from bayesnet.multiverse_analysis import setting_seed
+
+    sp = dataclasses.replace(spec, bias=None, mcmc=dataclasses.replace(spec.mcmc, chains=2, draws=600, tune=600,
+                                                                       target_accept=0.99))
+    g = {"multiverse": {"model": [{"label": "t", "random_dist": "student_t"}]}}
+    df = multiverse(sp, g, mcmc=True).table
+    assert df["status"].iloc[0] in ("ok", "failed")
+    labels = {a: df[a].iloc[0] for a in AXES}
+    raw = sp.with_model(random_dist="student_t")
+    post = fit(raw, engine="mcmc", seed=setting_seed(sp.mcmc.seed, labels), log_likelihood=False,
+               frequentist=False)
+    if df["status"].iloc[0] == "ok":
+        want = row_from_posterior(post)
+        for c in NUMBERS:
+            assert df[c].iloc[0] == want[c], c
+    else:
+        assert not post.ok and "diagnostics" in df["reason"].iloc[0]
+
+
+def test_report_gains_every_reasonable_analysis_only_when_the_spec_names_a_grid(tmp_path):
+    from bayesnet.report import write_report
+
+    g = small_grid(1)
+    (tmp_path / "grid.toml").write_text(_toml(g))
+    raw = ('[data]\ndataset = "gepnet_ptr"\nselect = "primary"\n[report]\nthresholds = [1.0, 0.8]\n'
+           'multiverse = "grid.toml"\n')
+    (tmp_path / "with.toml").write_text(raw)
+    out = write_report(tmp_path / "with.toml", tmp_path / "out")
+    md = (out / "report.md").read_text()
+    s = json.loads((out / "multiverse" / "summary.json").read_text())
+    assert "Every reasonable analysis" in md and s["headline"] in md
+    assert "settings in this grid built only from choices marked equivalent" in s["headline"]
+    for f in ("specification_curve", "vibration_of_effects", "axes"):
+        assert (out / "figures" / f"multiverse_{f}.png").is_file(), f
+        assert f"figures/multiverse_{f}.png" in md
+    assert len(pd.read_csv(out / "multiverse" / "multiverse.csv")) == len(settings_of(parse_grid(g, load_spec(
+        tmp_path / "with.toml"))))
+    (tmp_path / "without.toml").write_text(raw.replace('multiverse = "grid.toml"\n', ""))
+    out2 = write_report(tmp_path / "without.toml", tmp_path / "out2")
+    assert "Every reasonable analysis" not in (out2 / "report.md").read_text()
+    assert not (out2 / "multiverse").exists()

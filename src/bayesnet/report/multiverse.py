@@ -147,7 +147,7 @@ def axes_plot(res):
         if keep:
             ax.boxplot([data[i] for i in keep], positions=keep, vert=False, widths=0.6, showfliers=True,
                        flierprops={"markersize": 2})
-        ax.set_yticks(range(len(labels)), [_tx(f"{lab} ({c.cls})", 64) for lab, c in zip(labels, res.grid.axes[a])],
+        ax.set_yticks(range(len(labels)), [_tx(f"{lab} ({c.cls})", 80) for lab, c in zip(labels, res.grid.axes[a])],
                       fontsize=7)
         ax.set_ylim(len(labels) - 0.5, -0.5)
         _log_axis(ax, lo, hi, "x")
@@ -215,13 +215,22 @@ def write_multiverse_outputs(rep: dict, out_dir) -> dict[str, Path]:
         return {}
     from ..api import to_json
 
+    import shutil
+
     d = Path(out_dir) / "multiverse"
-    d.mkdir(parents=True, exist_ok=True)
+    (d / "figures").mkdir(parents=True, exist_ok=True)
     res.table.to_csv(d / "multiverse.csv", index=False)
     (d / "summary.json").write_text(to_json(res.summary), encoding="utf-8")
     figs = save_figures(res, d / "figures")
+    report_figs = {}
+    for k, png in figs.items():  # the report's own copies, beside its other figures
+        for ext in ("png", "svg"):
+            dst = Path(out_dir) / "figures" / f"multiverse_{k}.{ext}"
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(png.with_suffix(f".{ext}"), dst)
+        report_figs[f"multiverse_{k}"] = Path(out_dir) / "figures" / f"multiverse_{k}.png"
     rep["multiverse"] = res.summary
-    return {f"multiverse_{k}": v for k, v in figs.items()}
+    return report_figs
 
 
 def multiverse_blocks(rep: dict) -> list[Block]:
