@@ -213,9 +213,9 @@ def write_multiverse_outputs(rep: dict, out_dir) -> dict[str, Path]:
     res = rep.pop("_multiverse", None)
     if res is None:
         return {}
-    from ..api import to_json
-
     import shutil
+
+    from ..api import to_json
 
     d = Path(out_dir) / "multiverse"
     (d / "figures").mkdir(parents=True, exist_ok=True)
