@@ -296,22 +296,17 @@ def patched_spec(spec, setting: Mapping[str, Choice], thresholds):
         report=dataclasses.replace(spec.report, thresholds=tuple(thresholds)))
 
 
-_EVIDENCE_CACHE: dict = {}
-
-
-def _evidence(spec, data):
-    """The evidence table of a patched spec, loaded once per data selection (per process)."""
+def _evidence(spec, data, cache: dict):
+    """The evidence table of a patched spec, loaded once per data selection and run."""
     from .api import evidence_for
 
-    key = (repr(spec.data), str(spec.base_dir), None if data is None else str(data))
-    if key not in _EVIDENCE_CACHE:
-        if len(_EVIDENCE_CACHE) > 256:
-            _EVIDENCE_CACHE.clear()
+    key = ("evidence", repr(spec.data), str(spec.base_dir), None if data is None else str(data))
+    if key not in cache:
         try:
-            _EVIDENCE_CACHE[key] = (True, evidence_for(spec, data))
+            cache[key] = (True, evidence_for(spec, data))
         except Exception as exc:  # noqa: BLE001 - recorded as each setting's reason
-            _EVIDENCE_CACHE[key] = (False, exc)
-    ok, val = _EVIDENCE_CACHE[key]
+            cache[key] = (False, exc)
+    ok, val = cache[key]
     if not ok:
         raise val
     return val
@@ -327,10 +322,7 @@ def _reason(exc: BaseException) -> str:
     return portable_text(text)
 
 
-_NARROW_CACHE: dict = {}
-
-
-def _narrow(ev, sp):
+def _narrow(ev, sp, cache: dict):
     """The evidence with only the columns this setting's model and bias read (study,
     log_hr, se, covariates, heterogeneity and population columns, [bias.by] columns): the
     numbers are the same, and the bias helpers, which read every column they are given,
@@ -346,17 +338,13 @@ def _narrow(ev, sp):
     if sp.bias is not None:
         cols += list(sp.bias.by)
     cols = [c for c in dict.fromkeys(cols) if c in ev.table.columns]
-    key = (id(ev), tuple(cols))
-    hit = _NARROW_CACHE.get(key)
-    if hit is None or hit[0] is not ev:
-        if len(_NARROW_CACHE) > 1024:
-            _NARROW_CACHE.clear()
-        hit = (ev, EvidenceTable(table=ev.table[cols], source=ev.source))
-        _NARROW_CACHE[key] = hit
-    return hit[1]
+    key = ("narrow", id(ev), tuple(cols))
+    if key not in cache:
+        cache[key] = EvidenceTable(table=ev.table[cols], source=ev.source)
+    return cache[key]
 
 
-def _fit(sp, ev, mcmc: bool, seed: int):
+def _fit(sp, ev, mcmc: bool, seed: int, cache: dict):
     """(posterior, None) or (None, (status, reason)) for one patched spec."""
     from .bias import restrict_bias
     from .engines.exact import can_fit
@@ -369,7 +357,7 @@ def _fit(sp, ev, mcmc: bool, seed: int):
         from .engines.exact import fit_exact
         from .models import build_model_data
 
-        ev = _narrow(ev, sp)
+        ev = _narrow(ev, sp, cache)
         md = build_model_data(ev, sp)
         if sp.bias is not None:
             check_bias_columns(sp.bias, ev)
@@ -408,16 +396,16 @@ def run_settings(spec, grid: Grid, settings: list[dict[str, Choice]], data=None,
     grouped by selection, so each selection's evidence is loaded once."""
     base_seed = int(spec.mcmc.seed)
     cols = multiverse_columns(grid.thresholds)
-    rows = []
+    rows, cache = [], {}  # evidence per selection, shared by this call's settings
     for s in settings:
         labels = {a: s[a].label for a in AXES}
         row = dict.fromkeys(cols)
         row.update({"setting": setting_id(labels), **labels, "status": "ok", "reason": ""})
         try:
             sp = patched_spec(spec, s, grid.thresholds)
-            ev = _evidence(sp, data)
+            ev = _evidence(sp, data, cache)
             row["k"] = len(ev.table)
-            post, bad = _fit(sp, ev, mcmc, setting_seed(base_seed, labels))
+            post, bad = _fit(sp, ev, mcmc, setting_seed(base_seed, labels), cache)
             if bad is None:
                 row.update(_row(s, sp, post, ci_prob))
             else:
