@@ -341,13 +341,17 @@ def test_cli_bad_grid_is_exit_2_with_every_problem(tmp_path):
     assert "Traceback" not in err and not (tmp_path / "o").exists()
 
 
-def test_two_worker_local_cluster_equals_the_local_run(spec):
+def test_two_worker_local_cluster_equals_the_local_run(spec, tmp_path):
     pytest.importorskip("dask.distributed")
     grid = small_grid(2)
     local = multiverse(spec, grid)
     dist = multiverse(spec, grid, workers=2, chunk=5)
     pd.testing.assert_frame_equal(dist.table, local.table, check_exact=True)
     assert dist.summary == local.summary
+    # into a directory (parts written as they finish, in any order), as `--workers 2` runs it
+    res = run_to_directory(spec, grid, tmp_path / "d", workers=2, chunk=5)
+    pd.testing.assert_frame_equal(res.table, local.table, check_exact=True)
+    assert len(os.listdir(tmp_path / "d" / "parts")) == 5
 
 
 def _toml(d: dict) -> str:
@@ -442,3 +446,13 @@ def test_report_gains_every_reasonable_analysis_only_when_the_spec_names_a_grid(
     out2 = write_report(tmp_path / "without.toml", tmp_path / "out2")
     assert "Every reasonable analysis" not in (out2 / "report.md").read_text()
     assert not (out2 / "multiverse").exists()
+
+
+def test_existing_scheduler_equals_the_local_run(spec):
+    distributed = pytest.importorskip("dask.distributed")
+    grid = small_grid(1)
+    local = multiverse(spec, grid)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        remote = multiverse(spec, grid, scheduler=cluster.scheduler_address, chunk=4)
+    pd.testing.assert_frame_equal(remote.table, local.table, check_exact=True)

@@ -145,7 +145,7 @@ def axes_plot(res):
         data = [d.loc[d[a] == lab, "hr_median"].to_numpy() for lab in labels]
         keep = [i for i, v in enumerate(data) if len(v)]
         if keep:
-            ax.boxplot([data[i] for i in keep], positions=keep, vert=False, widths=0.6, showfliers=True,
+            ax.boxplot([data[i] for i in keep], positions=keep, orientation="horizontal", widths=0.6, showfliers=True,
                        flierprops={"markersize": 2})
         ax.set_yticks(range(len(labels)), [_tx(f"{lab} ({c.cls})", 80) for lab, c in zip(labels, res.grid.axes[a])],
                       fontsize=7)
@@ -265,6 +265,9 @@ def multiverse_blocks(rep: dict) -> list[Block]:
                        f"({inf[top]['share_of_variance']:.0%} of the variation of the log-HR across the crossed "
                        f"settings; mean pooled HR by choice from {fmt.hr(min(lv.values()))} to "
                        f"{fmt.hr(max(lv.values()))}).")
+    if len(s["axes"]["bias"]) > 1 or s["axes"]["bias"][0]["label"] != "(spec)":
+        bullets.append("Each setting's numbers are under that setting's own bias assumption (the bias axis of the "
+                       "grid; a bias entry with no bias model gives the results as reported).")
     bullets.append("These are counts of analyses in the grid the analysts chose, not probabilities: a different "
                    "grid gives different counts.")
     b.append(Bullets(bullets))
