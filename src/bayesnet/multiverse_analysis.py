@@ -125,11 +125,7 @@ def _patch_section(spec, axis: str, patch: dict, P: Problems):
         return None if b is None or b.empty else b
     base = _section_raw(spec, SECTION[axis])
     base.update(copy.deepcopy(patch))
-    if axis == "selection":
-        return specmod._parse_data(P, base, spec.path)
-    if axis == "model":
-        return specmod._parse_model(P, base)
-    return specmod._parse_priors(P, base)
+    return specmod.parse_section(P, SECTION[axis], base, spec.path)
 
 
 def _allowed(axis: str) -> tuple[str, ...]:

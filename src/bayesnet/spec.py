@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the section parsers import spec-level helpers; no import at
     from .pubbias.config import PublicationBiasConfig
 
 __all__ = ["ALLOWED", "DataSpec", "McmcSpec", "ModelSpec", "PriorsSpec", "ReportSpec", "Spec", "SpecError",
-           "read_spec", "spec_from_dict"]
+           "parse_section", "read_spec", "spec_from_dict"]
 
 
 def _tuple(obj, name: str) -> None:
@@ -383,6 +383,19 @@ def _parse_mcmc(P: Problems, d: dict) -> McmcSpec:
     P.check("mcmc", "target_accept", m["target_accept"], lambda v: is_num(v) and 0.5 <= v < 1.0,
             "a number in [0.5, 1), e.g. 0.95")
     return McmcSpec(**m)
+
+
+def parse_section(P: Problems, name: str, d: dict, path: Path | None = None):
+    """One section ("data", "model", "priors", "report" or "mcmc") given as a dict, parsed and
+    checked exactly as in a spec file (problems recorded in `P`, unknown keys included); for
+    patches of a spec (bayesnet.multiverse_analysis)."""
+    P.keys(name, d, ALLOWED[name])
+    d = {k: v for k, v in d.items() if k in ALLOWED[name]}
+    if name == "data":
+        return _parse_data(P, d, path)
+    if name == "report":
+        return _parse_report(P, d, str(path) if path else "spec")
+    return {"model": _parse_model, "priors": _parse_priors, "mcmc": _parse_mcmc}[name](P, d)
 
 
 def spec_from_dict(raw: dict, path: Path | None = None) -> Spec:
