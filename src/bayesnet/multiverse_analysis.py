@@ -717,9 +717,9 @@ def _manifest(out: Path, part_names) -> None:
 
 
 def prepare_directory(out, resume: bool) -> Path:
-    """Check `out` (io.check_output_dir; call under io.output_lock). With `resume`, remove
-    only the temporary files a killed run left in its parts folder; without, remove the
-    previous multiverse's parts and outputs."""
+    """Check `out` (io.check_output_dir; call under io.output_lock). With `resume` and a
+    multiverse directory there (its plan.json), remove only the temporary files a killed
+    run left; otherwise empty the directory (bayesnet's own output, as the check ensures)."""
     import os
     import re
     import shutil
@@ -742,7 +742,7 @@ def prepare_directory(out, resume: bool) -> Path:
                 if m and (Path(sub) / m["base"]).as_posix() in listed and (d / n).is_file():
                     (d / n).unlink()
     out = check_output_dir(out)
-    if out.is_dir() and not resume:
+    if out.is_dir() and not (resume and (out / PLAN).is_file()):  # only a multiverse directory is resumed
         for n in os.listdir(out):
             p = out / n
             if p.is_dir() and not p.is_symlink():

@@ -456,3 +456,15 @@ def test_existing_scheduler_equals_the_local_run(spec):
                                   dashboard_address=None) as cluster:
         remote = multiverse(spec, grid, scheduler=cluster.scheduler_address, chunk=4)
     pd.testing.assert_frame_equal(remote.table, local.table, check_exact=True)
+
+
+def test_resume_into_another_bayesnet_output_starts_afresh(spec, tmp_path):
+    from bayesnet.io import atomic_directory, written_by_bayesnet
+
+    out = tmp_path / "o"
+    with atomic_directory(out) as tmp:
+        (tmp / "summary.json").write_text("{}")
+        (tmp / "studies.csv").write_text("study\n")
+    run_to_directory(spec, small_grid(1), out, resume=True, chunk=6)
+    assert not (out / "studies.csv").exists() and (out / "multiverse.csv").is_file()
+    assert written_by_bayesnet(out) == (True, "")
