@@ -468,3 +468,17 @@ def test_resume_into_another_bayesnet_output_starts_afresh(spec, tmp_path):
     run_to_directory(spec, small_grid(1), out, resume=True, chunk=6)
     assert not (out / "studies.csv").exists() and (out / "multiverse.csv").is_file()
     assert written_by_bayesnet(out) == (True, "")
+
+
+def test_data_csv_replaces_the_spec_data_source(tmp_path):
+    f = tmp_path / "d.csv"
+    f.write_text("study,hr,ci_low,ci_high,design\nA,0.5,0.3,0.8,cohort\nB,0.7,0.5,1.0,cohort\n"
+                 "C,0.9,0.6,1.3,case_series\nD,0.6,0.4,0.9,cohort\n")
+    spec = load_spec({"data": {"path": str(f)}, "report": {"thresholds": [1.0, 0.8]}})
+    g = {"multiverse": {"selection": [{"label": "all"}, {"label": "no C", "exclude": ["C"]}],
+                        "bias": [{"label": "none"}, {"label": "case series", "by": {"design": {
+                            "case_series": {"mu": -0.3, "sigma": 0.2}}}}]}}
+    df = multiverse(spec, g, data=f).table
+    assert df["k"].tolist() == [4, 4, 3, 3] and (df["status"] == "ok").all()
+    # the case-series bias is a no-op once the case series is excluded
+    assert df["hr_median"].iloc[2] == df["hr_median"].iloc[3] != df["hr_median"].iloc[1]
