@@ -171,6 +171,7 @@ def _save_atomic(fig, stem: Path) -> Path:
             try:
                 fig.savefig(tmp, format=ext, dpi=130 if ext == "png" else None,
                             metadata={"Date": None} if ext == "svg" else {"Software": None})
+                os.chmod(tmp, 0o644)  # as the report's other figures (mkstemp makes 0600)
                 os.replace(tmp, p)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
@@ -180,13 +181,12 @@ def _save_atomic(fig, stem: Path) -> Path:
     return stem.with_suffix(".png")
 
 
-def save_figures(res, figdir) -> dict[str, Path]:
-    """specification_curve, vibration_of_effects and axes (png + svg) into `figdir`;
-    returns {key: png path}."""
+def save_figures(res, figdir, prefix: str = "") -> dict[str, Path]:
+    """<prefix>specification_curve, <prefix>vibration_of_effects and <prefix>axes (png +
+    svg) into `figdir`; returns {key: png path} (keys with the prefix)."""
     figdir = Path(figdir)
-    return {"specification_curve": _save_atomic(specification_curve(res), figdir / "specification_curve"),
-            "vibration_of_effects": _save_atomic(vibration_plot(res), figdir / "vibration_of_effects"),
-            "axes": _save_atomic(axes_plot(res), figdir / "axes")}
+    draw = {"specification_curve": specification_curve, "vibration_of_effects": vibration_plot, "axes": axes_plot}
+    return {f"{prefix}{k}": _save_atomic(f(res), figdir / f"{prefix}{k}") for k, f in draw.items()}
 
 
 # ---------------------------------------------------------------------------------------
@@ -207,30 +207,22 @@ def multiverse_for_report(spec, data=None):
 
 
 def write_multiverse_outputs(rep: dict, out_dir) -> dict[str, Path]:
-    """Write the report's multiverse (rep["_multiverse"], popped) into out_dir/multiverse/
-    (multiverse.csv, summary.json, figures) and put its summary in rep["multiverse"];
-    returns the figures for the report ({} without a multiverse)."""
+    """Write the report's multiverse (rep["_multiverse"], popped): out_dir/multiverse/
+    multiverse.csv and summary.json, and its figures as out_dir/figures/multiverse_*; put
+    its summary in rep["multiverse"]; returns the figures for the report ({} without a
+    multiverse)."""
     res = rep.pop("_multiverse", None)
     if res is None:
         return {}
-    import shutil
-
     from ..api import to_json
 
     d = Path(out_dir) / "multiverse"
-    (d / "figures").mkdir(parents=True, exist_ok=True)
+    d.mkdir(parents=True, exist_ok=True)
     res.table.to_csv(d / "multiverse.csv", index=False)
     (d / "summary.json").write_text(to_json(res.summary), encoding="utf-8")
-    figs = save_figures(res, d / "figures")
-    report_figs = {}
-    for k, png in figs.items():  # the report's own copies, beside its other figures
-        for ext in ("png", "svg"):
-            dst = Path(out_dir) / "figures" / f"multiverse_{k}.{ext}"
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(png.with_suffix(f".{ext}"), dst)
-        report_figs[f"multiverse_{k}"] = Path(out_dir) / "figures" / f"multiverse_{k}.png"
     rep["multiverse"] = res.summary
-    return report_figs
+    # the figures once, beside the report's other figures (figures/multiverse_*.png|svg)
+    return save_figures(res, Path(out_dir) / "figures", prefix="multiverse_")
 
 
 def multiverse_blocks(rep: dict) -> list[Block]:
