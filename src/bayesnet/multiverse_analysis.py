@@ -387,12 +387,14 @@ def _row(setting, sp, post, ci_prob: float) -> dict:
 
 
 def run_settings(spec, grid: Grid, settings: list[dict[str, Choice]], data=None, mcmc: bool = False,
-                 ci_prob: float = 0.95) -> list[dict]:
-    """Fit each setting; one row per setting (columns `multiverse_columns`). Settings are
-    grouped by selection, so each selection's evidence is loaded once."""
+                 ci_prob: float = 0.95, cache: dict | None = None) -> list[dict]:
+    """Fit each setting; one row per setting (columns `multiverse_columns`). Each
+    selection's evidence is loaded once per `cache` (a dict shared by the calls of one run
+    in one process; a new one per call by default)."""
     base_seed = int(spec.mcmc.seed)
     cols = multiverse_columns(grid.thresholds)
-    rows, cache = [], {}  # evidence per selection, shared by this call's settings
+    rows = []
+    cache = {} if cache is None else cache  # evidence per selection, shared by the settings
     for s in settings:
         labels = {a: s[a].label for a in AXES}
         row = dict.fromkeys(cols)
@@ -580,10 +582,10 @@ def _chunks(settings, size: int):
     return [settings[i:i + size] for i in range(0, len(settings), size)]
 
 
-def _run_part(job):
+def _run_part(job, cache: dict | None = None):
     """Run in a worker: (spec, grid, settings, data, mcmc, ci_prob) -> rows."""
     spec, grid, settings, data, mcmc, ci_prob = job
-    return run_settings(spec, grid, settings, data=data, mcmc=mcmc, ci_prob=ci_prob)
+    return run_settings(spec, grid, settings, data=data, mcmc=mcmc, ci_prob=ci_prob, cache=cache)
 
 
 def multiverse(spec, grid, data=None, *, mcmc: bool = False, workers: int = 1, scheduler: str | None = None,
@@ -614,8 +616,9 @@ def multiverse(spec, grid, data=None, *, mcmc: bool = False, workers: int = 1, s
         for part_rows in run_parts_dask(jobs, workers=workers, scheduler=scheduler):
             rows.extend(part_rows)
     else:
+        cache: dict = {}
         for j in jobs:
-            rows.extend(_run_part(j))
+            rows.extend(_run_part(j, cache))
     df = _frame(rows, grid.thresholds)
     return MultiverseResult(table=df, summary=multiverse_summary(df, grid), grid=grid)
 
@@ -796,8 +799,9 @@ def run_to_directory(spec, grid, out, data=None, *, resume: bool = False, worker
             run_parts_dask(jobs, workers=workers, scheduler=scheduler,
                            on_done=lambda j, rows: done(todo[j], rows))
         else:
+            cache: dict = {}
             for i, j in zip(todo, jobs):
-                done(i, _run_part(j))
+                done(i, _run_part(j, cache))
         frames = [_read_part(out / PARTS / n, grid.thresholds) for n in names]
         df = pd.concat(frames, ignore_index=True) if frames else _frame([], grid.thresholds)
         summary = multiverse_summary(df, grid)

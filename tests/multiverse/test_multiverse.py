@@ -265,11 +265,11 @@ def test_interrupted_run_leaves_finished_parts_and_resume_equals_uninterrupted(s
     full = run_to_directory(spec, grid, tmp_path / "full", chunk=4)
     real, calls = mva._run_part, []
 
-    def interrupted(job):
+    def interrupted(job, *rest):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return real(job)
+        return real(job, *rest)
 
     monkeypatch.setattr(mva, "_run_part", interrupted)
     out = tmp_path / "run"
@@ -279,7 +279,7 @@ def test_interrupted_run_leaves_finished_parts_and_resume_equals_uninterrupted(s
     assert len(parts) == 2 and not (out / "multiverse.csv").exists() and not (out / "summary.json").exists()
     assert not [n for n in os.listdir(out / "parts") if n.startswith(".")]  # nothing half-written
     calls.clear()
-    monkeypatch.setattr(mva, "_run_part", lambda job: (calls.append(1), real(job))[1])
+    monkeypatch.setattr(mva, "_run_part", lambda job, *rest: (calls.append(1), real(job, *rest))[1])
     res = run_to_directory(spec, grid, out, chunk=4, resume=True)
     assert len(calls) == 4  # the two finished parts were skipped
     assert (out / "multiverse.csv").read_bytes() == (tmp_path / "full" / "multiverse.csv").read_bytes()

@@ -20,6 +20,7 @@ __all__ = ["axes_plot", "multiverse_blocks", "multiverse_for_report", "save_figu
            "vibration_plot", "write_multiverse_outputs"]
 
 EQUIV, OTHER, LINE = "#1c7ed6", "#adb5bd", "#495057"
+RASTER_ABOVE = 300  # settings above which the specification curve's marks are rasterised in the SVG
 
 
 def _plt():
@@ -68,12 +69,13 @@ def specification_curve(res):
                                   layout="constrained")
     x = np.arange(len(d))
     col = np.where(d["_eq"], EQUIV, OTHER)
+    many = len(d) > RASTER_ABOVE  # thousands of marks: embedded as an image in the SVG (small, fast)
     if len(d):
         for eq, z in ((False, 1), (True, 2)):  # the equivalent settings drawn on top
             m = (d["_eq"] == eq).to_numpy()
             c = EQUIV if eq else OTHER
-            ax.vlines(x[m], d["hr_low"][m], d["hr_high"][m], colors=c, lw=0.6, alpha=0.6, zorder=z)
-            ax.scatter(x[m], d["hr_median"][m], c=c, s=6, zorder=z + 2)
+            ax.vlines(x[m], d["hr_low"][m], d["hr_high"][m], colors=c, lw=0.6, alpha=0.6, zorder=z, rasterized=many)
+            ax.scatter(x[m], d["hr_median"][m], c=c, s=6, zorder=z + 2, rasterized=many)
         lo = min(d["hr_low"].min(), min(grid.thresholds)) * 0.9
         hi = max(d["hr_high"].max(), max(grid.thresholds)) * 1.1
         _log_axis(ax, lo, hi, "y")
@@ -90,7 +92,7 @@ def specification_curve(res):
             if len(grid.axes[a]) < 2:
                 continue
             ys = [lab[(a, v)] for v in d[a]]
-            ax2.scatter(x, ys, marker="|", s=14, c=col, linewidths=0.7)
+            ax2.scatter(x, ys, marker="|", s=14, c=col, linewidths=0.7, rasterized=many)
         ax2.set_yticks(range(len(rows)), [_tx(f"{a}: {v}", 60) for a, v in rows], fontsize=6.5)
         ax2.set_ylim(len(rows) - 0.5, -0.5)
         edges = np.cumsum([len(grid.axes[a]) for a in ("selection", "model", "priors", "bias")
@@ -113,7 +115,8 @@ def vibration_plot(res):
     for eq, colr, name in ((False, OTHER, "other settings"), (True, EQUIV, "only equivalent choices")):
         s = d[d["_eq"] == eq]
         if len(s):
-            ax.scatter(s["hr_median"], s[key], s=10, c=colr, alpha=0.8, label=f"{name} ({len(s)})")
+            ax.scatter(s["hr_median"], s[key], s=10, c=colr, alpha=0.8, label=f"{name} ({len(s)})",
+                       rasterized=len(d) > RASTER_ABOVE)
     if len(d):
         lo = min(d["hr_median"].min(), t) * 0.9
         hi = max(d["hr_median"].max(), t) * 1.1
