@@ -258,7 +258,7 @@ def multiverse_blocks(rep: dict) -> list[Block]:
         lv = inf[top]["hr_by_level"]
         bullets.append(f"The choice that moves the pooled HR most is the {top} "
                        f"({inf[top]['share_of_variance']:.0%} of the variation of the log-HR across the crossed "
-                       f"settings; mean pooled HR by choice from {fmt.hr(min(lv.values()))} to "
+                       f"settings; pooled HR averaged on the log scale, by choice, from {fmt.hr(min(lv.values()))} to "
                        f"{fmt.hr(max(lv.values()))}).")
     if len(s["axes"]["bias"]) > 1 or s["axes"]["bias"][0]["label"] != "(spec)":
         bullets.append("Each setting's numbers are under that setting's own bias assumption (the bias axis of the "
