@@ -64,8 +64,8 @@ def specification_curve(res):
     rows = [(a, c.label) for a in ("selection", "model", "priors", "bias") for c in grid.axes[a]
             if len(grid.axes[a]) > 1]
     n = max(len(d), 1)
-    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(11, 3.6 + 0.17 * max(len(rows), 1)), sharex=True,
-                                  gridspec_kw={"height_ratios": [3.2, 0.17 * max(len(rows), 1) + 0.3]},
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(11, 3.6 + 0.19 * max(len(rows), 1)), sharex=True,
+                                  gridspec_kw={"height_ratios": [3.2, 0.19 * max(len(rows), 1) + 0.3]},
                                   layout="constrained")
     x = np.arange(len(d))
     col = np.where(d["_eq"], EQUIV, OTHER)
@@ -84,8 +84,8 @@ def specification_curve(res):
         ax.annotate(f"HR {fmt.threshold(t)}", (1.0, t), xycoords=("axes fraction", "data"), xytext=(3, 0),
                     textcoords="offset points", va="center", fontsize=8, color=LINE)
     ax.set_ylabel("pooled HR (median, 95% CrI)")
-    ax.set_title(_tx(f"Specification curve: {len(d)} settings with numbers, sorted by pooled HR "
-                     f"(blue: built only from choices marked equivalent)", 140), fontsize=10)
+    ax.set_title(f"Specification curve: {len(d)} settings with numbers, sorted by pooled HR\n"
+                 f"(blue: built only from choices marked equivalent)", fontsize=10)
     lab = {r: i for i, r in enumerate(rows)}
     if len(d) and rows:
         for a in ("selection", "model", "priors", "bias"):
@@ -93,7 +93,7 @@ def specification_curve(res):
                 continue
             ys = [lab[(a, v)] for v in d[a]]
             ax2.scatter(x, ys, marker="|", s=14, c=col, linewidths=0.7, rasterized=many)
-        ax2.set_yticks(range(len(rows)), [_tx(f"{a}: {v}", 60) for a, v in rows], fontsize=6.5)
+        ax2.set_yticks(range(len(rows)), [_tx(f"{a}: {v}", 72) for a, v in rows], fontsize=7.5)
         ax2.set_ylim(len(rows) - 0.5, -0.5)
         edges = np.cumsum([len(grid.axes[a]) for a in ("selection", "model", "priors", "bias")
                            if len(grid.axes[a]) > 1])[:-1]
@@ -138,7 +138,7 @@ def axes_plot(res):
     plt = _plt()
     d = _ok(res)
     axes = [a for a in ("selection", "model", "priors", "bias") if len(res.grid.axes[a]) > 1]
-    heights = [0.28 * len(res.grid.axes[a]) + 0.8 for a in axes] or [1.0]
+    heights = [0.3 * len(res.grid.axes[a]) + 0.8 for a in axes] or [1.0]
     fig, axs = plt.subplots(len(heights), 1, figsize=(8.5, sum(heights) + 0.6),
                             gridspec_kw={"height_ratios": heights}, layout="constrained", squeeze=False)
     lo = min(d["hr_median"].min(), min(res.grid.thresholds)) * 0.9 if len(d) else 0.1
@@ -151,7 +151,7 @@ def axes_plot(res):
             ax.boxplot([data[i] for i in keep], positions=keep, orientation="horizontal", widths=0.6, showfliers=True,
                        flierprops={"markersize": 2})
         ax.set_yticks(range(len(labels)), [_tx(f"{lab} ({c.cls})", 80) for lab, c in zip(labels, res.grid.axes[a])],
-                      fontsize=7)
+                      fontsize=8)
         ax.set_ylim(len(labels) - 0.5, -0.5)
         _log_axis(ax, lo, hi, "x")
         for t in res.grid.thresholds:
