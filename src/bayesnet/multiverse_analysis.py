@@ -679,13 +679,28 @@ OUTPUTS = ("multiverse.csv", "summary.json", "multiverse.nc")
 _TMP_RE = r"^\.(?P<base>.+)\.[A-Za-z0-9_]+\.tmp$"   # io.write_text_atomic's temporary files
 
 
+def _data_sha256(spec, data) -> str | None:
+    """SHA-256 of the data the base spec reads: `data`, the spec's CSV or its shipped dataset."""
+    if data is not None:
+        return hashlib.sha256(Path(data).read_bytes()).hexdigest()
+    d = spec.data
+    if d.path is not None:
+        p = Path(d.path)
+        p = p if p.is_absolute() else spec.base_dir / p
+        return hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else None
+    if d.dataset:
+        from . import datasets
+
+        return datasets.sha256(d.dataset)
+    return None
+
+
 def _run_key(spec, grid: Grid, data, mcmc: bool, ci_prob: float) -> str:
     """What every number of a part depends on besides its settings: the spec as fitted,
     the data, the thresholds, the interval probability and whether MCMC runs."""
     from . import __version__
 
-    data_sha = hashlib.sha256(Path(data).read_bytes()).hexdigest() if data is not None else None
-    src = {"spec": spec.raw, "data": data_sha, "thresholds": list(grid.thresholds), "ci_prob": ci_prob,
+    src = {"spec": spec.raw, "data": _data_sha256(spec, data), "thresholds": list(grid.thresholds), "ci_prob": ci_prob,
            "mcmc": bool(mcmc), "version": __version__}
     return hashlib.sha256(json.dumps(src, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -782,7 +797,7 @@ def run_to_directory(spec, grid, out, data=None, *, resume: bool = False, worker
         _manifest(out, names)
         (out / PARTS).mkdir(exist_ok=True)
         plan = {"settings": len(settings), "chunk": chunk, "parts": names,
-                "grid": str(grid.path) if grid.path else None}
+                "grid": str(grid.path) if grid.path else ""}
         write_text_atomic(out / PLAN, json.dumps(plan, indent=1) + "\n")
         for stale in (out / PARTS).iterdir():
             if stale.name not in names:
@@ -805,8 +820,14 @@ def run_to_directory(spec, grid, out, data=None, *, resume: bool = False, worker
         frames = [_read_part(out / PARTS / n, grid.thresholds) for n in names]
         df = pd.concat(frames, ignore_index=True) if frames else _frame([], grid.thresholds)
         summary = multiverse_summary(df, grid)
-        summary["provenance"] = {"spec": spec.raw, "grid": plan["grid"], "spec_path": str(spec.path or ""),
-                                 "seed": int(spec.mcmc.seed), "mcmc": bool(mcmc), "ci_prob": ci_prob}
+        from . import __version__
+        from .provenance import portable_text
+
+        data_sha = _data_sha256(spec, data)
+        summary["provenance"] = {"spec": spec.raw, "spec_path": portable_text(str(spec.path or "")),
+                                 "grid": portable_text(plan["grid"]), "data": portable_text(str(data or "")),
+                                 "data_sha256": data_sha, "seed": int(spec.mcmc.seed), "mcmc": bool(mcmc),
+                                 "ci_prob": ci_prob, "bayesnet": __version__}
         res = MultiverseResult(table=df, summary=summary, grid=grid)
         write_text_atomic(out / "multiverse.csv", df.to_csv(index=False))
         _write_netcdf(res.dataset, out / "multiverse.nc")
