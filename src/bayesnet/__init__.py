@@ -25,6 +25,7 @@ _LAZY = {
     "Spec": ("bayesnet.spec", "Spec"),
     "sweep": ("bayesnet.sensitivity", "sweep"),
     "influence": ("bayesnet.sensitivity", "influence"),
+    "multiverse": ("bayesnet.multiverse_analysis", "multiverse"),
     "write_report": ("bayesnet.report", "write_report"),
     "Posterior": ("bayesnet.posterior", "Posterior"),
 }

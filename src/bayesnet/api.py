@@ -10,12 +10,14 @@ import pandas as pd
 
 from .errors import ModelError
 from .evidence import EvidenceTable, load_evidence  # select= (select_ is a deprecated alias)
+from .evidence.selection import Selection
 from .models import build_model_data
 from .spec import Spec, read_spec, spec_from_dict
 from .summaries import summary_dict  # noqa: F401 - registers Posterior.summary(), .tidy(), ... (posterior.register_views)
 from .validate import check_seed
 
-__all__ = ["choose_engine", "evidence_for", "fit", "load_evidence", "load_inputs", "load_spec", "write_fit_outputs"]
+__all__ = ["choose_engine", "evidence_for", "fit", "load_evidence", "load_inputs", "load_spec", "selection_for",
+           "write_fit_outputs"]
 
 ENGINES = ("auto", "exact", "mcmc")
 
@@ -32,24 +34,18 @@ def evidence_for(spec: Spec, data=None) -> EvidenceTable:
     """The evidence table a spec asks for; `data` (a CSV path or DataFrame) replaces the
     spec's [data] source (its selection keys still apply where they make sense)."""
     d = spec.data
-    sel = None
-    if d.include or d.exclude:
-        sel = {"name": "spec", "include": None if d.include is None else list(d.include),
-               "exclude": list(d.exclude or [])}
-        if sel["include"] is None:
-            sel.pop("include")
-    elif d.select:
-        sel = d.select
     base = spec.base_dir
+    sel = selection_for(d, base)
+    given = isinstance(sel, (dict, Selection))
     if data is not None:
         if isinstance(data, pd.DataFrame):
             if _arm_frame(data):
                 return _arm_evidence(data, "<DataFrame>", d)
-            return load_evidence(data=data, select=sel if isinstance(sel, dict) else None)
+            return load_evidence(data=data, select=sel if given else None)
         if _arm_file(data):
             ev = _arm_evidence(None, str(data), d, path=data)
         else:
-            ev = load_evidence(path=data, select=sel if isinstance(sel, dict) else None)
+            ev = load_evidence(path=data, select=sel if given else None)
         ev.input_sha256 = hashlib.sha256(Path(data).read_bytes()).hexdigest()
         return ev
     if d.path is not None:
@@ -223,6 +219,46 @@ def _arm_evidence(df, source: str, d, path=None) -> EvidenceTable:
         t = t[~t["study"].isin(list(d.exclude))]
     ev.table = t.reset_index(drop=True)
     return ev
+FAMILY_COLUMN = "registry_family"
+
+
+def selection_for(d, base_dir: Path | None):
+    """The selection [data] `d` asks for: its `select` (a name, file or table) as is; with
+    include/exclude alone, a selection of those ids from all rows; with `select` and
+    include/exclude, keep_overlap or family, the selection with the include/exclude lists
+    applied first, the registry family (`family`: rows of that family in column
+    registry_family and rows with none) as a last filter and the overlap rule replaced by
+    `keep_overlap`."""
+    combined = bool(getattr(d, "keep_overlap", None) or getattr(d, "family", None))
+    if not combined and not (d.include or d.exclude):
+        return d.select or None
+    if not combined and not d.select:
+        sel = {"name": "spec", "exclude": list(d.exclude or [])}
+        if d.include is not None:
+            sel["include"] = list(d.include)
+        return sel
+    import copy
+
+    from .errors import SelectionError
+    from .evidence.loading import resolve_selection
+
+    sel = resolve_selection(d.select, d.dataset, base_dir) if d.select else None
+    sel = copy.deepcopy(sel) if sel is not None else Selection(name="spec")
+    if d.include is not None:
+        sel.include = list(d.include)
+    if d.exclude:
+        sel.exclude = list(sel.exclude or []) + [s for s in d.exclude if s not in (sel.exclude or [])]
+    if d.family:
+        sel.filters = list(sel.filters) + [{
+            "column": FAMILY_COLUMN, "values": [d.family, ""],
+            "reason": f"another registry family (only {d.family} rows and rows with no registry family are kept)"}]
+    if d.keep_overlap:
+        if sel.overlap is None:
+            raise SelectionError(f"[data].keep_overlap = {d.keep_overlap!r}: the selection {d.select!r} has no "
+                                 f"[overlap] table, so there is no overlap rule to replace; drop keep_overlap or "
+                                 f"choose a selection with an [overlap] table")
+        sel.overlap = {**sel.overlap, "keep": d.keep_overlap}
+    return sel
 
 
 def choose_engine(spec: Spec, engine: str = "auto") -> str:

@@ -262,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--out", help="write the derived table to this CSV file")
     v.set_defaults(func=cmd_validate)
 
-    for mod in ("fit", "sweep", "report", "bias"):
+    for mod in ("fit", "sweep", "report", "bias", "multiverse"):
         try:
             import importlib
             m = importlib.import_module(f"bayesnet.cli_{mod}")

@@ -1,11 +1,12 @@
 """The analysis spec (TOML): parse, check every key, fill defaults. Documented once, here
 and in the README ("The model spec").
 
-    [data]     dataset | path, select | include/exclude
+    [data]     dataset | path, select, include/exclude, keep_overlap, family
     [model]    effects, random_dist, random_df, covariates, reference, heterogeneity, population
     [priors]   mu, beta, tau, omega, and [priors.coef] per-coefficient overrides
     [report]   thresholds, harm_threshold, title, question, tipping_probability, rare_outcome, treatment,
-               group_columns, outcome, comparator, scenarios, published, show_hpd
+               group_columns, outcome, comparator, scenarios, published, show_hpd,
+               multiverse (a grid TOML: the report's "Every reasonable analysis")
     [mcmc]     chains, draws, tune, target_accept, seed
     [bias]     common = {mu, sigma}, [bias.by.<column>] <level> = {mu, sigma}   (bayesnet.bias)
     [[absolute]]  time_years, label, survival, n                               (bayesnet.absolute)
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # the section parsers import spec-level helpers; no import at
     from .pubbias.config import PublicationBiasConfig
 
 __all__ = ["ALLOWED", "DataSpec", "McmcSpec", "ModelSpec", "PriorsSpec", "ReportSpec", "Spec", "SpecError",
-           "read_spec", "spec_from_dict"]
+           "parse_section", "read_spec", "spec_from_dict"]
 
 
 def _tuple(obj, name: str) -> None:
@@ -47,14 +48,19 @@ def _tuple(obj, name: str) -> None:
 class DataSpec:
     """[data]: where the studies come from. `dataset` (a shipped dataset) or `path` (a CSV
     file, relative to the spec file); `select` a selection name or TOML file; `include` /
-    `exclude` study ids. Without dataset and path: the shipped GEP-NET dataset, primary
-    selection."""
+    `exclude` study ids (without `select`: of all rows; with it: of the selected rows);
+    `keep_overlap` replaces the selection's overlap rule (best_adjusted, largest,
+    most_recent, all); `family` keeps one registry family (column registry_family) and
+    the rows with none, before the overlap rule. Without dataset and path: the shipped
+    GEP-NET dataset, primary selection."""
 
     dataset: str | None = "gepnet_ptr"
     path: str | Path | None = None
     select: str | dict | None = "primary"
     include: tuple[str, ...] | None = None
     exclude: tuple[str, ...] | None = None
+    keep_overlap: str | None = None
+    family: str | None = None
 
     def __post_init__(self) -> None:
         _tuple(self, "include")
@@ -118,7 +124,8 @@ class ReportSpec:
     treatment's name, and `group_columns`: the evidence columns that describe the kind of
     study (shown in the studies table, left out level by level in the influence analysis,
     the first with two or more levels stratifies the report when the model has no
-    covariates); when not given, the model's covariates."""
+    covariates); when not given, the model's covariates. `multiverse` names a grid TOML
+    (bayesnet.multiverse_analysis): the report then gains "Every reasonable analysis"."""
 
     thresholds: tuple[float, ...] = (1.0, 0.8)
     harm_threshold: float = 1.25
@@ -139,6 +146,7 @@ class ReportSpec:
     published: tuple[Mapping, ...] = ()
     # the headline table shows the equal-tailed interval; true adds the HPD column beside it
     show_hpd: bool = False
+    multiverse: str | None = None        # a multiverse grid TOML (relative to the spec file)
 
     def __post_init__(self) -> None:
         _tuple(self, "thresholds")
@@ -284,8 +292,20 @@ def _parse_data(P: Problems, d: dict, path: Path | None) -> DataSpec:
     for key in ("include", "exclude"):
         if key in d and not P.check("data", key, d[key], is_str_list, "a list of study ids, e.g. [\"Smith 2019\"]"):
             d.pop(key)
+    if "keep_overlap" in d:
+        from .evidence.selection import KEEP_RULES
+
+        if not P.choice("data", "keep_overlap", d["keep_overlap"], KEEP_RULES):
+            d.pop("keep_overlap")
+        elif not d.get("select"):
+            P.add("[data].keep_overlap: replaces the overlap rule of a selection, but [data] has no 'select'; "
+                  "give select = \"primary\" (or another selection with an [overlap] table)")
+    if "family" in d and not P.check("data", "family", d["family"], is_str,
+                                     "a registry family as written in the column registry_family, e.g. \"SEER\""):
+        d.pop("family")
     return DataSpec(dataset=d.get("dataset"), path=d.get("path"), select=d.get("select"),
-                    include=d.get("include"), exclude=d.get("exclude"))
+                    include=d.get("include"), exclude=d.get("exclude"), keep_overlap=d.get("keep_overlap"),
+                    family=d.get("family"))
 
 
 def _parse_model(P: Problems, d: dict) -> ModelSpec:
@@ -371,6 +391,10 @@ def _parse_report(P: Problems, d: dict, where0: str) -> ReportSpec:
                                                                   and is_str(x.get("id")) for x in v),
                    "a list of tables { dataset = \"<published table>\", id = \"<row id>\", note = \"...\" }"):
         r["published"] = ()
+    if r["multiverse"] is not None and not P.check(
+            "report", "multiverse", r["multiverse"], is_str,
+            "the path of a multiverse grid TOML file (relative to the spec file), e.g. \"ptr_multiverse.toml\""):
+        r["multiverse"] = None
     return ReportSpec(**r)
 
 
@@ -394,6 +418,19 @@ def _parse_mcmc(P: Problems, d: dict) -> McmcSpec:
     P.check("mcmc", "target_accept", m["target_accept"], lambda v: is_num(v) and 0.5 <= v < 1.0,
             "a number in [0.5, 1), e.g. 0.95")
     return McmcSpec(**m)
+
+
+def parse_section(P: Problems, name: str, d: dict, path: Path | None = None):
+    """One section ("data", "model", "priors", "report" or "mcmc") given as a dict, parsed and
+    checked exactly as in a spec file (problems recorded in `P`, unknown keys included); for
+    patches of a spec (bayesnet.multiverse_analysis)."""
+    P.keys(name, d, ALLOWED[name])
+    d = {k: v for k, v in d.items() if k in ALLOWED[name]}
+    if name == "data":
+        return _parse_data(P, d, path)
+    if name == "report":
+        return _parse_report(P, d, str(path) if path else "spec")
+    return {"model": _parse_model, "priors": _parse_priors, "mcmc": _parse_mcmc}[name](P, d)
 
 
 def spec_from_dict(raw: dict, path: Path | None = None) -> Spec:

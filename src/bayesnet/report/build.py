@@ -86,6 +86,10 @@ def build_report(spec, data=None, engine: str = "auto", seed: int | None = None,
                               "influence_note": inf.attrs.get("note", ""),
                               "overlap": _records(ov)}
         rep["_frames"] = {"sweep": sw, "influence": inf}
+    from .multiverse import multiverse_for_report
+
+    if (mv := multiverse_for_report(spec, data)) is not None:  # [report] multiverse names a grid
+        rep["_multiverse"] = mv
     if publication_bias and post.k >= 3:
         from ..grade import with_domain
         from ..pubbias.analysis import analyse_publication_bias, grade_publication_bias

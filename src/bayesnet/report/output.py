@@ -59,6 +59,9 @@ def write_report(spec, out_dir, data=None, engine: str = "auto", seed: int | Non
         figs.update(observational_figures(rep, figdir, plots.save))
         if rep.get("publication_bias"):
             figs["funnel"] = plots.save(plots.funnel(rep["publication_bias"]["funnel"]), figdir / "funnel")[0]
+        from .multiverse import write_multiverse_outputs
+
+        figs.update(write_multiverse_outputs(rep, tmp))  # tmp/multiverse/ when the spec names a grid
         rep["figure_notes"] = notes
         blocks = content(rep, figs)
         # summary.json (the report dict) and studies.csv as `bayesnet fit` writes them

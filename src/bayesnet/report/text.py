@@ -168,6 +168,9 @@ def content(rep: dict, figures: dict[str, Path]) -> list[Block]:
     from .observational import grade_draft_blocks, publication_bias_blocks
 
     b += publication_bias_blocks(rep)
+    from .multiverse import multiverse_blocks
+
+    b += multiverse_blocks(rep)  # "Every reasonable analysis", when the spec names a multiverse grid
     b.append(Heading(2, "10. GRADE-ready statements"))
     b.append(Bullets(grade_statements(rep)))
     b += grade_draft_blocks(rep)
