@@ -30,6 +30,16 @@ def load_spec(spec) -> Spec:
     return read_spec(spec)
 
 
+def _openable(f: Path) -> str:
+    """A file's path as the user can open it from where bayesnet runs: relative to the
+    current directory when it lies under it, else absolute (never relative to the spec)."""
+    f = Path(f).resolve()
+    try:
+        return f.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(f)
+
+
 def evidence_for(spec: Spec, data=None) -> EvidenceTable:
     """The evidence table a spec asks for; `data` (a CSV path or DataFrame) replaces the
     spec's [data] source (its selection keys still apply where they make sense)."""
@@ -52,7 +62,7 @@ def evidence_for(spec: Spec, data=None) -> EvidenceTable:
         p = Path(d.path)
         p = p if p.is_absolute() else base / p
         if _arm_file(p):
-            ev = _arm_evidence(None, str(d.path), d, path=p)
+            ev = _arm_evidence(None, _openable(p), d, path=p)  # messages name the file as it opens
         else:
             ev = load_evidence(path=p, select=sel, base_dir=base)
         ev.input_sha256 = hashlib.sha256(p.read_bytes()).hexdigest()

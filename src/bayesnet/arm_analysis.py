@@ -155,6 +155,20 @@ class ArmFixedBias:
     def prob(self, delta: float, t: float, quantity: str = "pooled") -> float:
         return float(self.probs([delta], t, quantity)[0])
 
+    def marginal(self, delta: float, quantity: str = "pooled"):
+        """The log-HR marginal of `quantity` under the fixed common bias `delta`: the normal
+        mixture over the theta grid whose CDF `probs` evaluates (as `_FixedBias.marginal`)."""
+        from .posterior import MixtureMarginal
+
+        if not self._ready:
+            self._setup()
+        d = float(delta)
+        lw = self.logw + d * self.a1 - 0.5 * d**2 * self.a2
+        w = np.exp(lw - lw.max())
+        keep = w > 0
+        sd = np.sqrt(self.var + (self.tau2 if quantity == "predictive" else 0.0))
+        return MixtureMarginal((self.m0 - d * self.h)[keep], sd[keep], w[keep] / w[keep].sum())
+
 
 def _engine(engine: str, priors, arm_priors) -> str:
     from .engines.arms_exact import can_fit_arms

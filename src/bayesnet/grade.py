@@ -212,7 +212,8 @@ def grade_draft(*, pooled_hr: float, pooled_ci95, predictive_ci95, thresholds, p
         if adjusted["ci95"][1] >= dt:
             rob_reasons.append(f"under the stated bias the 95% CrI reaches {dt:g}")
         if bias_assumptions:
-            parts.append("assumed (not estimated): " + " ".join(bias_assumptions).rstrip("."))
+            parts.append("those bias assumptions (stated once, with the headline) are priors, not estimated from "
+                         "the data")
     if not parts:
         domains["risk_of_bias"] = {"concern": "not assessed (panel to judge)",
                                    "sentence": "Risk of bias: no bias analysis was run (no [bias] section and no "

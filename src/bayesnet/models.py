@@ -122,7 +122,7 @@ def _levels(series: pd.Series, column: str, study: pd.Series) -> list[str]:
 
 
 #: Columns bayesnet adds to an evidence table: never offered as a column a spec can name.
-INTERNAL_COLUMNS = ("log_hr", "se", "derivation", "warnings")
+INTERNAL_COLUMNS = ("log_hr", "se", "derivation", "warnings", "arms", "design_arms")  # arms: the arm evidence
 
 
 def input_columns(table: pd.DataFrame) -> list[str]:

@@ -191,7 +191,7 @@ def forest(post, group: str | None = None, title: str | None = None, studies=Non
     fig.suptitle(_tx(title or "Study estimates, reported and shrunken", 90))
     fig.legend(loc="outside lower center", ncol=4, fontsize=FS_SMALL, frameon=False)
     if any(is_derived(r.get("derivation")) for _, r in rows):
-        axn.text(0.0, -0.4, "\u2020 derived, not reported", va="center", fontsize=FS_SMALL, color=NEUTRAL)
+        axn.text(0.0, -0.9, "\u2020 derived, not reported", va="center", fontsize=FS_SMALL, color=NEUTRAL)
     return (fig, note) if with_note else fig
 
 

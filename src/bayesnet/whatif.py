@@ -49,7 +49,9 @@ def what_if_grid(post, ratios=None, thresholds=None, ci_prob: float = 0.95) -> d
     bias = getattr(spec, "bias", None)
     as_reported = post.extras.get("unadjusted") or post  # the fit of the studies as reported (no [bias])
     table = post.evidence.table if getattr(post, "evidence", None) is not None else None
-    rf = _FixedBias(as_reported.model_data, spec, bias, table)
+    rf = post.extras.get("fixed_bias")  # a model's own fixed-bias object (the arm-level model)
+    if rf is None:
+        rf = _FixedBias(as_reported.model_data, spec, bias, table)
     if ratios is None:  # the slider's steps and the bias curve's points (the same for k <= 1000)
         ratios = np.unique(np.concatenate([WHAT_IF_RATIOS, _curve_ratios(as_reported.model_data.k)]))
     ratios = np.asarray(ratios, float)

@@ -147,8 +147,8 @@ def test_bias_command_with_one_study_names_the_file(tmp_path, capsys):
     spec = write(tmp_path / "k1.toml", '[data]\npath = "one.csv"\n')
     assert main(["bias", str(spec)]) == 2
     err = capsys.readouterr().err
-    assert f"error: {spec} ({(tmp_path / 'one.csv').resolve()}): the publication-bias ensemble needs at least 2 " \
-           "studies" in err
+    assert f"error: {spec} ({(tmp_path / 'one.csv').resolve()}): publication bias needs at least 2 studies, " \
+           "got 1" in err
 
 
 # ----------------------------------------------------------------------------- arm-level specs
@@ -165,8 +165,7 @@ def test_arm_bias_by_missing_column_names_its_section_and_the_spec(tmp_path, mon
     monkeypatch.chdir(tmp_path)
     assert main(["fit", "spec/arm.toml"]) == 2
     err = capsys.readouterr().err
-    assert ("error: spec/arm.toml: [bias.by.nocol]: column 'nocol' is not in the data (columns: study, arm, treated, "
-            "n, surv, surv_time_years, design)") in err
+    assert f"error: {spec.resolve()}: [bias].by.nocol: column 'nocol' is not in the evidence; columns: design, study" in err
     assert "[model].covariates" not in err and "_row" not in err and ", L," not in err and ", v," not in err
     assert spec.exists()
 

@@ -54,7 +54,8 @@ def test_forest_squares_are_as_reported(post):
     fig = forest(post)
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert "0.096 (0.017-0.534)" in texts
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    lg = fig.axes[0].get_legend() or (fig.legends[0] if fig.legends else None)  # a figure legend below the plot
+    legend = [t.get_text() for t in lg.get_texts()]
     assert any(t.startswith("reported") for t in legend) and any("under the assumed bias" in t for t in legend)
     sq = [ln for ln in fig.axes[0].lines if ln.get_marker() == "s"]
     xs = sorted(float(ln.get_xdata()[0]) for ln in sq)

@@ -3,6 +3,7 @@
 shows beside its own ([report] scenarios)."""
 
 import math
+import re
 import tomllib
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def test_report_shows_the_scenario_headline_computed_exactly(rep):
 
 
 def _with_scenario(tmp_path, name, other_data: bool = False):
-    text = PRIMARY.read_text().replace('scenarios = ["ptr_bias_pessimistic.toml"]', f'scenarios = ["{name}"]')
+    text = re.sub(r"(?m)^multiverse = .*\n", "", PRIMARY.read_text()).replace('scenarios = ["ptr_bias_pessimistic.toml"]', f'scenarios = ["{name}"]')
     if other_data:  # the same spec without the selection: other rows
         (tmp_path / "other.toml").write_text(PESSIMISTIC.read_text().replace('select = "primary"\n', ""))
     p = tmp_path / "main.toml"

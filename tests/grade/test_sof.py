@@ -49,8 +49,11 @@ def test_sof_is_the_first_section_and_names_the_treatment(built):
     rep, _ = built
     blocks = content(rep, {})
     heads = [b for b in blocks if isinstance(b, Heading) and b.level == 2]
-    assert heads[0].text == "1. Summary of findings"
-    tab = next(b for b in blocks if isinstance(b, Table) and b.caption.startswith("Summary of findings"))
+    # the question first, then "Summary of findings" opening with the SoF table (issue 16's order)
+    assert [h.text for h in heads[:2]] == ["1. The question", "2. Summary of findings"]
+    after = blocks[blocks.index(heads[1]) + 1:]
+    tab = next(b for b in after if isinstance(b, Table))
+    assert tab.caption.startswith("Summary of findings")
     assert tab.header[4] == "With primary tumour resection (95% CrI)"
     row = tab.rows[0]
     u = rep["unadjusted"]["pooled"]["hr"]

@@ -122,13 +122,13 @@ def test_every_figure_of_the_ptr_report_is_legible(capture, tmp_path):
     assert not problems, "\n".join(problems)
 
 
-def test_the_arm_forest_of_the_liver_report_is_legible(capture, tmp_path):
-    from bayesnet import arm_analysis
+def test_every_figure_of_the_liver_report_is_legible(capture, tmp_path):
+    from bayesnet.report import write_report
 
-    an = arm_analysis.read_arm_spec(LIVER)
-    table = arm_analysis._arm_rows(an)[0]
-    arm_analysis.arm_forest(table, tmp_path / "arm_forest")
-    assert not capture["arm_forest"], "\n".join(capture["arm_forest"])
+    write_report(LIVER, tmp_path / "liver")  # every figure of the liver report, the arm forest among them
+    assert {"forest", "arm_forest", "density"} <= set(capture)
+    problems = [p for ps in capture.values() for p in ps]
+    assert not problems, "\n".join(problems)
 
 
 def test_the_checker_finds_clipped_overlapping_and_tiny_text():
@@ -153,9 +153,10 @@ def test_the_checker_finds_clipped_overlapping_and_tiny_text():
 def test_the_arm_forest_uses_its_width(tmp_path):
     import matplotlib.pyplot as plt
 
-    from bayesnet import arm_analysis
+    from bayesnet.api import evidence_for, load_spec
+    from bayesnet.evidence.arms import arm_rows_of
 
-    table = arm_analysis._arm_rows(arm_analysis.read_arm_spec(LIVER))[0]
+    table = arm_rows_of(evidence_for(load_spec(LIVER)).table)[1]
     fig = plots.arm_forest(table)
     fig.canvas.draw()
     ax = fig.axes[0]

@@ -39,8 +39,7 @@ def analyse_publication_bias(post, cfg=None, seed: int = 20261123) -> dict:
     post = post.reported
     md = post.extras.get("model_data_as_reported", post.model_data)
     if md.k < 2:
-        where = f"{post.spec.path}: " if getattr(post.spec, "path", None) else ""
-        raise ModelError(f"{where}publication bias needs at least 2 studies, got {md.k}: with one study there is no "
+        raise ModelError(f"publication bias needs at least 2 studies, got {md.k}: with one study there is no "
                          "funnel, no small-study test and no model average (select more studies in [data])")
     table = post.evidence.table if post.evidence is not None else None
     labels = list(md.studies)

@@ -43,6 +43,13 @@ def write_report(spec, out_dir, data=None, engine: str = "auto", seed: int | Non
         figs["forest"] = plots.save(fig, figdir / "forest")[0]
         if note:
             notes["forest"] = note
+        from ..evidence.arms import arm_rows_of, is_arm_evidence
+
+        if is_arm_evidence(post.evidence):  # arm rows: survival per arm as the studies reported it
+            arms = arm_rows_of(post.evidence.table)[1]
+            if arms is not None:
+                figs["arm_forest"] = plots.save(plots.arm_forest(arms, rep.get("treatment") or "the treatment"),
+                                                figdir / "arm_forest")[0]
         figs["density"] = plots.save(plots.density(post), figdir / "density")[0]
         if "sweep" in frames:
             figs["sweep"] = plots.save(plots.sweep_plot(frames["sweep"]), figdir / "sweep")[0]

@@ -37,8 +37,10 @@ def scenario_blocks(rep: dict) -> list[Block]:
                   "The headline under other stated assumptions: the same studies and model, other bias priors "
                   "(each computed exactly; the scenario specs are named in the first column)"),
             Paragraph("Which bias prior is right cannot be learnt from these studies; the rows show how far the answer "
-                      "depends on it. Each scenario's bias assumptions: " +
-                      " ".join(f"{s['name']}: " + " ".join(s["bias_assumptions"]) for s in sc))]
+                      "depends on it. Where each scenario's bias assumptions differ from the headline's: " +
+                      " ".join(f"{s['name']}: " + (" ".join(a for a in s["bias_assumptions"]
+                                                            if a not in (rep.get("bias_assumptions") or []))
+                                                   or "none") for s in sc))]
 
 
 def published_blocks(rep: dict) -> list[Block]:

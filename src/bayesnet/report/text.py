@@ -207,7 +207,8 @@ def summary_of_findings(rep: dict) -> list[Block]:
     (`headline_blocks`)."""
     from .sof import sof_blocks
 
-    return sof_blocks(rep) + headline_blocks(rep)
+    sof = [bl for bl in sof_blocks(rep) if not isinstance(bl, Heading)]  # under this section's own heading
+    return sof + headline_blocks(rep)
 
 
 def headline_blocks(rep: dict) -> list[Block]:
@@ -315,6 +316,10 @@ def evidence_blocks(rep: dict, notes: dict) -> list[Block]:
     else:
         b.append(Paragraph("No design column with two or more levels among the analysed studies."))
     b.append(Heading(2, "6. Forest plot"))
+    if rep.get("arm_model"):  # arm rows: what each arm reported, before any model
+        b.append(Figure("arm_forest", "Survival at the reported time in each arm as the study reported it (point and "
+                                      "95% CI from the delta method on ln(-ln S)): comparative studies, then case "
+                                      "series; treated arms filled, comparator arms open."))
     b.append(Figure("forest", "Reported (grey squares: each HR as the study reported it; " + DAGGER + " = interval "
                                "derived, not reported) and shrunken (blue circles" +
                     ("; under the assumed bias" if rep.get("unadjusted") else "") +
