@@ -38,7 +38,7 @@ import pandas as pd
 from ..errors import ModelError, SpecError
 from ..posterior import DrawsMarginal, Posterior
 from ..priors import Prior
-from .common import ESS_MIN, RHAT_MAX, convergence
+from .common import ESS_MIN, RHAT_MAX, convergence, reproducible_compile
 
 __all__ = ["ArmModelData", "build_arm_model_data", "fit_arms", "DEFAULT_ARM_PRIORS"]
 
@@ -291,7 +291,8 @@ def compiled(md, priors, arm_priors, random=True):
     with _LOCK:
         if key not in _CACHE:
             m = build_pymc_model(md, priors, arm_priors, random)
-            _CACHE[key] = (m, nutpie.compile_pymc_model(m))
+            with reproducible_compile():
+                _CACHE[key] = (m, nutpie.compile_pymc_model(m))
         m, cm = _CACHE[key]
     return m, cm.with_data(**_used_values(md))
 
