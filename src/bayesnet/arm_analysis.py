@@ -396,7 +396,7 @@ def write_arm_report(spec_path, out: str | Path, seed: int | None = None, progre
     unless `allow_failed_diagnostics`. Returns the output path."""
     from .api import to_json
     from .errors import DiagnosticsFailed
-    from .io import atomic_directory
+    from .io import atomic_directory, write_csv
 
     res = fit_arm_analysis(spec_path, seed=seed, progress=progress)
     summary = _summary(res)
@@ -408,7 +408,7 @@ def write_arm_report(spec_path, out: str | Path, seed: int | None = None, progre
         (tmp / "figures").mkdir()
         arm_forest(res["table"], tmp / "figures" / "arm_forest")
         (tmp / "summary.json").write_text(to_json(summary), encoding="utf-8")
-        res["table"].drop(columns=["_row"], errors="ignore").to_csv(tmp / "arms.csv", index=False)
+        write_csv(res["table"].drop(columns=["_row"], errors="ignore"), tmp / "arms.csv")
         blocks = _blocks(summary, res["analysis"])
         (tmp / "report.md").write_text(_render_md(blocks), encoding="utf-8")
         (tmp / "report.html").write_text(_render_html(blocks, tmp / "figures"), encoding="utf-8")

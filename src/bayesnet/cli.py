@@ -107,7 +107,7 @@ def _format_table(ev) -> str:
 
 def cmd_validate(args) -> int:
     from .evidence import load_evidence
-    from .io import write_text_atomic
+    from .io import csv_text, write_text_atomic
 
     if (args.data is None) == (args.dataset is None):
         print("error: give a DATA.csv file or --dataset NAME (not both)", file=sys.stderr)
@@ -152,7 +152,7 @@ def cmd_validate(args) -> int:
         print(f"\n{len(ev.problems)} warning(s):")
         _print_problems(ev.problems, sys.stdout)
     if args.out is not None:
-        _, code = call_guarded(lambda: write_text_atomic(args.out, ev.table.to_csv(index=False)))
+        _, code = call_guarded(lambda: write_text_atomic(args.out, csv_text(ev.table)))
         if code is not None:
             return code
         print(f"\nwrote {args.out}")
