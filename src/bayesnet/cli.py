@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import signal
 import sys
 import threading
@@ -218,6 +219,21 @@ def _on_signal(signum, frame):
     raise KeyboardInterrupt
 
 
+class _StderrHandler(logging.Handler):
+    """Prints a log message on the current sys.stderr (looked up at each message)."""
+
+    def emit(self, record):
+        print(self.format(record), file=sys.stderr, flush=True)
+
+
+def _say_what_is_happening() -> None:
+    """Print the engines' INFO messages (e.g. "compiling the model ...") on stderr, once."""
+    log = logging.getLogger("bayesnet")
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        log.addHandler(_StderrHandler())
+        log.setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 internal error, 2 bad input,
     3 failed MCMC diagnostics, 130 interrupted, 143 terminated)."""
@@ -225,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    _say_what_is_happening()
     INTERRUPTED.clear()
     main_thread = threading.current_thread() is threading.main_thread()
     saved = {}

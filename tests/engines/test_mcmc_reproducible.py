@@ -7,6 +7,7 @@ first draw of mu already differed from the cold run's in the 10th digit and the
 trajectories then diverged (P(HR < 0.8) 0.9886 cold vs 0.9829 warm on the full model)."""
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -66,3 +67,31 @@ def test_same_seed_same_draws_with_cold_and_warm_compile_caches(tmp_path):
     warm_a = _fit_in_fresh_process(a)      # reuses the kernels the first fit compiled
     assert cold_a == cold_b, f"two cold compile caches gave different draws: {cold_a} vs {cold_b}"
     assert warm_a == cold_a, f"a warm compile cache gave different draws from a cold one: {warm_a} vs {cold_a}"
+
+
+def test_compile_turns_fastmath_off_and_says_what_is_happening(monkeypatch, capsys):
+    """The compile runs with numba fast-math off (restored afterwards) and the command line
+    prints what it is doing, on stderr."""
+    import nutpie
+    import pytensor
+
+    from bayesnet.cli import _say_what_is_happening
+    from bayesnet.engines.common import compile_nutpie
+
+    seen = {}
+
+    def fake_compile(model):
+        seen["fastmath"] = pytensor.config.numba__fastmath
+        return "compiled"
+
+    monkeypatch.setattr(nutpie, "compile_pymc_model", fake_compile)
+    before = pytensor.config.numba__fastmath
+    log = logging.getLogger("bayesnet")
+    monkeypatch.setattr(log, "handlers", [])           # restored after the test
+    monkeypatch.setattr(log, "level", logging.NOTSET)
+    _say_what_is_happening()
+    assert compile_nutpie(object()) == "compiled"
+    assert seen["fastmath"] is False
+    assert pytensor.config.numba__fastmath == before
+    err = capsys.readouterr().err
+    assert "compiling the model for MCMC" in err and "compiled in" in err

@@ -38,7 +38,7 @@ import pandas as pd
 from ..errors import ModelError, SpecError
 from ..posterior import DrawsMarginal, Posterior
 from ..priors import Prior
-from .common import ESS_MIN, RHAT_MAX, convergence, reproducible_compile
+from .common import ESS_MIN, RHAT_MAX, compile_nutpie, convergence
 
 __all__ = ["ArmModelData", "build_arm_model_data", "fit_arms", "DEFAULT_ARM_PRIORS"]
 
@@ -285,14 +285,11 @@ def build_pymc_model(md: ArmModelData, priors: dict[str, Prior], arm_priors: dic
 
 def compiled(md, priors, arm_priors, random=True):
     """(pymc model, nutpie compiled model with md's data); cached per structure."""
-    import nutpie
-
     key = _key(md, priors, arm_priors, random)
     with _LOCK:
         if key not in _CACHE:
             m = build_pymc_model(md, priors, arm_priors, random)
-            with reproducible_compile():
-                _CACHE[key] = (m, nutpie.compile_pymc_model(m))
+            _CACHE[key] = (m, compile_nutpie(m, "the arm-level model"))
         m, cm = _CACHE[key]
     return m, cm.with_data(**_used_values(md))
 

@@ -5,10 +5,15 @@ and the compile settings that make their draws depend on the seed only."""
 from __future__ import annotations
 
 import contextlib
+import logging
+import time
 
 import numpy as np
 
-__all__ = ["ESS_MIN", "RHAT_MAX", "convergence", "reproducible_compile", "typical_within_variance"]
+__all__ = ["ESS_MIN", "RHAT_MAX", "compile_nutpie", "convergence", "reproducible_compile",
+           "typical_within_variance"]
+
+log = logging.getLogger("bayesnet")
 
 RHAT_MAX = 1.01  # the gate: every checked parameter's rank-normalised R-hat at most this
 ESS_MIN = 400    # ... and its bulk and tail effective sample size at least this
@@ -66,3 +71,19 @@ def reproducible_compile():
 
     with pytensor.config.change_flags(numba__fastmath=False):
         yield
+
+
+def compile_nutpie(model, what: str = "the model"):
+    """nutpie.compile_pymc_model(model) under reproducible_compile, saying what is happening
+    (logger "bayesnet", INFO; the command line prints it): compiling takes 15-40 s (once
+    per model structure in a process; the most on a first run on a new machine, whose
+    compile caches are empty), sampling then takes about a second."""
+    import nutpie
+
+    log.info("compiling %s for MCMC (once per model structure in this run; about 15-40 s, "
+             "the longest on a first run on a new machine)...", what)
+    t = time.perf_counter()
+    with reproducible_compile():
+        cm = nutpie.compile_pymc_model(model)
+    log.info("compiled in %.0f s; sampling...", time.perf_counter() - t)
+    return cm
