@@ -44,40 +44,45 @@ def _run(args: list[str], env: dict) -> float:
     return time.perf_counter() - t
 
 
-def cold_warm(repeat: int, src: Path | None = None) -> tuple[list[float], list[float]]:
-    """Wall-clock seconds of `repeat` cold runs and of the warm run after each."""
-    cold, warm = [], []
+def cold_warm(repeat: int, srcs: list[Path | None]) -> dict:
+    """{src: (cold seconds, warm seconds)} over `repeat` rounds; within a round every src
+    runs cold then warm, interleaved, so that a change in the machine's load hits all alike."""
+    out = {src: ([], []) for src in srcs}
     for i in range(repeat):
-        with tempfile.TemporaryDirectory() as d:
-            env = _env(Path(d) / "cache", src)
-            cold.append(_run(["fit", str(SPEC), "--engine", "mcmc", "--seed", str(1000 + i),
-                              "--out", f"{d}/cold"], env))
-            warm.append(_run(["fit", str(SPEC), "--engine", "mcmc", "--seed", str(2000 + i),
-                              "--out", f"{d}/warm"], env))
-    return cold, warm
+        for src in srcs:
+            with tempfile.TemporaryDirectory() as d:
+                env = _env(Path(d) / "cache", src)
+                out[src][0].append(_run(["fit", str(SPEC), "--engine", "mcmc", "--seed", str(1000 + i),
+                                         "--out", f"{d}/cold"], env))
+                out[src][1].append(_run(["fit", str(SPEC), "--engine", "mcmc", "--seed", str(2000 + i),
+                                         "--out", f"{d}/warm"], env))
+    return out
+
+
+def _runs(ts: list[float]) -> str:
+    return ", ".join(f"{t:.0f}" for t in ts)
 
 
 def measure(repeat: int = 3, before: Path | None = None) -> list[str]:
     """Markdown lines: medians of cold and warm runs (and of --before's), with ratios."""
     with tempfile.TemporaryDirectory() as d:
         t_help = statistics.median(_run(["--help"], _env(Path(d), None)) for _ in range(repeat))
-    cold, warm = cold_warm(repeat)
+    res = cold_warm(repeat, [None] + ([before] if before is not None else []))
+    cold, warm = res[None]
     mc, mw = statistics.median(cold), statistics.median(warm)
     lines = [f"## MCMC start-up: `bayesnet fit ptr_random_effects --engine mcmc --out DIR` (fresh process each, "
              f"median of {repeat})", "",
-             "| run | median | runs | ratio to `bayesnet --help` |", "|---|---|---|---|",
+             "| run | median | runs (s) | ratio to `bayesnet --help` |", "|---|---|---|---|",
              f"| `bayesnet --help` (baseline: interpreter + imports) | {t_help:.1f} s | | 1.0 |",
-             f"| cold: empty compile caches (first run on a new machine) | {mc:.1f} s | "
-             f"{', '.join(f'{t:.0f}' for t in cold)} | {mc / t_help:.1f} |",
-             f"| warm: the next run, caches kept, new seed | {mw:.1f} s | "
-             f"{', '.join(f'{t:.0f}' for t in warm)} | {mw / t_help:.1f} |"]
+             f"| cold: empty compile caches (first run on a new machine) | {mc:.1f} s | {_runs(cold)} | "
+             f"{mc / t_help:.1f} |",
+             f"| warm: the next run, caches kept, new seed | {mw:.1f} s | {_runs(warm)} | {mw / t_help:.1f} |"]
     if before is not None:
-        bc, bw = cold_warm(repeat, before)
+        bc, bw = res[before]
         mbc, mbw = statistics.median(bc), statistics.median(bw)
-        lines += [f"| before ({before}): cold | {mbc:.1f} s | {', '.join(f'{t:.0f}' for t in bc)} | "
-                  f"{mbc / t_help:.1f} |",
-                  f"| before: warm | {mbw:.1f} s | {', '.join(f'{t:.0f}' for t in bw)} | {mbw / t_help:.1f} |",
-                  "", f"After / before: cold {mc / mbc:.2f}, warm {mw / mbw:.2f}."]
+        lines += [f"| before ({before}): cold | {mbc:.1f} s | {_runs(bc)} | {mbc / t_help:.1f} |",
+                  f"| before: warm | {mbw:.1f} s | {_runs(bw)} | {mbw / t_help:.1f} |",
+                  "", f"After / before: cold {mc / mbc:.2f}, warm {mw / mbw:.2f} (runs interleaved)."]
     lines += ["", "Targets (issue 20): cold <= 10 s, warm <= 3 s. Wall clock on a shared machine: compare the "
               "ratios, not the seconds.", ""]
     return lines
