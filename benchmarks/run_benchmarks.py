@@ -161,6 +161,10 @@ def main() -> None:
               f"| refit with a new prior value (with_data, no recompilation) | {statistics.median(t_refit):.2f} s |",
               f"| exact engine on the same model, same process (baseline) | {t_ex * 1e3:.1f} ms (MCMC refit / exact = {statistics.median(t_refit) / t_ex:.0f}x) |",
               "", "Targets: first fit <= 20 s on 2 cores; refit <= 0.5 s.", ""]
+    # MCMC start-up with cold and warm compile caches (benchmarks/mcmc_startup.py)
+    from mcmc_startup import measure as mcmc_startup  # benchmarks/mcmc_startup.py
+
+    lines += mcmc_startup(1 if args.quick else 3)
     # sweeps
     from bayesnet.sensitivity import default_grid, sweep
 

@@ -368,8 +368,12 @@ def _json_default(o):
 
 
 def to_json(obj) -> str:
+    """JSON text of `obj` as bayesnet stores it: numbers rounded by `io.stored`
+    (STORED_DIGITS significant digits), NaN and infinities as null."""
     import json
     import math
+
+    from .io import stored
 
     def clean(x):
         if isinstance(x, float) and not math.isfinite(x):
@@ -382,21 +386,23 @@ def to_json(obj) -> str:
             return clean(float(x))
         return x
 
-    return json.dumps(clean(obj), indent=2, default=_json_default, allow_nan=False)
+    return json.dumps(clean(stored(obj)), indent=2, default=_json_default, allow_nan=False)
 
 
 def write_fit_outputs(post, out_dir: Path, summary: dict | None = None, studies=None,
                       posterior_nc: bool = True) -> dict:
     """summary.json (`summary`, default post.summary()), studies.csv (evidence table +
     shrunken estimates; `studies` is the per-study table when already computed, default
-    post.studies_table()) and, for MCMC with posterior_nc, posterior.nc."""
+    post.studies_table()) and, for MCMC with posterior_nc, posterior.nc; every number
+    rounded to io.STORED_DIGITS significant digits (`io.stored`)."""
+    from .io import stored, write_csv
+
     summary = summary or post.summary()
     (out_dir / "summary.json").write_text(to_json(summary), encoding="utf-8")
     st = post.studies_table() if studies is None else studies
     ev = post.evidence.table.drop(columns=["arms"], errors="ignore")  # arm rows: the arms are in the model
     merged = ev.merge(st[["study", "shrunken_hr", "shrunken_low", "shrunken_high"]], on="study", how="left")
-    merged.to_csv(out_dir / "studies.csv", index=False)
+    write_csv(merged, out_dir / "studies.csv")
     if post.engine == "mcmc" and posterior_nc:
-        idata = post.draws
-        idata.to_netcdf(out_dir / "posterior.nc", engine="h5netcdf")
+        stored(post.draws).to_netcdf(out_dir / "posterior.nc", engine="h5netcdf")
     return summary

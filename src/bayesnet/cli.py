@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import signal
 import sys
 import threading
@@ -165,7 +166,7 @@ def _as_reported(table, display) -> tuple[list[str], list[str], bool, bool]:
 
 def cmd_validate(args) -> int:
     from .evidence import load_evidence
-    from .io import write_text_atomic
+    from .io import csv_text, write_text_atomic
 
     if (args.data is None) == (args.dataset is None):
         print("error: give a DATA.csv file or --dataset NAME (not both)", file=sys.stderr)
@@ -215,7 +216,7 @@ def cmd_validate(args) -> int:
         print(f"\n{len(ev.problems)} warning(s):")
         _print_problems(ev.problems, sys.stdout)
     if args.out is not None:
-        _, code = call_guarded(lambda: write_text_atomic(args.out, ev.table.to_csv(index=False)))
+        _, code = call_guarded(lambda: write_text_atomic(args.out, csv_text(ev.table)))
         if code is not None:
             return code
         print(f"\nwrote {args.out}")
@@ -294,6 +295,21 @@ def _on_signal(signum, frame):
     raise KeyboardInterrupt
 
 
+class _StderrHandler(logging.Handler):
+    """Prints a log message on the current sys.stderr (looked up at each message)."""
+
+    def emit(self, record):
+        print(self.format(record), file=sys.stderr, flush=True)
+
+
+def _say_what_is_happening() -> None:
+    """Print the engines' INFO messages (e.g. "compiling the model ...") on stderr, once."""
+    log = logging.getLogger("bayesnet")
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        log.addHandler(_StderrHandler())
+        log.setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 internal error, 2 bad input,
     3 failed MCMC diagnostics, 130 interrupted, 143 terminated)."""
@@ -303,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "command", None) in FIGURE_COMMANDS:
         use_file_backend()
+    _say_what_is_happening()
     INTERRUPTED.clear()
     main_thread = threading.current_thread() is threading.main_thread()
     saved = {}

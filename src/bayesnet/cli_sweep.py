@@ -62,16 +62,16 @@ def cmd_sweep(args) -> int:
 
 def _write(args, df, inf, extra) -> None:
     from . import plots
-    from .io import atomic_directory
+    from .io import atomic_directory, write_csv
 
     with atomic_directory(Path(args.out)) as tmp:
-        df.to_csv(tmp / "sweep.csv", index=False)
+        write_csv(df, tmp / "sweep.csv")
         plots.save(plots.sweep_plot(df), tmp / "sweep")
         if inf is not None:
-            inf.to_csv(tmp / "influence.csv", index=False)
+            write_csv(inf, tmp / "influence.csv")
             plots.save(plots.influence_plot(inf), tmp / "influence")
             for name, frame in extra.items():
-                frame.to_csv(tmp / name, index=False)
+                write_csv(frame, tmp / name)
 
 
 def add_parser(sub) -> None:

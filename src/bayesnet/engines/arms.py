@@ -42,7 +42,7 @@ import numpy as np
 from ..model.arms import DEFAULT_ARM_PRIORS, ArmModelData, build_arm_model_data
 from ..posterior import DrawsMarginal, Posterior
 from ..priors import Prior
-from .common import ESS_MIN, RHAT_MAX, convergence
+from .common import ESS_MIN, RHAT_MAX, compile_nutpie, convergence
 
 __all__ = ["ArmModelData", "build_arm_model_data", "fit_arms", "DEFAULT_ARM_PRIORS"]
 
@@ -164,13 +164,11 @@ def build_pymc_model(md: ArmModelData, priors: dict[str, Prior], arm_priors: dic
 
 def compiled(md, priors, arm_priors, random=True):
     """(pymc model, nutpie compiled model with md's data); cached per structure."""
-    import nutpie
-
     key = _key(md, priors, arm_priors, random)
     with _LOCK:
         if key not in _CACHE:
             m = build_pymc_model(md, priors, arm_priors, random)
-            _CACHE[key] = (m, nutpie.compile_pymc_model(m))
+            _CACHE[key] = (m, compile_nutpie(m, "the arm-level model"))
         m, cm = _CACHE[key]
     return m, cm.with_data(**_used_values(md))
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..models import ModelData
 from ..posterior import DrawsMarginal, Posterior
-from .common import ESS_MIN, RHAT_MAX, convergence, typical_within_variance
+from .common import ESS_MIN, RHAT_MAX, compile_nutpie, convergence, reproducible_compile, typical_within_variance
 
 __all__ = ["ESS_MIN", "RHAT_MAX", "compiled_model", "fit_mcmc"]
 
@@ -153,14 +153,12 @@ def build_model(md: ModelData, canonical: bool = False):
 def compiled_model(md: ModelData):
     """(pymc model, nutpie compiled model with this data), from the cache when the
     structure is known; returns also whether it was compiled now."""
-    import nutpie
-
     key = _structure_key(md)
     with _LOCK:
         hit = key in _CACHE
         if not hit:
             model = build_model(md, canonical=True)
-            _CACHE[key] = (model, nutpie.compile_pymc_model(model))
+            _CACHE[key] = (model, compile_nutpie(model))
         model, cm = _CACHE[key]
     return model, cm.with_data(**_data_values(md)), not hit
 
@@ -241,8 +239,9 @@ def fit_mcmc(md: ModelData, spec, evidence=None, seed: int | None = None, progre
 
         with model:
             pm.set_data(_data_values(md))
-        idata = pm.stats.compute_log_likelihood(idata, model=model, progressbar=False)
-        idata = pm.stats.compute_log_prior(idata, model=model, progressbar=False)
+        with reproducible_compile():
+            idata = pm.stats.compute_log_likelihood(idata, model=model, progressbar=False)
+            idata = pm.stats.compute_log_prior(idata, model=model, progressbar=False)
     diag = _diagnostics(idata, md)
     diag["compiled_now"] = compiled_now
     post_ds = idata["posterior"].to_dataset()

@@ -24,7 +24,7 @@ def write_report(spec, out_dir, data=None, engine: str = "auto", seed: int | Non
     report's numbers are in <out_dir>/summary.json."""
     from .. import plots
     from ..api import write_fit_outputs
-    from ..io import atomic_directory
+    from ..io import atomic_directory, write_csv
 
     rep, post = build_report(spec, data=data, engine=engine, seed=seed, progress=progress,
                              allow_failed_diagnostics=allow_failed_diagnostics)
@@ -58,8 +58,8 @@ def write_report(spec, out_dir, data=None, engine: str = "auto", seed: int | Non
             figs["influence"] = plots.save(fig, figdir / "influence")[0]
             if note:
                 notes["influence"] = note
-            frames["sweep"].to_csv(tmp / "sweep.csv", index=False)
-            frames["influence"].to_csv(tmp / "influence.csv", index=False)
+            write_csv(frames["sweep"], tmp / "sweep.csv")
+            write_csv(frames["influence"], tmp / "influence.csv")
         from .observational import observational_figures
 
         rep["thresholds"] = list(post.spec.thresholds)
