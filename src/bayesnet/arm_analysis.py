@@ -15,7 +15,7 @@ A spec for arm data is an ordinary spec; `[arm_model]` is optional (defaults:
 
 Engines: "exact" (2-D quadrature; `bayesnet.engines.arms_exact`, never imports PyMC) and
 "mcmc" (`bayesnet.engines.arms`); "auto" picks exact whenever the priors on the fixed
-effects are normal or flat. The analysis "as reported" (`extras["unadjusted"]`) is the
+effects are normal or flat. The analysis "as reported" (`post.as_reported`) is the
 same model without `[bias]` on the studies that compare arms or report an HR: a case series
 compares nothing, so without an assumed selection bias it cannot enter.
 """
@@ -226,7 +226,7 @@ def fit_arm_posterior(spec, ev, engine: str = "auto", seed: int | None = None, p
     """Fit the arm-level model to an `arm_evidence` table (HR rows, arm rows or both) as
     `bayesnet.fit` does for contrast rows: a Posterior with pooled (the log-HR mu at the
     reference levels), predictive, strata, coefficients, per-study true effects, tau and the
-    baseline model; with `[bias]`, `extras["unadjusted"]` is the analysis as reported
+    baseline model; with `[bias]`, `post.as_reported` is the analysis as reported
     (no `[bias]`, studies that compare arms or report an HR) and `extras["fixed_bias"]` the
     tipping-point object (`ArmFixedBias`, exact engine)."""
     from .evidence.arms import arm_rows_of
@@ -257,7 +257,7 @@ def fit_arm_posterior(spec, ev, engine: str = "auto", seed: int | None = None, p
         amd_r = build_arm_model_data(hr_r, arms_r, covariates=covs, reference=ref)
         unadj = _finish(_fit_one(amd_r, plain, ev_rep, eng, priors, arm_priors, seed, progress), amd_r, plain,
                         ev_rep, frequentist)
-        post.extras["unadjusted"] = unadj
+        post.as_reported = unadj
         post.extras["bias"] = {"assumptions": describe_bias(bias)}
         if "frequentist" in unadj.extras:
             post.extras["frequentist"] = unadj.extras["frequentist"]

@@ -47,7 +47,7 @@ def what_if_grid(post, ratios=None, thresholds=None, ci_prob: float = 0.95) -> d
     the exact engine does not apply (as the tipping points)."""
     spec = post.spec
     bias = getattr(spec, "bias", None)
-    as_reported = post.extras.get("unadjusted") or post  # the fit of the studies as reported (no [bias])
+    as_reported = post.reported  # the fit of the studies as reported (no [bias])
     table = post.evidence.table if getattr(post, "evidence", None) is not None else None
     rf = post.extras.get("fixed_bias")  # a model's own fixed-bias object (the arm-level model)
     if rf is None:

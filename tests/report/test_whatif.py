@@ -43,7 +43,7 @@ def test_grid_covers_every_threshold_baseline_and_ratio(ptr):
 
 def test_grid_is_the_bias_curve_of_the_data_as_reported(ptr):
     spec, post, g = ptr
-    raw = post.extras["unadjusted"].model_data
+    raw = post.as_reported.model_data
     curve = B.bias_curve(raw, spec, [1.0, 0.8], bias=spec.bias, table=post.evidence.table)
     idx = [g["ratio"].index(x) for x in curve["ratio"]]
     for q in ("pooled", "predictive"):

@@ -22,7 +22,7 @@ def headline_rows_unadjusted(rep: dict, keys: list[str], where: str) -> list[lis
     p, pr = u["pooled"]["hr"], u["predictive"]["hr"]
     return [["pooled HR" + where + ", as reported (no bias adjustment)", fmt.hr(p["median"]), fmt.ci(p["ci95"]),
              fmt.ci(p["hpd95"])] + [fmt.p(u["prob"]["pooled"][k]) for k in keys],
-            ["new study" + where + ", as reported (no bias adjustment)", fmt.hr(pr["median"]), fmt.ci(pr["ci95"]),
+            ["new study (predictive)" + where + ", as reported (no bias adjustment)", fmt.hr(pr["median"]), fmt.ci(pr["ci95"]),
              fmt.ci(pr["hpd95"])] + [fmt.p(u["prob"]["predictive"][k]) for k in keys]]
 
 
