@@ -64,7 +64,7 @@ NB = {
                  "plo, phi = s['predictive']['hr']['ci95']\n"
                  "print(f\"pooled HR {s['pooled']['hr']['median']:.2f} (95% CrI {lo:.2f}-{hi:.2f})\")\n"
                  "print(f'predictive HR in a new setting: 95% interval {plo:.2f}-{phi:.2f}')"),
-        ("md", "**As reported, and under the bias assumptions.** `post.extras['unadjusted']` is the "
+        ("md", "**As reported, and under the bias assumptions.** `post.as_reported` is the "
                "same model without the assumed biases: the studies at face value (the analysis of "
                "`models/ptr_random_effects.toml`). A panel sees both: the assumptions move the HR "
                "towards 1 and lower the probability of a clinically relevant benefit (HR < 0.8), "

@@ -280,6 +280,7 @@ def arm_model_summary(post, ci_prob: float = 0.95) -> dict | None:
     amd = post.extras.get("arm_model_data")
     if amd is None:
         return None
+    from .format import prior as fmt_prior
     from .model.arms import DEFAULT_ARM_PRIORS
 
     spec = post.spec
@@ -301,10 +302,15 @@ def arm_model_summary(post, ci_prob: float = 0.95) -> dict | None:
         "(1 - S) / (n S (ln S)^2), modelled as a study baseline alpha_i plus, for treated arms, the study's log-HR "
         "d_i (proportional hazards)" + (", with a Weibull time slope" if amd.time_varies else "") +
         "; baselines are exchangeable, alpha_i ~ N(alpha_mean, sigma_alpha^2) (priors "
-        + "; ".join(f"{k}: {v}" for k, v in out["baseline_priors"].items()) +
+        + "; ".join(fmt_prior(ap.get(k, DEFAULT_ARM_PRIORS[k]), ARM_PRIOR_SYMBOLS.get(k, k))
+                    for k in DEFAULT_ARM_PRIORS) +
         "), and d_i = mu + u_i, u_i ~ N(0, tau^2) as in the contrast model. A case series informs the HR only "
         "through the baseline model and its stated selection bias.")
     return out
+
+
+#: How the Methods paragraph names the arm model's priors (statistician's notation).
+ARM_PRIOR_SYMBOLS = {"baseline_mean": "alpha_mean", "baseline_sd": "sigma_alpha", "time_slope": "gamma"}
 
 
 def design_counts(post) -> dict:

@@ -56,6 +56,7 @@ from .bias_spec import (  # noqa: F401 - re-exported: the [bias] section as data
 from .errors import ModelError, SpecError
 from .posterior import MixtureMarginal, Posterior
 from .priors import Prior
+from .vocabulary import column_name, value
 
 __all__ = [
     "MAX_BIAS_MU",
@@ -176,7 +177,7 @@ def describe_bias(bias: BiasSpec | None) -> list[str]:
     for col, levels in bias.by.items():
         for lev, p in levels.items():
             lo, hi = p.ratio_interval()
-            out.append(f"Studies with {col} = {lev}: each has its own bias, reported HR / true HR centred at "
+            out.append(f"Studies with {column_name(col)} = {value(lev)}: each has its own bias, reported HR / true HR centred at "
                        f"{p.ratio:.2f} (95% prior range {lo:.2f} to {hi:.2f}), independent across studies; assumed, "
                        "not estimated from the data.")
     return out

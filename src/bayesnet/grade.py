@@ -40,6 +40,9 @@ BASIS = ("Basis of this draft: GRADE rates the evidence as reported, so every do
          "reported (no bias adjustment){reported}. The bias-adjusted result{adjusted} and the tipping point are the "
          "quantitative basis of the risk-of-bias domain only: judging imprecision or inconsistency on the "
          "bias-widened intervals would count the assumed bias twice.")
+BASIS_NO_BIAS = ("Basis of this draft: GRADE rates the evidence as reported, and every domain is judged on the "
+                 "analysis as reported{reported}. No bias was assumed (the spec has no [bias] section): the tipping "
+                 "point, where one was computed, is the only quantitative input to the risk-of-bias domain.")
 
 
 def parse_indirectness(value, study: str = "?", source: str = "evidence") -> list[dict]:
@@ -190,10 +193,12 @@ def grade_draft(*, pooled_hr: float, pooled_ci95, predictive_ci95, thresholds, p
     if tp:
         r = tp[0]
         if r["ratio"] is None:
-            parts.append(r.get("reason") or "no tipping point was found in the range searched")
             if r.get("prob_without_bias", 1.0) < r["probability"]:
-                rob_reasons.append(f"even without any shared bias P(HR < {dt:g}) is below "
-                                   f"{100 * r['probability']:g}%")
+                # no bias is needed to overturn it: that is imprecision (judged there), not risk of bias
+                parts.append(f"tipping point not applicable: even without any shared bias P(HR < {dt:g}) is below "
+                             f"{100 * r['probability']:g}% (an imprecision question, judged under imprecision)")
+            else:
+                parts.append(r.get("reason") or "no tipping point was found in the range searched")
         else:
             parts.append(f"a shared bias making the studies' HRs {r['ratio']:.2f} times the true HR (with the "
                          f"study-specific biases as assumed) would bring P(HR < {dt:g}) down to "
@@ -214,7 +219,11 @@ def grade_draft(*, pooled_hr: float, pooled_ci95, predictive_ci95, thresholds, p
         if bias_assumptions:
             parts.append("those bias assumptions (stated once, with the headline) are priors, not estimated from "
                          "the data")
-    if not parts:
+    if parts and not rob_reasons and adjusted is None and tp and tp[0]["ratio"] is None:
+        domains["risk_of_bias"] = {"concern": "not assessed (panel to judge)",
+                                   "sentence": "Risk of bias: " + "; ".join(parts) + "; no bias analysis was run "
+                                               "(no [bias] section): the panel judges."}
+    elif not parts:
         domains["risk_of_bias"] = {"concern": "not assessed (panel to judge)",
                                    "sentence": "Risk of bias: no bias analysis was run (no [bias] section and no "
                                                "tipping point): the panel judges."}
@@ -271,9 +280,11 @@ def grade_draft(*, pooled_hr: float, pooled_ci95, predictive_ci95, thresholds, p
         le = f"{what} is not below 0.5: not large enough to consider rating up"
     domains_le = {"rate_up": False, "sentence": "Large effect: " + le + "."}
 
-    basis = BASIS.format(reported=f": pooled HR {pooled_hr:.2f} (95% CrI {_fmt_ci(pooled_ci95)})",
-                         adjusted=(f" (HR {adjusted['hr']:.2f}, 95% CrI {_fmt_ci(adjusted['ci95'])})"
-                                   if adjusted is not None else ""))
+    if adjusted is not None:
+        basis = BASIS.format(reported=f": pooled HR {pooled_hr:.2f} (95% CrI {_fmt_ci(pooled_ci95)})",
+                             adjusted=f" (HR {adjusted['hr']:.2f}, 95% CrI {_fmt_ci(adjusted['ci95'])})")
+    else:  # no [bias]: nothing was adjusted, the tipping point alone informs risk of bias
+        basis = BASIS_NO_BIAS.format(reported=f": pooled HR {pooled_hr:.2f} (95% CrI {_fmt_ci(pooled_ci95)})")
     return {"draft": True, "note": DRAFT_NOTE, "basis": basis, "start": start, "domains": domains,
             "large_effect": domains_le, "overall": _overall(start, domains, observational)}
 

@@ -209,6 +209,8 @@ def build_model_data(ev: EvidenceTable, spec: Spec) -> ModelData:
             cols.append(np.array([v == lv for v in vals], dtype=float))
             names.append(f"{cov}:{lv}")
     X = np.column_stack(cols)
+    if X.shape[0] == 0:
+        raise SpecError("no studies left to analyse (the selection, or a leave-one-out refit, removed every study)")
     if np.linalg.matrix_rank(X) < X.shape[1]:
         raise SpecError("[model].covariates: the covariates are collinear in the selected studies "
                         "(a level of one is determined by another); drop one of them")

@@ -106,7 +106,7 @@ def observational_blocks(post, *, md=None, spec=None, unadjusted=None, bias=None
             if fixed is not None:
                 from .bias import bias_curve, tipping_points
 
-                ta = {"tipping_point": tipping_points(md, spec, probs, _fixed=fixed),
+                ta = {"tipping_point": tipping_points(md, spec, probs, bias=bias, _fixed=fixed),
                       "curve": bias_curve(md, spec, [t for t in th if t <= 1] or [1.0], _fixed=fixed)}
             elif post.extras.get("arm_model_data") is not None:
                 raise ModelError("tipping points of the arm-level model need the exact engine")

@@ -465,7 +465,7 @@ def bias_curve(curve: dict, tipping: list[dict] | None = None, title: str | None
 
 
 
-def arm_forest(table, treatment: str = "resection"):
+def arm_forest(table, treatment: str = "the treatment"):
     """Survival at the reported time per arm (point and 95% CI from the delta method on
     ln(-ln S)), one row per arm grouped by study and the studies by design (comparative
     studies, then case series); treated arms filled, comparator arms open. Each study is

@@ -393,7 +393,7 @@ def _family_subset(table: pd.DataFrame, family: str, column: str) -> pd.DataFram
 def _family_label(make, fam: str, column: str) -> str:
     """'<family> only' with what the selection holds: its rows of that registry family and
     the rows that belong to no family (institutional series), e.g. "NCDB only (1 NCDB row
-    + 3 rows from no registry)"."""
+    + 3 institutional rows (no registry))"."""
     try:
         t = make().table
     except REFIT_ERRORS:
@@ -402,7 +402,7 @@ def _family_label(make, fam: str, column: str) -> str:
     n_none = len(t) - n_fam
     words = f"{n_fam} {fam} row{'' if n_fam == 1 else 's'}"
     if n_none:
-        words += f" + {n_none} row{'' if n_none == 1 else 's'} from no registry"
+        words += f" + {n_none} institutional row{'' if n_none == 1 else 's'} (no registry)"
     return f"{fam} only ({words})"
 
 

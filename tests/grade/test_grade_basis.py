@@ -181,3 +181,17 @@ def test_one_study_end_to_end(tmp_path):
     assert d["concern"] == "not assessable (one study)"
     assert "not assessable (one study)" in " ".join(grade_statements(s))
     assert s["grade_draft"]["domains"]["indirectness"]["concern"] == "not assessed (panel to judge)"
+
+
+def test_no_bias_model_and_already_below_is_imprecision_not_risk_of_bias():
+    """Without [bias], P(HR < 1) already below 0.95 with no bias at all is an imprecision
+    question: risk of bias is not rated down for it (it would count the wide interval twice),
+    and the basis does not speak of a bias-adjusted result that was never computed."""
+    g = _draft(pooled_hr=0.8, pooled_ci95=[0.5, 1.3], prob_pooled={1.0: 0.896, 0.8: 0.5}, adjusted=None,
+               assumed_bias_range=None, k=1,
+               tipping_point=[{"threshold": 1.0, "probability": 0.95, "ratio": None, "prob_without_bias": 0.896,
+                               "reason": "P(HR < 1) is 0.896 without any bias, already below 0.95"}])
+    rob = g["domains"]["risk_of_bias"]
+    assert rob["concern"] == "not assessed (panel to judge)" and "imprecision" in rob["sentence"]
+    assert "bias-adjusted" not in g["basis"] and "No bias was assumed" in g["basis"]
+    assert g["domains"]["imprecision"]["concern"] == "serious"

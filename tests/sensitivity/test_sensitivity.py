@@ -243,9 +243,9 @@ def test_overlap_sensitivity_rules_and_registry_families(tmp_path):
     assert (df.loc[ba, "status"] == "not estimable").all() and df.loc[ba, "reason"].str.contains("design").all()
     assert (df.loc[~ba, "status"] == "ok").all()
     # one row of the family + C, D, and the label says so (issue 16: what each selection holds)
-    assert by.loc["SEER only (1 SEER row + 2 rows from no registry)", "k"] == 3
-    assert by.loc["NCDB only (1 NCDB row + 2 rows from no registry)", "k"] == 3
-    assert by.loc["NCDB only (1 NCDB row + 2 rows from no registry)", "studies"][-2:] == ["C", "D"]
+    assert by.loc["SEER only (1 SEER row + 2 institutional rows (no registry))", "k"] == 3
+    assert by.loc["NCDB only (1 NCDB row + 2 institutional rows (no registry))", "k"] == 3
+    assert by.loc["NCDB only (1 NCDB row + 2 institutional rows (no registry))", "studies"][-2:] == ["C", "D"]
 
 
 def test_sweep_and_influence_accept_a_fitted_posterior():

@@ -138,7 +138,9 @@ def what_if_block(rep: dict, treatment: str = "the treatment") -> WhatIf | None:
     return WhatIf(data=data, thresholds=tuple(ths), default_threshold=default, baselines=baselines,
                   caption=("What if every study's HR were R times the true HR? Move the slider to fix the shared bias "
                            "R (reported HR / true HR; 1 = none, lower = the studies exaggerate the benefit more) in "
-                           "place of its prior, as the tipping points do; the per-study biases are kept. The numbers "
+                           "place of its prior, as the tipping points do" +
+                           ("; the per-study biases are kept" if (rep.get("bias_assumptions") and rep.get("unadjusted"))
+                            else "") + ". The numbers "
                            f"are the exact engine's, precomputed for R = 0.50 to 1.00 in steps of 0.01; absolute "
                            f"effects: alive per 1000 with {treatment} minus without, at each baseline."))
 

@@ -49,6 +49,9 @@ def participants(table) -> dict:
         if n is None and {"n_treated", "n_control"} <= cols:
             a, b = _num(row["n_treated"]), _num(row["n_control"])
             n = a + b if a is not None and b is not None else None
+        if n is None and "arms" in cols and isinstance(row["arms"], list) and row["arms"]:  # arm rows: sum the arms
+            ns = [_num(a.get("n")) for a in row["arms"]]
+            n = sum(ns) if all(v is not None for v in ns) else None
         if n is None:
             out["studies_without_n"].append(sid)
         else:
@@ -162,14 +165,15 @@ def sof_blocks(rep: dict) -> list[Block]:
     if not s:
         return []
     tr = s["treatment"]
+    des = s["design"] if s["studies"] != 1 else s["design"].replace("studies", "study").replace("trials", "trial")
     b: list[Block] = [Heading(2, "0. Summary of findings")]
     q = rep.get("question") or ""
     b.append(Paragraph((q + " " if q else "") + f"{tr[:1].upper() + tr[1:]} compared with "
-                       f"{s.get('comparator') or 'not receiving it'}; evidence from {s['studies']} {s['design']}. "
+                       f"{s.get('comparator') or 'not receiving it'}; evidence from {s['studies']} {des}. "
                        f"HR below 1 favours {tr}."))
     p = s["participants"]
-    part = (f"{p['n']:,} ({s['studies']} {s['design']})" if p["n"] is not None else f"not reported ({s['studies']} "
-            f"{s['design']})")
+    part = (f"{p['n']:,} ({s['studies']} {des})" if p["n"] is not None else f"not reported ({s['studies']} "
+            f"{des})")
     if p["n"] is not None and p["studies_without_n"]:
         part += f"; {len(p['studies_without_n'])} without a patient count"
     rel = s["relative_effect"]
@@ -202,9 +206,10 @@ def sof_blocks(rep: dict) -> list[Block]:
                     "Certainty of the evidence (GRADE)"], rows,
                    f"Summary of findings: {tr} compared with {s.get('comparator') or 'not receiving it'}"))
     notes = [f"{s['basis']}"] if s.get("basis") else []
-    notes.append("Absolute effects: people alive per 1000 at the time point, S_with = S_without^HR under proportional "
-                 "hazards, over the whole posterior of the pooled HR; the baselines are untreated patients of other "
-                 "studies, named in the column.")
+    if s.get("absolute"):  # only when [[absolute]] baselines were given
+        notes.append("Absolute effects: people alive per 1000 at the time point, S_with = S_without^HR under "
+                     "proportional hazards, over the whole posterior of the pooled HR; the baselines are untreated "
+                     "patients of other studies, named in the column.")
     for f in s["footnotes"]:
         how = ("rated down one level" if f["downgrade"] else f"not rated down ({f['concern']})")
         notes.append(f"{f['mark']}. {DOMAIN_NAMES.get(f['domain'], f['domain'])}, {how}: {f['text']}")

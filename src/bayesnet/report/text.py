@@ -252,8 +252,13 @@ def headline_blocks(rep: dict) -> list[Block]:
     if rep.get("tau"):
         i2 = rep.get("i2")
         tau = fmt.hr_ci(rep["tau"]["median"], rep["tau"]["ci95"], fmt.cri_label(rep.get("ci_prob", 0.95)))
-        b.append(Paragraph(f"Heterogeneity between studies: tau {tau} on the log-HR scale" +
-                           (f"; share of variance due to heterogeneity (I2-like) {100 * i2['median']:.0f}%." if i2 else ".")))
+        un = (rep.get("unadjusted") or {}).get("tau")
+        basis = (f" under the stated {BIAS_ASSUMPTIONS}" if un else "")
+        b.append(Paragraph(f"Heterogeneity between studies{basis}: tau {tau} on the log-HR scale" +
+                           (f"; share of variance due to heterogeneity (I2-like) {100 * i2['median']:.0f}%" if i2 else "") +
+                           (f"; as reported (no bias adjustment): tau "
+                            f"{fmt.hr_ci(un['median'], un['ci95'], fmt.cri_label(rep.get('ci_prob', 0.95)))}." if un
+                            else ".")))
     return b
 
 
@@ -277,7 +282,8 @@ def evidence_blocks(rep: dict, notes: dict) -> list[Block]:
         if len(flags) > FLAG_INLINE_MAX:
             flag_notes.append(flags)
             flags = f"see note [{len(flag_notes)}]"
-        adj = ([_reported_hr_ci(r, "bias_adjusted_")] if with_adj else [])
+        adj = ([("none" if r.get("bias_adjusted_hr") is None else _reported_hr_ci(r, "bias_adjusted_"))]
+               if with_adj else [])
         rows.append([_display(s)] + [words.value(s.get(c, "")) for c in hdr] +
                     [("none (a single-arm case series)" if r and r.get("se") is None else
                       _reported_hr_ci(r) + (DAGGER if derived else ""))] + adj +
@@ -312,7 +318,8 @@ def evidence_blocks(rep: dict, notes: dict) -> list[Block]:
             b.append(Table([words.column_name(cov), "studies", "HR", "95% CrI", "95% predictive"] +
                            [fmt.prob_label(k) for k in keys], rows, f"Mean HR by {words.column_name(cov)}, {note}"))
         b.append(Paragraph("Differences between design strata show how much of the apparent benefit could come from the kind "
-                           "of study rather than from the treatment; with few studies per stratum they are uncertain."))
+                           f"of study rather than from {rep.get('treatment') or 'the treatment'}; with few studies per "
+                           "stratum they are uncertain."))
     else:
         b.append(Paragraph("No design column with two or more levels among the analysed studies."))
     b.append(Heading(2, "6. Forest plot"))
