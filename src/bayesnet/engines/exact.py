@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ModelError
+from ..model.gaussian import adaptive_grid
 from ..models import ModelData
 from ..posterior import GridMarginal, MixtureMarginal, Posterior
 from ..priors import Prior
@@ -195,39 +196,13 @@ def log_marginal_tau(md: ModelData, m0, vinv, tau_prior: Prior, tau: np.ndarray)
 
 
 def _tau_grid(md: ModelData, m0, vinv, prior: Prior) -> tuple[np.ndarray, np.ndarray]:
-    """Adaptive grid of tau and the normalised posterior density on it."""
+    """Adaptive grid of tau and the normalised posterior density on it
+    (`bayesnet.model.gaussian.adaptive_grid`)."""
     scale = float(max(np.std(md.y), np.median(md.s), 1e-3))
-    upper_prior = prior.params["upper"] if prior.dist == "uniform" else np.inf
-    lower_prior = prior.params.get("lower", 0.0) if prior.dist == "uniform" else 0.0
-    T = min(10.0 * scale, upper_prior)
-    delta = 1e-3 * scale
-
-    def geom(lo, hi, n):
-        return lo + delta * ((((hi - lo) / delta) + 1.0) ** np.linspace(0, 1, n) - 1.0)
-
-    for _ in range(60):
-        grid = geom(lower_prior, T, N_COARSE)
-        lp = log_marginal_tau(md, m0, vinv, prior, grid)
-        finite = np.isfinite(lp)
-        top = lp[finite].max()
-        if T >= upper_prior or lp[-1] < top - 40.0:
-            break
-        T *= 2.0
-    else:
-        raise ModelError("the posterior of tau does not decay (improper posterior?): use a proper tau prior, e.g. [priors] tau = { dist = \"half_normal\", sigma = 0.5 }")
-    dens = np.where(finite, np.exp(lp - top), 0.0)
-    cum = np.concatenate([[0.0], np.cumsum(np.diff(grid) * (dens[1:] + dens[:-1]) / 2)])
-    cum /= cum[-1]
-    # refinement: points at equal steps of the coarse CDF (dense where the mass is)
-    v = np.linspace(0.0, 1.0, N_FINE)
-    u = 1.0 - (1.0 - v) ** TAIL_POWER
-    cu, idx = np.unique(cum, return_index=True)
-    fine = np.interp(u, cu, grid[idx])
-    x = np.unique(np.concatenate([grid, fine]))
-    lp = log_marginal_tau(md, m0, vinv, prior, x)
-    dens = np.exp(lp - np.max(lp[np.isfinite(lp)]))
-    dens[~np.isfinite(dens)] = 0.0
-    return x, dens
+    upper = prior.params["upper"] if prior.dist == "uniform" else np.inf
+    lower = prior.params.get("lower", 0.0) if prior.dist == "uniform" else 0.0
+    return adaptive_grid(lambda g: log_marginal_tau(md, m0, vinv, prior, g), scale, lower, upper,
+                         N_COARSE, N_FINE, TAIL_POWER)
 
 
 def fit_exact(md: ModelData, spec, evidence=None, n_components: int = N_COMPONENTS,

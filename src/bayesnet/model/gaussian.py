@@ -361,12 +361,14 @@ def _bounds(pr: Prior) -> tuple[float, float]:
     return 0.0, np.inf
 
 
-def _grid_1d(gm: GaussianModel, n_coarse: int, n_fine: int, tail_power: float = 4.0):
-    """The adaptive tau grid of `bayesnet.engines.exact`: a geometric pass over [lower, T],
-    T doubled until the density is negligible, then points at equal steps of the coarse
-    posterior CDF. Returns (x, normalised trapezoid weights)."""
-    scale = _scale_guess(gm)
-    lower, upper = _bounds(gm.theta_priors[0])
+def adaptive_grid(log_post, scale: float, lower: float = 0.0, upper: float = np.inf, n_coarse: int = 160,
+                  n_fine: int = 600, tail_power: float = 4.0, name: str = "tau") -> tuple[np.ndarray, np.ndarray]:
+    """The adaptive grid of a one-dimensional variance parameter (the exact engines' tau
+    grid): a geometric pass over [lower, T], T = min(10 scale, upper) doubled until the log
+    posterior `log_post(grid)` has fallen 40 below its top, then `n_fine` points at equal
+    steps of the coarse posterior CDF (u = 1 - (1 - v)^tail_power puts more of them in the
+    upper tail). Returns (x, the posterior density on x scaled to a maximum of 1, 0 where
+    the log density is not finite)."""
     T = min(10.0 * scale, upper)
     delta = 1e-3 * scale
 
@@ -375,17 +377,17 @@ def _grid_1d(gm: GaussianModel, n_coarse: int, n_fine: int, tail_power: float = 
 
     for _ in range(60):
         grid = geom(lower, T, n_coarse)
-        lp = log_posterior_theta(gm, grid[:, None])
+        lp = log_post(grid)
         finite = np.isfinite(lp)
         if not finite.any():
-            raise ModelError(f"the posterior of {gm.theta_names[0]} is zero everywhere on the grid")
+            raise ModelError(f"the posterior of {name} is zero everywhere on the grid")
         top = lp[finite].max()
         if T >= upper or lp[-1] < top - 40.0:
             break
         T *= 2.0
     else:
-        raise ModelError(f"the posterior of {gm.theta_names[0]} does not decay (improper posterior?): "
-                         "use a proper prior, e.g. { dist = \"half_normal\", sigma = 0.5 }")
+        raise ModelError(f"the posterior of {name} does not decay (improper posterior?): use a proper {name} prior, "
+                         "e.g. [priors] tau = { dist = \"half_normal\", sigma = 0.5 }")
     dens = np.where(finite, np.exp(lp - top), 0.0)
     cum = np.concatenate([[0.0], np.cumsum(np.diff(grid) * (dens[1:] + dens[:-1]) / 2)])
     cum /= cum[-1]
@@ -393,15 +395,29 @@ def _grid_1d(gm: GaussianModel, n_coarse: int, n_fine: int, tail_power: float = 
     u = 1.0 - (1.0 - v) ** tail_power
     cu, idx = np.unique(cum, return_index=True)
     x = np.unique(np.concatenate([grid, np.interp(u, cu, grid[idx])]))
-    lp = log_posterior_theta(gm, x[:, None])
+    lp = log_post(x)
     dens = np.exp(lp - np.max(lp[np.isfinite(lp)]))
     dens[~np.isfinite(dens)] = 0.0
+    return x, dens
+
+
+def trapezoid_weights(x: np.ndarray, dens: np.ndarray) -> np.ndarray:
+    """Normalised trapezoid-rule weights of a density tabulated on the grid x."""
     h = np.diff(x)
     w = np.zeros_like(x)
     w[:-1] += h / 2
     w[1:] += h / 2
     w = w * dens
-    return x, w / w.sum()
+    return w / w.sum()
+
+
+def _grid_1d(gm: GaussianModel, n_coarse: int, n_fine: int, tail_power: float = 4.0):
+    """The adaptive grid (`adaptive_grid`) of the model's one variance parameter. Returns
+    (x, normalised trapezoid weights)."""
+    lower, upper = _bounds(gm.theta_priors[0])
+    x, dens = adaptive_grid(lambda g: log_posterior_theta(gm, g[:, None]), _scale_guess(gm), lower, upper,
+                            n_coarse, n_fine, tail_power, gm.theta_names[0])
+    return x, trapezoid_weights(x, dens)
 
 
 def _grid_nd(gm: GaussianModel, n1d: int, n_coarse: int):

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..engines.exact import TAIL_POWER, component_levels
 from ..errors import ModelError
-from ..model.gaussian import GaussianModel
+from ..model.gaussian import GaussianModel, adaptive_grid
 from ..posterior import GridMarginal
 
 __all__ = ["block_conditionals", "fit_components", "tau_grid"]
@@ -113,42 +113,14 @@ def _log_post(gm, sizes, x):
 
 
 def tau_grid(gm: GaussianModel, sizes, n_coarse: int = N_COARSE, n_fine: int = N_FINE) -> GridMarginal:
-    """p(tau | y) on the adaptive grid of `bayesnet.engines.exact._tau_grid` (same rules and
-    sizes by default), as a GridMarginal on scale "raw"."""
+    """p(tau | y) on the exact engines' adaptive grid (`bayesnet.model.gaussian.adaptive_grid`,
+    same rules and sizes by default), as a GridMarginal on scale "raw"."""
     pr = gm.theta_priors[0]
     sd = float(np.sqrt(np.median(np.diag(np.asarray(gm.S))))) if gm.n else 1.0
     scale = float(max(np.std(gm.resid) if gm.n > 1 else 0.0, sd, 1e-3))
     upper = float(pr.params["upper"]) if pr.dist == "uniform" else np.inf
     lower = float(pr.params.get("lower", 0.0)) if pr.dist == "uniform" else 0.0
-    T = min(10.0 * scale, upper)
-    delta = 1e-3 * scale
-
-    def geom(lo, hi, n):
-        return lo + delta * ((((hi - lo) / delta) + 1.0) ** np.linspace(0, 1, n) - 1.0)
-
-    for _ in range(60):
-        grid = geom(lower, T, n_coarse)
-        lp = _log_post(gm, sizes, grid)
-        finite = np.isfinite(lp)
-        if not finite.any():
-            raise ModelError("the posterior of tau is zero everywhere on the grid")
-        top = lp[finite].max()
-        if T >= upper or lp[-1] < top - 40.0:
-            break
-        T *= 2.0
-    else:
-        raise ModelError("the posterior of tau does not decay (improper posterior?): use a proper tau prior, "
-                         "e.g. [priors] tau = { dist = \"half_normal\", sigma = 0.5 }")
-    dens = np.where(finite, np.exp(lp - top), 0.0)
-    cum = np.concatenate([[0.0], np.cumsum(np.diff(grid) * (dens[1:] + dens[:-1]) / 2)])
-    cum /= cum[-1]
-    v = np.linspace(0.0, 1.0, n_fine)
-    u = 1.0 - (1.0 - v) ** TAIL_POWER
-    cu, idx = np.unique(cum, return_index=True)
-    x = np.unique(np.concatenate([grid, np.interp(u, cu, grid[idx])]))
-    lp = _log_post(gm, sizes, x)
-    dens = np.exp(lp - np.max(lp[np.isfinite(lp)]))
-    dens[~np.isfinite(dens)] = 0.0
+    x, dens = adaptive_grid(lambda g: _log_post(gm, sizes, g), scale, lower, upper, n_coarse, n_fine, TAIL_POWER)
     return GridMarginal(x, dens, scale="raw")
 
 
