@@ -169,6 +169,8 @@ def _rows_as_read(spec: Spec, data=None) -> pd.DataFrame | None:
             return None
         raw["study"] = raw["study_id"]
     return raw
+
+
 def _arm_frame(df: pd.DataFrame) -> bool:
     from .evidence.arms import has_arm_rows
 
@@ -178,18 +180,10 @@ def _arm_frame(df: pd.DataFrame) -> bool:
 def _arm_file(path) -> bool:
     """True when a CSV's header has the arm-level columns and a row has an arm (a bounded
     read; the file is read in full by `_arm_evidence`)."""
-    from .evidence.reading import read_table
+    from .evidence.reading import header_columns, read_table
 
     p = Path(path)
-    try:
-        if not p.is_file():
-            return False
-        with p.open("rb") as fh:
-            head = fh.read(65536).decode("utf-8-sig", errors="replace").splitlines()[:1]
-    except OSError:
-        return False
-    cols = {c.strip().strip('"').lower() for c in (head[0].split(",") if head else [])}
-    if not {"arm", "surv"} <= cols:
+    if not {"arm", "surv"} <= (header_columns(p) or set()):
         return False
     raw, _ = read_table(p, source=str(path))
     return _arm_frame(raw)

@@ -151,6 +151,25 @@ def _sniff(header: str) -> str:
     return best
 
 
+def header_columns(path) -> set[str] | None:
+    """The lower-cased column names of a CSV file's header line, from a bounded read (the
+    first 64 KiB; `,`, `;` or tab, whichever the line holds most), or None when the path is
+    not a readable regular file. For telling the kind of evidence a file holds before it is
+    read in full by `read_table`."""
+    p = Path(path)
+    try:
+        if not p.is_file():
+            return None
+        with p.open("rb") as fh:
+            head = fh.read(65536).decode("utf-8-sig", errors="replace").splitlines()[:1]
+    except OSError:
+        return None
+    if not head:
+        return set()
+    sep = max((",", ";", "\t"), key=head[0].count)
+    return {c.strip().strip('"').lower() for c in head[0].split(sep)}
+
+
 def read_table(path: str | Path, source: str | None = None) -> tuple[pd.DataFrame, list]:
     """Read an evidence CSV as text. Returns (table, warnings): every cell a string
     (missing cells are ""), the columns named as in the header (stripped of surrounding

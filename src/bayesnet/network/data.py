@@ -53,19 +53,9 @@ def is_network_table(df: pd.DataFrame) -> bool:
 def is_network_file(path) -> bool:
     """True when a CSV's header line has a `treatment` column (a bounded read of the first
     line; the file is validated in full by `read_network`)."""
-    p = Path(path)
-    try:
-        if not p.is_file():
-            return False
-        with p.open("rb") as fh:
-            head = fh.read(65536).decode("utf-8-sig", errors="replace").splitlines()[:1]
-    except OSError:
-        return False
-    if not head:
-        return False
-    line = head[0]
-    sep = max((",", ";", "\t"), key=line.count)
-    return "treatment" in {c.strip().strip('"').lower() for c in line.split(sep)}
+    from ..evidence.reading import header_columns
+
+    return "treatment" in (header_columns(path) or set())
 
 
 @dataclass(frozen=True)
