@@ -50,7 +50,6 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,8 +58,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import SpecError
 from .format import prob_key, threshold
+from .spec import read_toml
 from .validate import Problems, is_num, is_str
 
 __all__ = ["AXES", "CLASSES", "Choice", "Grid", "MultiverseResult", "influence_anova", "multiverse",
@@ -231,14 +230,7 @@ def parse_grid(raw: dict, spec, path: Path | None = None) -> Grid:
 def read_grid(path, spec) -> Grid:
     """Read and check a grid TOML file against the base `spec` (SpecError naming the file)."""
     path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"grid file not found (or not a regular file): {path}")
-    try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML ({exc})") from None
-    return parse_grid(raw, spec, path=path)
+    return parse_grid(read_toml(path, "grid"), spec, path=path)
 
 
 # ---------------------------------------------------------------------------------------

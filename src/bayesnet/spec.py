@@ -509,14 +509,20 @@ def model_and_priors(raw: dict) -> tuple[ModelSpec, PriorsSpec]:
     return model, priors
 
 
+def read_toml(path: str | Path, what: str = "spec") -> dict:
+    """The table of a TOML file (a spec, a grid): a SpecError when it is not a regular file
+    ("<what> file not found ...") or not valid TOML (naming the file)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{what} file not found (or not a regular file): {path}")
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML ({exc})") from None
+
+
 def read_spec(path: str | Path) -> Spec:
     """Read and check a TOML spec file. Raises SpecError naming the offending key."""
     path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"spec file not found (or not a regular file): {path}")
-    try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML ({exc})") from None
-    return spec_from_dict(raw, path=path.resolve())
+    return spec_from_dict(read_toml(path, "spec"), path=path.resolve())
