@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.linalg import block_diag
 
 from ..errors import ModelError
 from ..model.gaussian import GaussianModel
@@ -40,26 +41,14 @@ __all__ = ["block_K", "build_gaussian", "design", "prior_arrays"]
 
 def block_K(studies: Sequence[NetworkStudy]) -> np.ndarray:
     """blockdiag(K_j): 1 on the diagonal, 1/2 between two contrasts of the same study."""
-    n = sum(s.n_arms - 1 for s in studies)
-    K = np.zeros((n, n))
-    i = 0
-    for s in studies:
-        m = s.n_arms - 1
-        K[i:i + m, i:i + m] = 0.5
-        K[np.arange(i, i + m), np.arange(i, i + m)] = 1.0
-        i += m
-    return K
+    blocks = [0.5 * (np.ones((s.n_arms - 1,) * 2) + np.eye(s.n_arms - 1)) for s in studies]
+    return block_diag(*blocks) if blocks else np.zeros((0, 0))
 
 
 def block_S(studies: Sequence[NetworkStudy]) -> np.ndarray:
-    n = sum(s.n_arms - 1 for s in studies)
-    S = np.zeros((n, n))
-    i = 0
-    for s in studies:
-        m = s.n_arms - 1
-        S[i:i + m, i:i + m] = s.cov
-        i += m
-    return S
+    """blockdiag(S_j): each study's known covariance of its contrasts."""
+    blocks = [np.asarray(s.cov, float).reshape(s.n_arms - 1, s.n_arms - 1) for s in studies]
+    return block_diag(*blocks) if blocks else np.zeros((0, 0))
 
 
 def design(studies: Sequence[NetworkStudy], params: Sequence[str], reference: str) -> np.ndarray:
