@@ -216,9 +216,9 @@ def _published(spec, rep: dict) -> list[dict]:
 
 
 def _as_reported(post):
-    """The posterior of the analysis as reported (no [bias]): `Posterior.as_reported` where
-    the posterior has it, else the bias fit's ``extras["unadjusted"]``; None without [bias]."""
-    return getattr(post, "as_reported", None) or post.extras.get("unadjusted")
+    """The posterior of the analysis as reported (no [bias]): `Posterior.as_reported`; None
+    without [bias]."""
+    return post.as_reported
 
 
 def _records(df) -> list[dict]:
